@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs every check of the project, installing what it needs first (idempotent: tools already at
+# the right version are kept). This is the test command README.md gives and `.ci/run` calls.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain: wasm32 target, clippy, rustfmt"
+rustup target add wasm32-unknown-unknown >/dev/null
+rustup component add clippy rustfmt >/dev/null 2>&1 || true
+
+# wasm-bindgen-cli must match the wasm-bindgen crate exactly (Cargo.lock is the truth).
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
+  step "installing wasm-bindgen-cli $bindgen_version (a few minutes, once)"
+  # Not --locked: this machine's registry mirror lacks some versions pinned in its lock file.
+  cargo install wasm-bindgen-cli --version "$bindgen_version" --force
+fi
+if ! command -v wasm-pack >/dev/null 2>&1; then
+  step "installing wasm-pack (a few minutes, once)"
+  cargo install wasm-pack
+fi
+
+step "npm packages (binaryen for wasm-opt)"
+npm ci --no-audit --no-fund
+
+step "format and lints (native and wasm32)"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+step "Rust tests"
+cargo test --workspace
+
+step "build pkg/ (wasm-pack, size profile)"
+node scripts/build-pkg.mjs
+
+step "JavaScript tests against pkg/"
+node --test tests/js/
+
+step "benchmark (figures only, never a pass/fail)"
+node bench/wasm-vs-js.mjs --runs 100
+
+printf '\nall checks passed\n'

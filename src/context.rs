@@ -1,0 +1,336 @@
+//! The agent's view of one chatting user: their recent events and their latest summary
+//! (the guide's FetchEventsData code node, without its cross-user leak).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::clock::{iso_from_ms, ms_from_iso};
+use crate::error::InputError;
+use crate::lenient::null_as_default;
+use crate::rows::{EventRow, SummaryRow};
+
+/// Default look-back window: the guide's two minutes.
+pub const DEFAULT_WINDOW_MS: u64 = 120_000;
+/// Default cap on events handed to the agent.
+pub const DEFAULT_MAX_EVENTS: usize = 50;
+const MAX_WINDOW_MS: u64 = 366 * 24 * 3_600_000;
+const MAX_MAX_EVENTS: usize = 1_000;
+
+/// Whose activity to show. With neither id set nothing is shown: an unidentified chat must not
+/// see other users' activity.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Scope {
+    pub user_id: Option<String>,
+    pub session_id: Option<String>,
+}
+
+impl Scope {
+    /// Whether at least one id is set.
+    pub fn is_set(&self) -> bool {
+        self.user_id.is_some() || self.session_id.is_some()
+    }
+
+    /// Whether a row with these ids belongs to the scope (every id that is set must match).
+    pub fn matches(&self, user_id: Option<&str>, session_id: Option<&str>) -> bool {
+        self.is_set()
+            && self.user_id.as_deref().is_none_or(|u| user_id == Some(u))
+            && self
+                .session_id
+                .as_deref()
+                .is_none_or(|s| session_id == Some(s))
+    }
+
+    /// Adds `$eq` conditions for the set ids to a Botpress filter object.
+    fn add_to_filter(&self, filter: &mut Map<String, Value>) {
+        if let Some(u) = &self.user_id {
+            filter.insert("user_id".into(), json!({ "$eq": u }));
+        }
+        if let Some(s) = &self.session_id {
+            filter.insert("session_id".into(), json!({ "$eq": s }));
+        }
+    }
+}
+
+/// A point in time given by the caller: unix milliseconds or an ISO-8601 string (a JavaScript
+/// `Date` arrives as the latter after `JSON.stringify`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum TimeInput {
+    Millis(f64),
+    Iso(String),
+}
+
+impl TimeInput {
+    fn to_ms(&self, path: &str) -> Result<i64, InputError> {
+        match self {
+            TimeInput::Millis(ms) if ms.is_finite() => Ok(*ms as i64),
+            TimeInput::Millis(_) => Err(InputError::new(path, "must be a finite number")),
+            TimeInput::Iso(text) => ms_from_iso(text).ok_or_else(|| {
+                InputError::new(path, format!("{text:?} is not an ISO-8601 date-time"))
+            }),
+        }
+    }
+}
+
+/// Input of the context functions: whose activity, which time window, and (for
+/// [`build_agent_context`]) the rows fetched from the two tables.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ContextInput {
+    pub user_id: Option<String>,
+    pub session_id: Option<String>,
+    /// "Now"; the caller's clock when absent.
+    pub now: Option<TimeInput>,
+    pub window_ms: u64,
+    /// Cap on events handed to the agent (the newest are kept).
+    pub max_events: usize,
+    #[serde(deserialize_with = "null_as_default")]
+    pub recent_events: Vec<EventRow>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub summary_records: Vec<SummaryRow>,
+}
+
+impl Default for ContextInput {
+    fn default() -> Self {
+        Self {
+            user_id: None,
+            session_id: None,
+            now: None,
+            window_ms: DEFAULT_WINDOW_MS,
+            max_events: DEFAULT_MAX_EVENTS,
+            recent_events: Vec::new(),
+            summary_records: Vec::new(),
+        }
+    }
+}
+
+impl ContextInput {
+    /// The user/session this input is about.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            user_id: self.user_id.clone(),
+            session_id: self.session_id.clone(),
+        }
+    }
+
+    /// Resolves `now` (falling back to `clock_ms`) and checks the options; returns the window's
+    /// start and end in unix milliseconds.
+    fn bounds(&self, clock_ms: i64) -> Result<(i64, i64), InputError> {
+        if self.window_ms == 0 || self.window_ms > MAX_WINDOW_MS {
+            return Err(InputError::new(
+                "options.windowMs",
+                format!("must be between 1 and {MAX_WINDOW_MS} milliseconds"),
+            ));
+        }
+        if self.max_events == 0 || self.max_events > MAX_MAX_EVENTS {
+            return Err(InputError::new(
+                "options.maxEvents",
+                format!("must be between 1 and {MAX_MAX_EVENTS}"),
+            ));
+        }
+        let now = match &self.now {
+            Some(t) => t.to_ms("options.now")?,
+            None => clock_ms,
+        };
+        Ok((now.saturating_sub(self.window_ms as i64), now))
+    }
+}
+
+/// The `findRecords`/`findTableRows` filter for the scope's events inside the window.
+pub fn recent_events_filter(input: &ContextInput, clock_ms: i64) -> Result<Value, InputError> {
+    let (since, _) = input.bounds(clock_ms)?;
+    let mut filter = Map::new();
+    filter.insert("createdAt".into(), json!({ "$gte": iso_from_ms(since) }));
+    input.scope().add_to_filter(&mut filter);
+    Ok(Value::Object(filter))
+}
+
+/// The filter for the scope's rows in the summary table.
+pub fn summary_filter(scope: &Scope) -> Value {
+    let mut filter = Map::new();
+    scope.add_to_filter(&mut filter);
+    Value::Object(filter)
+}
+
+/// When an event row happened: Botpress's `createdAt`, else the action's own time.
+pub fn event_time_ms(row: &EventRow) -> Option<i64> {
+    row.created_at
+        .as_deref()
+        .and_then(ms_from_iso)
+        .or_else(|| row.occurred_at.as_deref().and_then(ms_from_iso))
+}
+
+/// What the agent gets: the scoped summary and recent events.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AgentContext {
+    pub user_id: Option<String>,
+    pub session_id: Option<String>,
+    /// Full text of the scope's most recent summary, or `null`.
+    pub summary: Option<String>,
+    /// The scope's events inside the window, oldest first, newest last.
+    #[serde(deserialize_with = "null_as_default")]
+    pub recent_events: Vec<EventRow>,
+    /// Events inside the window left out by the `maxEvents` cap (the oldest ones).
+    #[serde(deserialize_with = "null_as_default")]
+    pub omitted_events: usize,
+    #[serde(deserialize_with = "null_as_default")]
+    pub window_ms: u64,
+    /// When the context was built (ISO-8601).
+    #[serde(deserialize_with = "null_as_default")]
+    pub generated_at: String,
+}
+
+/// Builds the context for the chatting user/session from rows fetched from the two tables.
+///
+/// The rows are re-checked here even if the query was already filtered, so a broad query (or
+/// the guide's unscoped one) can never leak another user's activity into this context.
+pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentContext, InputError> {
+    let (since, now) = input.bounds(clock_ms)?;
+    let scope = input.scope();
+
+    let mut events: Vec<(i64, EventRow)> = input
+        .recent_events
+        .into_iter()
+        .filter(|e| scope.matches(e.user_id.as_deref(), e.session_id.as_deref()))
+        .filter_map(|e| event_time_ms(&e).filter(|&t| t >= since).map(|t| (t, e)))
+        .collect();
+    events.sort_by_key(|(t, e)| (*t, e.action_index));
+    let omitted_events = events.len().saturating_sub(input.max_events);
+    let recent_events = events
+        .into_iter()
+        .skip(omitted_events)
+        .map(|(_, e)| e)
+        .collect();
+
+    let summary = input
+        .summary_records
+        .into_iter()
+        .enumerate()
+        .filter(|(_, s)| scope.matches(s.user_id.as_deref(), Some(s.session_id.as_str())))
+        .filter(|(_, s)| !s.summary.trim().is_empty())
+        .max_by_key(|(position, s)| {
+            let stamp = s.updated_at.as_deref().or(s.created_at.as_deref());
+            (stamp.and_then(ms_from_iso).unwrap_or(i64::MIN), *position)
+        })
+        .map(|(_, s)| s.summary);
+
+    Ok(AgentContext {
+        user_id: scope.user_id,
+        session_id: scope.session_id,
+        summary,
+        recent_events,
+        omitted_events,
+        window_ms: input.window_ms,
+        generated_at: iso_from_ms(now),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_764_000_000_000;
+
+    fn event(user: &str, session: &str, seconds_ago: i64, title: &str) -> Value {
+        json!({"id": 1, "createdAt": iso_from_ms(NOW - seconds_ago * 1000), "title": title,
+               "user_id": user, "session_id": session, "product_id": "p"})
+    }
+
+    fn input(value: Value) -> ContextInput {
+        crate::error::decode_json("input", &value.to_string()).unwrap()
+    }
+
+    #[test]
+    fn filter_has_window_and_scope() {
+        let options = ContextInput {
+            user_id: Some("u1".into()),
+            ..ContextInput::default()
+        };
+        let filter = recent_events_filter(&options, NOW).unwrap();
+        assert_eq!(
+            filter,
+            json!({"createdAt": {"$gte": iso_from_ms(NOW - 120_000)}, "user_id": {"$eq": "u1"}})
+        );
+        assert_eq!(
+            summary_filter(&options.scope()),
+            json!({"user_id": {"$eq": "u1"}})
+        );
+    }
+
+    #[test]
+    fn keeps_only_the_users_events_in_the_window_newest_last() {
+        let ctx = build_agent_context(
+            input(json!({
+                "userId": "A",
+                "recentEvents": [
+                    event("A", "sa", 10, "a-late"), event("B", "sb", 5, "b"),
+                    event("A", "sa", 50, "a-early"), event("A", "sa", 500, "a-too-old"),
+                    {"title": "no time", "user_id": "A"}
+                ],
+                "summaryRecords": [
+                    {"session_id": "sb", "user_id": "B", "summary": "B's summary", "updatedAt": iso_from_ms(NOW)},
+                    {"session_id": "sa", "user_id": "A", "summary": "A's old", "updatedAt": iso_from_ms(NOW - 9_000)},
+                    {"session_id": "sa2", "user_id": "A", "summary": "A's summary", "updatedAt": iso_from_ms(NOW - 1_000)}
+                ]
+            })),
+            NOW,
+        )
+        .unwrap();
+        let titles: Vec<_> = ctx.recent_events.iter().map(|e| e.title.as_str()).collect();
+        assert_eq!(titles, ["a-early", "a-late"]);
+        assert_eq!(ctx.summary.as_deref(), Some("A's summary"));
+        assert_eq!(ctx.generated_at, iso_from_ms(NOW));
+    }
+
+    #[test]
+    fn unscoped_context_is_empty_and_empty_tables_are_fine() {
+        let ctx = build_agent_context(
+            input(json!({"recentEvents": [event("A", "s", 1, "x")],
+                         "summaryRecords": [{"session_id": "s", "summary": "y"}]})),
+            NOW,
+        )
+        .unwrap();
+        assert!(ctx.recent_events.is_empty());
+        assert_eq!(ctx.summary, None);
+        let ctx = build_agent_context(input(json!({"sessionId": "s"})), NOW).unwrap();
+        assert_eq!((ctx.summary, ctx.recent_events.len()), (None, 0));
+    }
+
+    #[test]
+    fn caps_to_the_newest_events() {
+        let events: Vec<_> = (0..30)
+            .map(|i| event("A", "s", 100 - i, &format!("e{i}")))
+            .collect();
+        let ctx = build_agent_context(
+            input(json!({"sessionId": "s", "recentEvents": events, "maxEvents": 5})),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(ctx.omitted_events, 25);
+        assert_eq!(ctx.recent_events.first().unwrap().title, "e25");
+        assert_eq!(ctx.recent_events.last().unwrap().title, "e29");
+    }
+
+    #[test]
+    fn blank_summary_counts_as_none_and_options_are_checked() {
+        let ctx = build_agent_context(
+            input(
+                json!({"sessionId": "s", "summaryRecords": [{"session_id": "s", "summary": "  "}]}),
+            ),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(ctx.summary, None);
+        let err =
+            build_agent_context(input(json!({"sessionId": "s", "maxEvents": 0})), NOW).unwrap_err();
+        assert_eq!(err.path, "options.maxEvents");
+        let err =
+            build_agent_context(input(json!({"sessionId": "s", "windowMs": 0})), NOW).unwrap_err();
+        assert_eq!(err.path, "options.windowMs");
+        let err =
+            build_agent_context(input(json!({"sessionId": "s", "now": "soon"})), NOW).unwrap_err();
+        assert_eq!(err.path, "options.now");
+    }
+}

@@ -1,0 +1,34 @@
+//! # autoplay-botpress
+//!
+//! The sans-IO core of the bridge between [Autoplay]'s live stream of UI actions and a
+//! [Botpress] agent. Everything here is plain data in, plain data out — no clocks, sockets or
+//! files — so the same code runs natively in the streamer and as WebAssembly inside Botpress.
+//!
+//! - [`model`]: the connector's payloads (decoded leniently) and SSE frame classification.
+//! - [`rows`]: event and per-session summary rows, and webhook body → rows (StoreEventsData).
+//! - [`context`]: the chatting user's recent events and summary (FetchEventsData).
+//! - [`render`]: the agent context as prompt text, with user text quoted as data.
+//! - [`summarizer`]: the rolling per-session summary state machine.
+//!
+//! [Autoplay]: https://developers.autoplay.ai
+//! [Botpress]: https://botpress.com
+
+pub mod clock;
+pub mod context;
+pub mod error;
+mod lenient;
+pub mod model;
+pub mod render;
+pub mod rows;
+pub mod summarizer;
+pub mod truncate;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use context::{build_agent_context, recent_events_filter, AgentContext, Scope};
+pub use error::InputError;
+pub use model::{decode_frame, ActionsPayload, Frame, SlimAction, SummaryPayload};
+pub use render::render_agent_context;
+pub use rows::{map_actions_to_rows, summary_row, EventRow, SummaryRow};
+pub use summarizer::{Summarizer, SummarizerConfig, SummaryJob};

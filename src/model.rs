@@ -1,0 +1,219 @@
+//! Wire types of the Autoplay connector and of the webhook body this bridge posts to Botpress.
+//!
+//! Decoding is lenient the way the connector's reference client is: a missing or `null` field
+//! takes its documented default. A field of the wrong type is still an error, naming the field.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{decode_json, InputError};
+use crate::lenient::null_as_default;
+
+/// One UI action as the connector sends it ("SlimAction").
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SlimAction {
+    #[serde(deserialize_with = "null_as_default")]
+    pub title: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub description: String,
+    /// URL with dynamic path segments collapsed to `:id`.
+    #[serde(deserialize_with = "null_as_default")]
+    pub canonical_url: String,
+    /// 0-based position of the action in its session.
+    #[serde(deserialize_with = "null_as_default")]
+    pub index: u64,
+    /// Lower-case kind: `pageview`, `click`, `submit`, …
+    #[serde(rename = "type", deserialize_with = "null_as_default")]
+    pub action_type: String,
+    /// Unix seconds.
+    #[serde(deserialize_with = "null_as_default")]
+    pub timestamp_start: f64,
+    /// Unix seconds.
+    #[serde(deserialize_with = "null_as_default")]
+    pub timestamp_end: f64,
+    #[serde(deserialize_with = "null_as_default")]
+    pub raw_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
+}
+
+/// A batch of actions from one session: the connector's `actions` event.
+///
+/// The same shape (a superset of the guide's webhook body) is what the streamer posts to the
+/// Botpress webhook, plus a `batch_id` idempotency key, so one decoder serves both.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ActionsPayload {
+    #[serde(deserialize_with = "null_as_default")]
+    pub product_id: String,
+    pub session_id: Option<String>,
+    pub user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub actions: Vec<SlimAction>,
+    /// Number of actions. Reconciled to `actions.len()` by [`ActionsPayload::normalized`].
+    #[serde(deserialize_with = "null_as_default")]
+    pub count: u64,
+    /// Unix seconds at which the connector forwarded the batch.
+    #[serde(deserialize_with = "null_as_default")]
+    pub forwarded_at: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
+    /// Idempotency key the streamer attaches so a receiver can drop re-deliveries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch_id: Option<String>,
+}
+
+impl ActionsPayload {
+    /// Decodes a payload from JSON text; errors name the field relative to `body`.
+    pub fn from_json(json: &str) -> Result<Self, InputError> {
+        decode_json::<Self>("body", json).map(Self::normalized)
+    }
+
+    /// Reconciles `count` with the real number of actions (the list wins, as in the reference
+    /// client).
+    pub fn normalized(mut self) -> Self {
+        self.count = self.actions.len() as u64;
+        self
+    }
+
+    /// The session id, or `"unknown"` for display.
+    pub fn session_label(&self) -> &str {
+        self.session_id.as_deref().unwrap_or("unknown")
+    }
+}
+
+/// The connector's own `summary` event.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SummaryPayload {
+    #[serde(deserialize_with = "null_as_default")]
+    pub product_id: String,
+    pub session_id: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub summary: String,
+    /// How many actions the summary stands for.
+    #[serde(deserialize_with = "null_as_default")]
+    pub replaces: u64,
+    #[serde(deserialize_with = "null_as_default")]
+    pub forwarded_at: f64,
+}
+
+/// What one SSE frame from the connector means.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    /// A batch of actions.
+    Actions(ActionsPayload),
+    /// A connector-side summary.
+    Summary(SummaryPayload),
+    /// A keep-alive; nothing to do.
+    Heartbeat,
+    /// Valid JSON of a type this bridge does not handle (ignored, as the reference client does).
+    Ignored { event_type: String },
+}
+
+/// Interprets one SSE frame given its event name and data.
+///
+/// Errors are for data that is not JSON, not an object, or whose payload has wrongly typed fields;
+/// the caller logs, counts and skips them.
+pub fn decode_frame(event_name: &str, data: &str) -> Result<Frame, InputError> {
+    if event_name == "heartbeat" {
+        return Ok(Frame::Heartbeat);
+    }
+    #[derive(Deserialize)]
+    struct Tagged {
+        #[serde(rename = "type", default)]
+        event_type: Option<String>,
+    }
+    let tag: Tagged = decode_json("data", data)?;
+    match tag.event_type.as_deref() {
+        Some("actions") => Ok(Frame::Actions(
+            decode_json::<ActionsPayload>("data", data)?.normalized(),
+        )),
+        Some("summary") => Ok(Frame::Summary(decode_json("data", data)?)),
+        other => Ok(Frame::Ignored {
+            event_type: other.unwrap_or("").to_owned(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_and_null_fields_take_defaults() {
+        let p = ActionsPayload::from_json(
+            r#"{"product_id":null,"session_id":null,"actions":[{"title":null,"index":null}],"count":7}"#,
+        )
+        .unwrap();
+        assert_eq!(p.product_id, "");
+        assert_eq!(p.session_id, None);
+        assert_eq!(p.actions.len(), 1);
+        assert_eq!(p.actions[0], SlimAction::default());
+        assert_eq!(p.count, 1, "count is reconciled to the real length");
+        assert_eq!(
+            ActionsPayload::from_json("{}").unwrap(),
+            ActionsPayload::default()
+        );
+    }
+
+    #[test]
+    fn every_reference_field_is_read() {
+        let p = ActionsPayload::from_json(
+            r#"{"type":"actions","product_id":"p","session_id":"s","user_id":"u","email":"e@x",
+                "conversation_id":"c","count":1,"forwarded_at":1.5,
+                "actions":[{"title":"t","description":"d","canonical_url":"/a/:id","index":3,
+                  "type":"click","timestamp_start":10.25,"timestamp_end":11.0,"raw_url":"/a/7",
+                  "session_id":"s","user_id":"u","email":"e@x","conversation_id":"c"}]}"#,
+        )
+        .unwrap();
+        let a = &p.actions[0];
+        assert_eq!(
+            (a.index, a.action_type.as_str(), a.raw_url.as_str()),
+            (3, "click", "/a/7")
+        );
+        assert_eq!(a.timestamp_start, 10.25);
+        assert_eq!(p.forwarded_at, 1.5);
+        assert_eq!(p.email.as_deref(), Some("e@x"));
+        assert_eq!(p.conversation_id.as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn wrong_types_name_the_field() {
+        let err = ActionsPayload::from_json(r#"{"actions":"nope"}"#).unwrap_err();
+        assert_eq!(err.path, "body.actions");
+        let err = ActionsPayload::from_json(r#"{"actions":[{},{"title":5}]}"#).unwrap_err();
+        assert_eq!(err.path, "body.actions[1].title");
+        let err = ActionsPayload::from_json("[1]").unwrap_err();
+        assert_eq!(err.path, "body");
+    }
+
+    #[test]
+    fn frames_are_classified() {
+        assert_eq!(decode_frame("heartbeat", "").unwrap(), Frame::Heartbeat);
+        assert!(matches!(
+            decode_frame("message", r#"{"type":"actions","actions":[{}]}"#).unwrap(),
+            Frame::Actions(p) if p.count == 1
+        ));
+        assert!(matches!(
+            decode_frame("", r#"{"type":"summary","summary":"hi","replaces":10}"#).unwrap(),
+            Frame::Summary(s) if s.summary == "hi" && s.replaces == 10
+        ));
+        assert_eq!(
+            decode_frame("", r#"{"type":"other"}"#).unwrap(),
+            Frame::Ignored {
+                event_type: "other".into()
+            }
+        );
+        assert!(decode_frame("", "not json").is_err());
+        assert!(decode_frame("", r#"{"type":"actions","actions":{}}"#).is_err());
+    }
+}

@@ -1,0 +1,352 @@
+//! Rolling per-session summaries as a sans-IO state machine.
+//!
+//! The caller feeds every batch in with [`Summarizer::push`]. When a session has accumulated
+//! `threshold` actions it gets a [`SummaryJob`] to run against an LLM (the I/O stays outside),
+//! then reports back with [`Summarizer::complete`] or [`Summarizer::fail`]. At most one job per
+//! session is out at a time, so a session's summaries are produced in order; a failed job's
+//! actions go back in front of whatever arrived meanwhile, so nothing is lost or reordered.
+
+use std::collections::HashMap;
+
+use crate::model::{ActionsPayload, SlimAction};
+use crate::truncate::truncate_chars;
+
+/// Default number of actions per summary.
+pub const DEFAULT_THRESHOLD: usize = 10;
+/// Default idle time after which a session is forgotten.
+pub const DEFAULT_IDLE_TIMEOUT_MS: i64 = 5 * 60_000;
+/// Longest description quoted in a prompt line, in characters.
+const MAX_PROMPT_FIELD_CHARS: usize = 300;
+
+/// Settings of a [`Summarizer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SummarizerConfig {
+    /// Actions per summary (at least 1).
+    pub threshold: usize,
+    /// Sessions with no activity for this long (and no job out) are evicted.
+    pub idle_timeout_ms: i64,
+}
+
+impl Default for SummarizerConfig {
+    fn default() -> Self {
+        Self {
+            threshold: DEFAULT_THRESHOLD,
+            idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_MS,
+        }
+    }
+}
+
+/// A summary to produce: the batches it covers and the context to build the prompt from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryJob {
+    pub session_id: String,
+    pub user_id: Option<String>,
+    pub product_id: String,
+    /// The batches being summarized, oldest first.
+    pub batches: Vec<ActionsPayload>,
+    /// The session's previous summary, so the new one rolls forward instead of starting over.
+    pub previous_summary: Option<String>,
+    /// Actions the session has had in total once this job's are counted.
+    pub total_actions: u64,
+}
+
+impl SummaryJob {
+    /// Number of actions this job covers.
+    pub fn action_count(&self) -> usize {
+        self.batches.iter().map(|b| b.actions.len()).sum()
+    }
+
+    /// The LLM prompt: previous summary, then the new actions one per numbered line.
+    pub fn prompt(&self) -> String {
+        let mut prompt = String::from(
+            "You keep a running summary of one user's session in a web product, read by a \
+             support assistant who will help them.\n",
+        );
+        if let Some(previous) = &self.previous_summary {
+            prompt.push_str("\nSummary so far:\n");
+            prompt.push_str(previous);
+            prompt.push('\n');
+        }
+        prompt.push_str(&format!(
+            "\nNew actions in session {} ({}), oldest first:\n",
+            self.session_id,
+            self.action_count()
+        ));
+        let actions = self.batches.iter().flat_map(|b| &b.actions);
+        for (n, action) in actions.enumerate() {
+            prompt.push_str(&format!("{}. {}\n", n + 1, text_line(action)));
+        }
+        prompt.push_str(
+            "\nWrite 2-3 concise sentences: which pages the user visited, what they did, and \
+             what they appear to be trying to achieve. Fold in the summary so far if there is \
+             one. Reply with the summary only.",
+        );
+        prompt
+    }
+}
+
+/// The reference client's text form of one action: `[index] type: description — url`.
+pub fn text_line(action: &SlimAction) -> String {
+    format!(
+        "[{}] {}: {} — {}",
+        action.index,
+        action.action_type,
+        truncate_chars(&action.description, MAX_PROMPT_FIELD_CHARS),
+        truncate_chars(&action.canonical_url, MAX_PROMPT_FIELD_CHARS)
+    )
+}
+
+/// A session dropped by [`Summarizer::evict_idle`], with how many actions it had not summarized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evicted {
+    pub session_id: String,
+    pub unsummarized_actions: usize,
+}
+
+#[derive(Debug, Default)]
+struct Session {
+    pending: Vec<ActionsPayload>,
+    pending_actions: usize,
+    in_flight: bool,
+    previous_summary: Option<String>,
+    total_actions: u64,
+    last_seen_ms: i64,
+    user_id: Option<String>,
+    product_id: String,
+}
+
+/// Per-session action counters and pending batches.
+#[derive(Debug)]
+pub struct Summarizer {
+    config: SummarizerConfig,
+    sessions: HashMap<String, Session>,
+}
+
+impl Summarizer {
+    /// A summarizer; a threshold of 0 is treated as 1.
+    pub fn new(mut config: SummarizerConfig) -> Self {
+        config.threshold = config.threshold.max(1);
+        Self {
+            config,
+            sessions: HashMap::new(),
+        }
+    }
+
+    /// Adds a batch. Returns a job when the session reached the threshold and has none out.
+    /// Batches without a session id cannot be keyed and are not summarized.
+    pub fn push(&mut self, payload: ActionsPayload, now_ms: i64) -> Option<SummaryJob> {
+        let session_id = payload.session_id.clone()?;
+        if payload.actions.is_empty() {
+            return None;
+        }
+        let session = self.sessions.entry(session_id.clone()).or_default();
+        session.last_seen_ms = now_ms;
+        if payload.user_id.is_some() {
+            session.user_id.clone_from(&payload.user_id);
+        }
+        if !payload.product_id.is_empty() {
+            session.product_id.clone_from(&payload.product_id);
+        }
+        session.pending_actions += payload.actions.len();
+        session.total_actions += payload.actions.len() as u64;
+        session.pending.push(payload);
+        self.poll(&session_id, now_ms)
+    }
+
+    /// Starts a job for `session_id` if it is due and none is out (e.g. to retry after a failure).
+    pub fn poll(&mut self, session_id: &str, now_ms: i64) -> Option<SummaryJob> {
+        let threshold = self.config.threshold;
+        let session = self.sessions.get_mut(session_id)?;
+        if session.in_flight || session.pending_actions < threshold {
+            return None;
+        }
+        session.in_flight = true;
+        session.last_seen_ms = now_ms;
+        session.pending_actions = 0;
+        Some(SummaryJob {
+            session_id: session_id.to_owned(),
+            user_id: session.user_id.clone(),
+            product_id: session.product_id.clone(),
+            batches: std::mem::take(&mut session.pending),
+            previous_summary: session.previous_summary.clone(),
+            total_actions: session.total_actions,
+        })
+    }
+
+    /// Records a successful summary; returns the next job if more actions became due meanwhile.
+    pub fn complete(
+        &mut self,
+        job: &SummaryJob,
+        summary: String,
+        now_ms: i64,
+    ) -> Option<SummaryJob> {
+        let session = self.sessions.entry(job.session_id.clone()).or_default();
+        session.in_flight = false;
+        session.previous_summary = Some(summary);
+        session.last_seen_ms = now_ms;
+        self.poll(&job.session_id, now_ms)
+    }
+
+    /// Puts a failed job's batches back in front of newer ones; the session becomes due again.
+    pub fn fail(&mut self, job: SummaryJob, now_ms: i64) {
+        let restored = job.action_count();
+        let session = self.sessions.entry(job.session_id).or_default();
+        session.in_flight = false;
+        session.last_seen_ms = now_ms;
+        session.pending_actions += restored;
+        let newer = std::mem::replace(&mut session.pending, job.batches);
+        session.pending.extend(newer);
+    }
+
+    /// Forgets sessions idle for longer than the configured timeout (never one with a job out).
+    pub fn evict_idle(&mut self, now_ms: i64) -> Vec<Evicted> {
+        let timeout = self.config.idle_timeout_ms;
+        let mut evicted = Vec::new();
+        self.sessions.retain(|id, s| {
+            let keep = s.in_flight || now_ms.saturating_sub(s.last_seen_ms) <= timeout;
+            if !keep {
+                evicted.push(Evicted {
+                    session_id: id.clone(),
+                    unsummarized_actions: s.pending_actions,
+                });
+            }
+            keep
+        });
+        evicted
+    }
+
+    /// Actions of `session_id` waiting for the next summary (including a failed job's).
+    pub fn pending_actions(&self, session_id: &str) -> usize {
+        self.sessions
+            .get(session_id)
+            .map_or(0, |s| s.pending_actions)
+    }
+
+    /// Number of sessions being tracked.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(session: &str, first_index: u64, n: u64) -> ActionsPayload {
+        ActionsPayload {
+            session_id: Some(session.into()),
+            user_id: Some(format!("user-of-{session}")),
+            product_id: "p".into(),
+            actions: (first_index..first_index + n)
+                .map(|i| SlimAction {
+                    index: i,
+                    action_type: "click".into(),
+                    description: format!("action {i}"),
+                    canonical_url: "/pricing".into(),
+                    ..SlimAction::default()
+                })
+                .collect(),
+            ..ActionsPayload::default()
+        }
+        .normalized()
+    }
+
+    fn summarizer(threshold: usize) -> Summarizer {
+        Summarizer::new(SummarizerConfig {
+            threshold,
+            idle_timeout_ms: 1_000,
+        })
+    }
+
+    #[test]
+    fn counts_actions_not_batches() {
+        let mut s = summarizer(10);
+        assert!(s.push(batch("a", 0, 4), 0).is_none());
+        assert!(s.push(batch("a", 4, 5), 0).is_none());
+        let job = s.push(batch("a", 9, 3), 0).expect("12 actions ≥ 10");
+        assert_eq!(job.action_count(), 12);
+        assert_eq!(job.batches.len(), 3);
+        assert_eq!(job.user_id.as_deref(), Some("user-of-a"));
+        assert_eq!(s.pending_actions("a"), 0);
+    }
+
+    #[test]
+    fn sessions_are_independent() {
+        let mut s = summarizer(3);
+        assert!(s.push(batch("a", 0, 2), 0).is_none());
+        assert!(s.push(batch("b", 0, 2), 0).is_none());
+        assert_eq!(s.push(batch("b", 2, 1), 0).unwrap().session_id, "b");
+        assert_eq!(s.pending_actions("a"), 2);
+    }
+
+    #[test]
+    fn one_job_at_a_time_then_the_next() {
+        let mut s = summarizer(2);
+        let first = s.push(batch("a", 0, 2), 0).unwrap();
+        assert!(s.push(batch("a", 2, 2), 0).is_none(), "job already out");
+        let second = s
+            .complete(&first, "did 0-1".into(), 0)
+            .expect("2 more became due");
+        assert_eq!(second.previous_summary.as_deref(), Some("did 0-1"));
+        assert_eq!(second.batches[0].actions[0].index, 2);
+        assert!(second.prompt().contains("Summary so far:\ndid 0-1"));
+    }
+
+    #[test]
+    fn failure_restores_batches_in_front_in_order() {
+        let mut s = summarizer(2);
+        let job = s.push(batch("a", 0, 2), 0).unwrap();
+        assert!(s.push(batch("a", 2, 1), 0).is_none());
+        s.fail(job, 0);
+        assert_eq!(s.pending_actions("a"), 3);
+        let retry = s.poll("a", 0).expect("due again after failure");
+        let indices: Vec<u64> = retry
+            .batches
+            .iter()
+            .flat_map(|b| &b.actions)
+            .map(|a| a.index)
+            .collect();
+        assert_eq!(indices, [0, 1, 2]);
+        assert_eq!(
+            retry.previous_summary, None,
+            "no empty summary was recorded"
+        );
+    }
+
+    #[test]
+    fn prompt_lists_actions_in_reference_form() {
+        let mut s = summarizer(2);
+        let job = s.push(batch("a", 5, 2), 0).unwrap();
+        let prompt = job.prompt();
+        assert!(
+            prompt.contains("1. [5] click: action 5 — /pricing\n2. [6] click: action 6 — /pricing")
+        );
+        assert!(prompt.contains("session a (2)"));
+    }
+
+    #[test]
+    fn idle_sessions_are_evicted_but_not_with_a_job_out() {
+        let mut s = summarizer(2);
+        s.push(batch("idle", 0, 1), 0);
+        let _job = s.push(batch("busy", 0, 2), 0).unwrap();
+        let evicted = s.evict_idle(5_000);
+        assert_eq!(
+            evicted,
+            [Evicted {
+                session_id: "idle".into(),
+                unsummarized_actions: 1
+            }]
+        );
+        assert_eq!(s.session_count(), 1);
+    }
+
+    #[test]
+    fn batches_without_session_or_actions_are_not_counted() {
+        let mut s = summarizer(1);
+        let mut no_session = batch("x", 0, 3);
+        no_session.session_id = None;
+        assert!(s.push(no_session, 0).is_none());
+        assert!(s.push(batch("x", 0, 0), 0).is_none());
+        assert_eq!(s.session_count(), 0);
+    }
+}

@@ -1,0 +1,112 @@
+//! Random JSON, shaped like real inputs or not, never panics the core: every entry point returns
+//! a value or an `InputError`. (Native only: proptest does not run under wasm32.)
+#![cfg(not(target_arch = "wasm32"))]
+
+use autoplay_botpress::clock::{iso_from_ms, ms_from_iso};
+use autoplay_botpress::context::ContextInput;
+use autoplay_botpress::error::decode_json;
+use autoplay_botpress::render::RenderOptions;
+use autoplay_botpress::rows::RowOptions;
+use autoplay_botpress::{
+    build_agent_context, decode_frame, map_actions_to_rows, recent_events_filter,
+    render_agent_context, ActionsPayload, AgentContext, Summarizer, SummarizerConfig,
+};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        "\\PC{0,12}".prop_map(Value::from),
+        Just(Value::from("2026-11-24T12:00:00.000Z")),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::hash_map(field_name(), inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Mostly the names the decoders look for, so the random values reach the typed fields.
+fn field_name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "actions",
+            "title",
+            "description",
+            "canonical_url",
+            "index",
+            "type",
+            "session_id",
+            "user_id",
+            "product_id",
+            "count",
+            "forwarded_at",
+            "timestamp_start",
+            "createdAt",
+            "updatedAt",
+            "summary",
+            "recentEvents",
+            "summaryRecords",
+            "userId",
+            "sessionId",
+            "now",
+            "windowMs",
+            "maxEvents",
+            "action_index",
+            "occurred_at",
+            "omittedEvents",
+        ])
+        .prop_map(str::to_owned),
+        "[a-z]{1,6}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn random_json_never_panics(value in arb_json(), scoped in any::<bool>()) {
+        let text = value.to_string();
+        if let Ok(body) = ActionsPayload::from_json(&text) {
+            let _ = map_actions_to_rows(&body, &RowOptions::default());
+            let mut summarizer = Summarizer::new(SummarizerConfig { threshold: 2, ..Default::default() });
+            if let Some(job) = summarizer.push(body, 0) {
+                let _ = job.prompt();
+                summarizer.fail(job, 1);
+            }
+        }
+        let _ = decode_frame("message", &text);
+        let mut with_scope = value.clone();
+        if let (true, Value::Object(map)) = (scoped, &mut with_scope) {
+            map.insert("userId".into(), json!("u"));
+        }
+        if let Ok(input) = decode_json::<ContextInput>("input", &with_scope.to_string()) {
+            let _ = recent_events_filter(&input, 0);
+            if let Ok(ctx) = build_agent_context(input, 1_764_000_000_000) {
+                let _ = render_agent_context(&ctx, &RenderOptions::default());
+            }
+        }
+        if let Ok(ctx) = decode_json::<AgentContext>("context", &text) {
+            let _ = render_agent_context(&ctx, &RenderOptions { max_chars: 400 });
+        }
+    }
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,64}") {
+        let _ = ActionsPayload::from_json(&text);
+        let _ = decode_frame("", &text);
+        let _ = ms_from_iso(&text);
+    }
+
+    #[test]
+    fn iso_dates_round_trip(ms in -62_135_596_800_000_i64..=253_402_300_799_999) {
+        prop_assert_eq!(ms_from_iso(&iso_from_ms(ms)), Some(ms));
+    }
+}

@@ -59,6 +59,8 @@ pub struct SummaryRow {
     pub updated_at: Option<String>,
     #[serde(deserialize_with = "null_as_default")]
     pub session_id: String,
+    /// Left out when unknown, so an upsert keeps the user id a previous row had.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     #[serde(deserialize_with = "null_as_default")]
     pub product_id: String,

@@ -222,6 +222,11 @@ impl Summarizer {
             .map_or(0, |s| s.pending_actions)
     }
 
+    /// The user last seen on `session_id`, if any.
+    pub fn user_of(&self, session_id: &str) -> Option<&str> {
+        self.sessions.get(session_id)?.user_id.as_deref()
+    }
+
     /// Number of sessions being tracked.
     pub fn session_count(&self) -> usize {
         self.sessions.len()
@@ -267,6 +272,8 @@ mod tests {
         assert_eq!(job.action_count(), 12);
         assert_eq!(job.batches.len(), 3);
         assert_eq!(job.user_id.as_deref(), Some("user-of-a"));
+        assert_eq!(s.user_of("a"), Some("user-of-a"));
+        assert_eq!(s.user_of("nobody"), None);
         assert_eq!(s.pending_actions("a"), 0);
     }
 

@@ -1,0 +1,71 @@
+//! The OpenAI-compatible chat completions call that turns a prompt into a session summary.
+
+use serde_json::{json, Value};
+
+use crate::config::LlmConfig;
+use crate::forward::{describe_transport_error, snippet};
+
+#[derive(Debug, thiserror::Error)]
+#[error("LLM call failed: {0}")]
+pub struct LlmError(String);
+
+pub struct LlmClient {
+    http: reqwest::Client,
+    config: LlmConfig,
+}
+
+impl LlmClient {
+    pub fn new(http: reqwest::Client, config: LlmConfig) -> Self {
+        Self { http, config }
+    }
+
+    /// Asks for a completion (temperature 0.3, at most 256 tokens). An empty answer is an error:
+    /// an empty summary must never be written.
+    pub async fn complete(&self, prompt: &str) -> Result<String, LlmError> {
+        let url = format!(
+            "{}/chat/completions",
+            self.config.base_url.as_str().trim_end_matches('/')
+        );
+        let body = json!({
+            "model": self.config.model,
+            "messages": [{ "role": "user", "content": prompt }],
+            "temperature": 0.3,
+            "max_tokens": 256,
+        });
+        let response = self
+            .http
+            .post(url)
+            .timeout(self.config.timeout)
+            .bearer_auth(self.config.api_key.expose())
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| LlmError(describe_transport_error(&e)))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| LlmError(describe_transport_error(&e)))?;
+        if !status.is_success() {
+            return Err(LlmError(format!("HTTP {status}: {}", snippet(&text))));
+        }
+        let content = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| {
+                v.pointer("/choices/0/message/content")?
+                    .as_str()
+                    .map(str::to_owned)
+            })
+            .ok_or_else(|| {
+                LlmError(format!(
+                    "no choices[0].message.content in the answer: {}",
+                    snippet(&text)
+                ))
+            })?;
+        let content = content.trim();
+        if content.is_empty() {
+            return Err(LlmError("the model returned an empty summary".to_owned()));
+        }
+        Ok(content.to_owned())
+    }
+}

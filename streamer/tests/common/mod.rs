@@ -1,0 +1,353 @@
+//! Fake Autoplay connector, Botpress webhook, Botpress Tables API and LLM on one loopback HTTP
+//! server, plus helpers to run the real `autoplay-botpress` binary against them.
+#![allow(dead_code)] // each test file uses a different part
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use tokio::process::{Child, Command};
+
+/// One step of a scripted SSE connection.
+#[derive(Clone, Debug)]
+pub enum Step {
+    /// An SSE frame: event name (None = default) and data.
+    Frame(Option<&'static str>, String),
+    Sleep(Duration),
+    /// Keep the connection open until the test ends.
+    Hold,
+}
+
+/// What one connection attempt gets: a status, or 200 with a script (ending closes it).
+#[derive(Clone, Debug)]
+pub enum Connection {
+    Status(u16),
+    Script(Vec<Step>),
+}
+
+#[derive(Default)]
+pub struct FakeState {
+    pub connections: VecDeque<Connection>,
+    pub connects: usize,
+    pub stream_auth: Vec<String>,
+    /// Webhook: statuses to answer before accepting (with optional Retry-After seconds).
+    pub webhook_failures: VecDeque<(u16, Option<u64>)>,
+    /// Webhook: answer 503 to everything while set.
+    pub webhook_down: bool,
+    /// Webhook: sessions whose batches are refused with 400.
+    pub reject_sessions: Vec<String>,
+    pub webhook_attempts: usize,
+    /// Accepted webhook bodies with their Idempotency-Key header and arrival time.
+    pub delivered: Vec<(Value, Option<String>, Instant)>,
+    pub upserts: Vec<(String, Value, Option<String>, Option<String>)>,
+    /// LLM: how many calls fail before it answers.
+    pub llm_failures_left: usize,
+    pub llm_prompts: Vec<String>,
+}
+
+#[derive(Clone)]
+pub struct Fakes {
+    pub addr: SocketAddr,
+    pub state: Arc<Mutex<FakeState>>,
+}
+
+impl Fakes {
+    pub async fn start() -> Self {
+        let state = Arc::new(Mutex::new(FakeState::default()));
+        let app = Router::new()
+            .route("/stream/{product}", get(stream))
+            .route("/hook", post(webhook))
+            .route("/v1/tables/{table}/rows/upsert", post(upsert))
+            .route("/v1/chat/completions", post(llm))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { addr, state }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn with<R>(&self, f: impl FnOnce(&mut FakeState) -> R) -> R {
+        f(&mut self.state.lock().unwrap())
+    }
+
+    /// Delivered actions per session as (session, action index) in arrival order.
+    pub fn delivered_actions(&self) -> Vec<(String, u64)> {
+        self.with(|s| {
+            s.delivered
+                .iter()
+                .flat_map(|(body, _, _)| {
+                    let session = body["session_id"].as_str().unwrap_or("").to_owned();
+                    body["actions"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(move |a| (session.clone(), a["index"].as_u64().unwrap()))
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        })
+    }
+}
+
+async fn stream(State(state): State<Arc<Mutex<FakeState>>>, headers: HeaderMap) -> Response {
+    let connection = {
+        let mut s = state.lock().unwrap();
+        s.connects += 1;
+        s.stream_auth.push(
+            headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned(),
+        );
+        s.connections
+            .pop_front()
+            .unwrap_or(Connection::Script(vec![Step::Hold]))
+    };
+    let steps = match connection {
+        Connection::Status(code) => return StatusCode::from_u16(code).unwrap().into_response(),
+        Connection::Script(steps) => steps,
+    };
+    let body = futures_util::stream::iter(steps).then(|step| async move {
+        match step {
+            Step::Frame(event, data) => {
+                let mut frame = String::new();
+                if let Some(event) = event {
+                    frame.push_str(&format!("event: {event}\n"));
+                }
+                for line in data.split('\n') {
+                    frame.push_str(&format!("data: {line}\n"));
+                }
+                frame.push('\n');
+                Ok::<_, Infallible>(Bytes::from(frame))
+            }
+            Step::Sleep(d) => {
+                tokio::time::sleep(d).await;
+                Ok(Bytes::new())
+            }
+            Step::Hold => {
+                futures_util::future::pending::<()>().await;
+                Ok(Bytes::new())
+            }
+        }
+    });
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(Body::from_stream(body))
+        .unwrap()
+}
+
+async fn webhook(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut s = state.lock().unwrap();
+    s.webhook_attempts += 1;
+    if s.webhook_down {
+        return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
+    }
+    if let Some((code, retry_after)) = s.webhook_failures.pop_front() {
+        let mut response = (StatusCode::from_u16(code).unwrap(), "try later").into_response();
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert("retry-after", secs.into());
+        }
+        return response;
+    }
+    let session = body["session_id"].as_str().unwrap_or("").to_owned();
+    if s.reject_sessions.contains(&session) {
+        return (StatusCode::BAD_REQUEST, "bad body: no such product").into_response();
+    }
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    s.delivered.push((body, key, Instant::now()));
+    StatusCode::OK.into_response()
+}
+
+async fn upsert(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    UrlPath(table): UrlPath<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    state
+        .lock()
+        .unwrap()
+        .upserts
+        .push((table, body, header("authorization"), header("x-bot-id")));
+    Json(json!({"inserted": [], "updated": []})).into_response()
+}
+
+async fn llm(State(state): State<Arc<Mutex<FakeState>>>, Json(body): Json<Value>) -> Response {
+    let mut s = state.lock().unwrap();
+    let prompt = body["messages"][0]["content"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    s.llm_prompts.push(prompt.clone());
+    if s.llm_failures_left > 0 {
+        s.llm_failures_left -= 1;
+        return (StatusCode::INTERNAL_SERVER_ERROR, "model overloaded").into_response();
+    }
+    let actions = prompt
+        .lines()
+        .filter(|l| {
+            l.split_once(". [")
+                .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+        })
+        .count();
+    Json(json!({"choices": [{"message": {"role": "assistant", "content": format!("The user performed {actions} actions.")}}]}))
+        .into_response()
+}
+
+/// The JSON of an `actions` frame: `n` actions of `session` starting at `first_index`.
+pub fn actions_frame(session: &str, first_index: u64, n: u64) -> String {
+    let actions: Vec<Value> = (first_index..first_index + n)
+        .map(|i| {
+            json!({"title": "Click element", "description": format!("clicked option {i}"),
+                   "canonical_url": "https://yourapp.com/pricing", "index": i, "type": "click",
+                   "timestamp_start": 1_795_521_600.0 + i as f64})
+        })
+        .collect();
+    json!({"type": "actions", "product_id": "p1", "session_id": session,
+           "user_id": format!("user-{session}"), "actions": actions, "count": n,
+           "forwarded_at": 1_795_521_600.0})
+    .to_string()
+}
+
+pub fn frame(data: String) -> Step {
+    Step::Frame(None, data)
+}
+
+/// The streamer as a child process.
+pub struct Streamer {
+    pub child: Child,
+    pub metrics_addr: SocketAddr,
+}
+
+pub fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+impl Streamer {
+    /// Starts `stream` against the fakes with state in `state_dir`; `extra` adds flags.
+    pub fn start(fakes: &Fakes, state_dir: &Path, extra: &[&str]) -> Self {
+        let metrics_addr = free_addr();
+        let child = Command::new(env!("CARGO_BIN_EXE_autoplay-botpress"))
+            .arg("stream")
+            .args(["--stream-url", &fakes.url("/stream/p1")])
+            .args(["--token", "autoplay-test-token"])
+            .args(["--webhook-url", &fakes.url("/hook")])
+            .args(["--botpress-token", "bp-test-token", "--bot-id", "bot-1"])
+            .args(["--botpress-api-url", &fakes.url("")])
+            .args([
+                "--openai-base-url",
+                &fakes.url("/v1"),
+                "--openai-api-key",
+                "sk-test-key",
+            ])
+            .arg("--state-dir")
+            .arg(state_dir)
+            .args(["--metrics-addr", &metrics_addr.to_string()])
+            .args(extra)
+            .env("AUTOPLAY_BOTPRESS_LOG", "info")
+            .env_remove("AUTOPLAY_TOKEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the streamer binary starts");
+        Self {
+            child,
+            metrics_addr,
+        }
+    }
+
+    /// A metric's current value from /metrics (0 while the server is not up yet).
+    pub async fn metric(&self, name: &str) -> u64 {
+        let url = format!("http://{}/metrics", self.metrics_addr);
+        let Ok(response) = reqwest::get(url).await else {
+            return 0;
+        };
+        let text = response.text().await.unwrap_or_default();
+        let full = format!("autoplay_botpress_{name} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&full))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// SIGTERM, then the exit status and everything logged.
+    pub async fn terminate(mut self) -> (std::process::ExitStatus, String, Duration) {
+        let pid = self.child.id().unwrap().to_string();
+        let started = Instant::now();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .unwrap();
+        let output = tokio::time::timeout(Duration::from_secs(20), async {
+            let status = self.child.wait().await.unwrap();
+            let mut logs = String::new();
+            if let Some(mut err) = self.child.stderr.take() {
+                use tokio::io::AsyncReadExt;
+                err.read_to_string(&mut logs).await.unwrap();
+            }
+            (status, logs)
+        })
+        .await
+        .expect("the streamer exits after SIGTERM");
+        (output.0, output.1, started.elapsed())
+    }
+
+    /// Waits for the process to exit by itself.
+    pub async fn exit(mut self) -> (std::process::ExitStatus, String) {
+        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .expect("the streamer exits")
+            .unwrap();
+        let mut logs = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            use tokio::io::AsyncReadExt;
+            err.read_to_string(&mut logs).await.unwrap();
+        }
+        (status, logs)
+    }
+}
+
+/// Polls `condition` until it holds; panics with `what` after `limit` (a safety net, not a
+/// timing assertion: generous on purpose).
+pub async fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !condition() {
+        assert!(start.elapsed() < limit, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -41,5 +41,6 @@ node --test tests/js/
 
 step "benchmark (figures only, never a pass/fail)"
 node bench/wasm-vs-js.mjs --runs 100
+cargo bench -p autoplay-botpress-cli --bench load
 
 printf '\nall checks passed\n'

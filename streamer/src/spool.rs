@@ -1,6 +1,6 @@
-//! The durable spool: every batch accepted from the stream is written here before anything else
-//! happens to it, and removed once the webhook has it (or it is dead-lettered). After a crash,
-//! the batches still here are delivered on the next start.
+//! The durable spool: every batch accepted from the stream is written here, and removed once the
+//! webhook has it (or it is dead-lettered). After a crash, the batches still here are delivered on
+//! the next start.
 //!
 //! Writes go through one thread that drains whatever is queued and commits it in a single redb
 //! transaction ("group commit"): one fsync covers a whole burst of batches, so durability does not
@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 use crate::metrics::Metrics;
 
+const SPOOL_CACHE_BYTES: usize = 2 << 20;
 const BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("batches");
 
 /// A batch on its way to the webhook, with its spool key.
@@ -62,10 +63,15 @@ impl Spool {
     /// Opens (or creates) `dir/spool.redb`.
     pub fn open(dir: &Path) -> Result<Self, SpoolError> {
         let path = dir.join("spool.redb");
-        let db = Database::create(&path).map_err(|source| SpoolError::Open {
-            path: path.display().to_string(),
-            source,
-        })?;
+        // The spool is written once and read once per batch: a small page cache is enough, and
+        // redb's default (up to 1 GiB) would dominate the process's memory under load.
+        let db = Database::builder()
+            .set_cache_size(SPOOL_CACHE_BYTES)
+            .create(&path)
+            .map_err(|source| SpoolError::Open {
+                path: path.display().to_string(),
+                source,
+            })?;
         let txn = db.begin_write().map_err(storage)?;
         txn.open_table(BATCHES).map_err(storage)?;
         txn.commit().map_err(storage)?;
@@ -176,15 +182,27 @@ pub fn run(
             }
         }
         let mut inserts = Vec::new();
-        let mut accepted = Vec::new();
         let mut removals = Vec::new();
         for request in batch.drain(..) {
             match request {
                 SpoolRequest::Insert(payload) => {
-                    let bytes = serde_json::to_vec(&payload).map_err(storage)?;
-                    inserts.push((next_seq, bytes));
-                    accepted.push((next_seq, payload));
+                    let seq = next_seq;
                     next_seq += 1;
+                    inserts.push((seq, serde_json::to_vec(&payload).map_err(storage)?));
+                    // Delivery starts while the group is being synced: the batch's removal can
+                    // only come back after this commit (it is queued behind it), and a crash
+                    // before the sync loses nothing that waiting would have saved.
+                    let Some(permit) = acquire(&queue_bound) else {
+                        return Ok(());
+                    };
+                    let spooled = Spooled {
+                        seq,
+                        payload,
+                        _permit: permit,
+                    };
+                    if deliver.blocking_send(spooled).is_err() {
+                        return Ok(());
+                    }
                 }
                 SpoolRequest::Remove(seq) => removals.push(seq),
             }
@@ -198,21 +216,6 @@ pub fn run(
             depth.saturating_sub(removals.len() as u64),
             std::sync::atomic::Ordering::Relaxed,
         );
-        for (seq, payload) in accepted {
-            let Some(permit) = acquire(&queue_bound) else {
-                return Ok(());
-            };
-            if deliver
-                .blocking_send(Spooled {
-                    seq,
-                    payload,
-                    _permit: permit,
-                })
-                .is_err()
-            {
-                return Ok(());
-            }
-        }
     }
     // Every sender is gone: make the last removals durable too.
     let txn = spool.db.begin_write().map_err(storage)?;

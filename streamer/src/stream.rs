@@ -1,7 +1,7 @@
 //! `autoplay-botpress stream`: wires the connector, spool, forwarder and summaries together.
 //!
 //! ```text
-//!  SSE ──► connector ──► spool thread ──(durable)──► dispatcher ──► one worker per session ──► webhook
+//!  SSE ──► connector ──► spool thread ──(+ fsync)──► dispatcher ──► one worker per session ──► webhook
 //!              │            ▲  group commit                                   │
 //!              │            └────────────── remove when settled ◄─────────────┘
 //!              └──► summaries ──► LLM ──► Tables API upsert (one row per session)

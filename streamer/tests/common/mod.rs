@@ -25,7 +25,11 @@ use tokio::process::{Child, Command};
 pub enum Step {
     /// An SSE frame: event name (None = default) and data.
     Frame(Option<&'static str>, String),
+    /// A default-event frame whose `{NOW}` is replaced by the unix time (seconds) at emission.
+    Stamped(String),
     Sleep(Duration),
+    /// Waits until this long after the connection opened (a drift-free pace).
+    At(Duration),
     /// Keep the connection open until the test ends.
     Hold,
 }
@@ -49,8 +53,8 @@ pub struct FakeState {
     /// Webhook: sessions whose batches are refused with 400.
     pub reject_sessions: Vec<String>,
     pub webhook_attempts: usize,
-    /// Accepted webhook bodies with their Idempotency-Key header and arrival time.
-    pub delivered: Vec<(Value, Option<String>, Instant)>,
+    /// Accepted webhook bodies with their Idempotency-Key header and arrival (unix seconds).
+    pub delivered: Vec<(Value, Option<String>, f64)>,
     pub upserts: Vec<(String, Value, Option<String>, Option<String>)>,
     /// LLM: how many calls fail before it answers.
     pub llm_failures_left: usize,
@@ -74,6 +78,10 @@ impl Fakes {
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        // Like a production SSE server: each frame leaves at once instead of waiting on Nagle.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         Self { addr, state }
     }
@@ -124,21 +132,20 @@ async fn stream(State(state): State<Arc<Mutex<FakeState>>>, headers: HeaderMap) 
         Connection::Status(code) => return StatusCode::from_u16(code).unwrap().into_response(),
         Connection::Script(steps) => steps,
     };
-    let body = futures_util::stream::iter(steps).then(|step| async move {
+    let opened = tokio::time::Instant::now();
+    let body = futures_util::stream::iter(steps).then(move |step| async move {
         match step {
-            Step::Frame(event, data) => {
-                let mut frame = String::new();
-                if let Some(event) = event {
-                    frame.push_str(&format!("event: {event}\n"));
-                }
-                for line in data.split('\n') {
-                    frame.push_str(&format!("data: {line}\n"));
-                }
-                frame.push('\n');
-                Ok::<_, Infallible>(Bytes::from(frame))
-            }
+            Step::Frame(event, data) => Ok::<_, Infallible>(sse_frame(event, &data)),
+            Step::Stamped(data) => Ok(sse_frame(
+                None,
+                &data.replace("{NOW}", &unix_now().to_string()),
+            )),
             Step::Sleep(d) => {
                 tokio::time::sleep(d).await;
+                Ok(Bytes::new())
+            }
+            Step::At(offset) => {
+                tokio::time::sleep_until(opened + offset).await;
                 Ok(Bytes::new())
             }
             Step::Hold => {
@@ -147,10 +154,24 @@ async fn stream(State(state): State<Arc<Mutex<FakeState>>>, headers: HeaderMap) 
             }
         }
     });
+    // Pauses yield empty chunks; they carry nothing, so they are not sent.
+    let body = body.filter(|chunk| std::future::ready(chunk.as_ref().is_ok_and(|b| !b.is_empty())));
     Response::builder()
         .header("content-type", "text/event-stream")
         .body(Body::from_stream(body))
         .unwrap()
+}
+
+fn sse_frame(event: Option<&str>, data: &str) -> Bytes {
+    let mut frame = String::new();
+    if let Some(event) = event {
+        frame.push_str(&format!("event: {event}\n"));
+    }
+    for line in data.split('\n') {
+        frame.push_str(&format!("data: {line}\n"));
+    }
+    frame.push('\n');
+    Bytes::from(frame)
 }
 
 async fn webhook(
@@ -178,7 +199,7 @@ async fn webhook(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    s.delivered.push((body, key, Instant::now()));
+    s.delivered.push((body, key, unix_now()));
     StatusCode::OK.into_response()
 }
 
@@ -224,6 +245,14 @@ async fn llm(State(state): State<Arc<Mutex<FakeState>>>, Json(body): Json<Value>
         .into_response()
 }
 
+/// Seconds since the unix epoch, with microseconds.
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
 /// The JSON of an `actions` frame: `n` actions of `session` starting at `first_index`.
 pub fn actions_frame(session: &str, first_index: u64, n: u64) -> String {
     let actions: Vec<Value> = (first_index..first_index + n)
@@ -243,10 +272,12 @@ pub fn frame(data: String) -> Step {
     Step::Frame(None, data)
 }
 
-/// The streamer as a child process.
+/// The streamer as a child process. Its stderr is drained into `logs` as it runs, so a chatty
+/// run never blocks on a full pipe.
 pub struct Streamer {
     pub child: Child,
     pub metrics_addr: SocketAddr,
+    logs: tokio::task::JoinHandle<String>,
 }
 
 pub fn free_addr() -> SocketAddr {
@@ -260,7 +291,7 @@ impl Streamer {
     /// Starts `stream` against the fakes with state in `state_dir`; `extra` adds flags.
     pub fn start(fakes: &Fakes, state_dir: &Path, extra: &[&str]) -> Self {
         let metrics_addr = free_addr();
-        let child = Command::new(env!("CARGO_BIN_EXE_autoplay-botpress"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_autoplay-botpress"))
             .arg("stream")
             .args(["--stream-url", &fakes.url("/stream/p1")])
             .args(["--token", "autoplay-test-token"])
@@ -284,9 +315,17 @@ impl Streamer {
             .kill_on_drop(true)
             .spawn()
             .expect("the streamer binary starts");
+        let mut stderr = child.stderr.take().expect("stderr is piped");
+        let logs = tokio::spawn(async move {
+            use tokio::io::AsyncReadExt;
+            let mut logs = String::new();
+            let _ = stderr.read_to_string(&mut logs).await;
+            logs
+        });
         Self {
             child,
             metrics_addr,
+            logs,
         }
     }
 
@@ -304,6 +343,25 @@ impl Streamer {
             .unwrap_or(0)
     }
 
+    /// Polls `condition` like [`wait_until`], but fails at once, with the streamer's logs, if
+    /// the process exits first.
+    pub async fn wait_while_running(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        mut condition: impl FnMut() -> bool,
+    ) {
+        let start = Instant::now();
+        while !condition() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let logs = (&mut self.logs).await.unwrap_or_default();
+                panic!("the streamer exited ({status}) before: {what}\n{logs}");
+            }
+            assert!(start.elapsed() < limit, "timed out waiting for: {what}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// SIGTERM, then the exit status and everything logged.
     pub async fn terminate(mut self) -> (std::process::ExitStatus, String, Duration) {
         let pid = self.child.id().unwrap().to_string();
@@ -313,18 +371,12 @@ impl Streamer {
             .status()
             .await
             .unwrap();
-        let output = tokio::time::timeout(Duration::from_secs(20), async {
-            let status = self.child.wait().await.unwrap();
-            let mut logs = String::new();
-            if let Some(mut err) = self.child.stderr.take() {
-                use tokio::io::AsyncReadExt;
-                err.read_to_string(&mut logs).await.unwrap();
-            }
-            (status, logs)
-        })
-        .await
-        .expect("the streamer exits after SIGTERM");
-        (output.0, output.1, started.elapsed())
+        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .expect("the streamer exits after SIGTERM")
+            .unwrap();
+        let elapsed = started.elapsed();
+        (status, self.logs.await.unwrap(), elapsed)
     }
 
     /// Waits for the process to exit by itself.
@@ -333,12 +385,7 @@ impl Streamer {
             .await
             .expect("the streamer exits")
             .unwrap();
-        let mut logs = String::new();
-        if let Some(mut err) = self.child.stderr.take() {
-            use tokio::io::AsyncReadExt;
-            err.read_to_string(&mut logs).await.unwrap();
-        }
-        (status, logs)
+        (status, self.logs.await.unwrap())
     }
 }
 

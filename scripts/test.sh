@@ -28,7 +28,7 @@ npm ci --no-audit --no-fund
 step "format and lints (native and wasm32)"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
-cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+cargo clippy -p autoplay-botpress --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 step "Rust tests"
 cargo test --workspace

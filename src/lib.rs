@@ -9,6 +9,7 @@
 //! - [`context`]: the chatting user's recent events and summary (FetchEventsData).
 //! - [`render`]: the agent context as prompt text, with user text quoted as data.
 //! - [`summarizer`]: the rolling per-session summary state machine.
+//! - [`schema`]: the two tables' column schemas.
 //!
 //! [Autoplay]: https://developers.autoplay.ai
 //! [Botpress]: https://botpress.com
@@ -20,6 +21,7 @@ mod lenient;
 pub mod model;
 pub mod render;
 pub mod rows;
+pub mod schema;
 pub mod summarizer;
 pub mod truncate;
 

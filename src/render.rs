@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use crate::clock::iso_from_ms;
+use crate::clock::{iso_from_ms, ms_from_iso};
 use crate::context::{event_time_ms, AgentContext};
 use crate::error::InputError;
 use crate::rows::EventRow;
@@ -107,9 +107,14 @@ fn actions_header(shown: usize, hidden: usize, window: &str) -> String {
     }
 }
 
-/// One action in the reference text form, `[index] type: description — url`, with a time.
+/// One action in the reference text form, `[index] type: description — url`, with the time the
+/// user acted (or, without it, when the row was stored).
 fn action_line(row: &EventRow) -> String {
-    let time = event_time_ms(row)
+    let time = row
+        .occurred_at
+        .as_deref()
+        .and_then(ms_from_iso)
+        .or_else(|| event_time_ms(row))
         .map(|ms| iso_from_ms(ms)[11..19].to_owned())
         .unwrap_or_else(|| "--:--:--".to_owned());
     let what = if row.description.trim().is_empty() {

@@ -25,16 +25,60 @@ pub enum TablesError {
     Transport { call: String, reason: String },
 }
 
+impl TablesError {
+    /// The HTTP status Botpress answered, if it answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            Self::Transport { .. } => None,
+        }
+    }
+}
+
+/// A get-or-create table call: name, column schema and key column.
+#[derive(Debug, Clone)]
+pub struct TableRequest {
+    pub name: String,
+    pub schema: Value,
+    pub key_column: Option<&'static str>,
+}
+
+impl TableRequest {
+    /// Path under `/v1/`.
+    pub fn path(&self) -> String {
+        format!("tables/{}", self.name)
+    }
+
+    pub fn body(&self) -> Value {
+        let mut body = serde_json::json!({ "schema": self.schema });
+        if let Some(key) = self.key_column {
+            body["keyColumn"] = key.into();
+        }
+        body
+    }
+}
+
 /// Tables API calls for one bot.
 #[derive(Clone)]
 pub struct TablesClient {
     http: reqwest::Client,
     config: BotpressConfig,
+    attempts: u32,
 }
 
 impl TablesClient {
     pub fn new(http: reqwest::Client, config: BotpressConfig) -> Self {
-        Self { http, config }
+        Self {
+            http,
+            config,
+            attempts: ATTEMPTS,
+        }
+    }
+
+    /// No retries: for checks, where a quick clear answer beats persistence.
+    pub fn single_attempt(mut self) -> Self {
+        self.attempts = 1;
+        self
     }
 
     /// Upserts rows keyed by `key_column`.
@@ -51,6 +95,47 @@ impl TablesClient {
             &body,
         )
         .await
+    }
+
+    /// Gets or creates a table; `Ok((created, table))` with the table as Botpress describes it.
+    pub async fn get_or_create_table(
+        &self,
+        request: &TableRequest,
+    ) -> Result<(bool, Value), TablesError> {
+        let response = self
+            .call(reqwest::Method::POST, &request.path(), &request.body())
+            .await?;
+        let created = response["created"].as_bool().unwrap_or(false);
+        Ok((created, response["table"].clone()))
+    }
+
+    /// Finds rows matching `filter`, at most `limit`.
+    pub async fn find_rows(
+        &self,
+        table: &str,
+        filter: &Value,
+        limit: u32,
+    ) -> Result<Value, TablesError> {
+        let body = serde_json::json!({ "filter": filter, "limit": limit });
+        self.call(
+            reqwest::Method::POST,
+            &format!("tables/{table}/rows/find"),
+            &body,
+        )
+        .await
+    }
+
+    /// Deletes the rows matching `filter`; returns how many Botpress deleted.
+    pub async fn delete_rows(&self, table: &str, filter: &Value) -> Result<u64, TablesError> {
+        let body = serde_json::json!({ "filter": filter });
+        let response = self
+            .call(
+                reqwest::Method::POST,
+                &format!("tables/{table}/rows/delete"),
+                &body,
+            )
+            .await?;
+        Ok(response["deletedRows"].as_u64().unwrap_or(0))
     }
 
     /// Sends one call, retrying 429, 5xx and network errors a few times with backoff.
@@ -105,7 +190,7 @@ impl TablesClient {
                     None,
                 ),
             };
-            if attempt >= ATTEMPTS {
+            if attempt >= self.attempts {
                 return Err(error);
             }
             let delay = after.unwrap_or_else(|| backoff.next_delay());
@@ -114,7 +199,8 @@ impl TablesClient {
         }
     }
 
-    fn url(&self, path: &str) -> Url {
+    /// The full URL of a call under `/v1/`.
+    pub fn url(&self, path: &str) -> Url {
         let base = self.config.api_url.as_str().trim_end_matches('/');
         // Both parts are validated (base URL) or built from validated table names.
         Url::parse(&format!("{base}/v1/{path}")).unwrap_or_else(|_| self.config.api_url.clone())

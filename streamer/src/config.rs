@@ -7,6 +7,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use reqwest::Url;
 
+use autoplay_botpress::schema;
+
 use crate::secret::{Secret, SecretUrl};
 
 /// Streams a product's live UI actions from Autoplay into a Botpress bot, with a rolling
@@ -30,9 +32,98 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the whole pipeline offline on loopback with a scripted session, then print what the
+    /// agent would receive. Needs no credentials; start here.
+    Demo(DemoArgs),
+    /// Create both Botpress tables with their columns (idempotent: existing tables are kept).
+    Setup(SetupArgs),
+    /// Verify a real configuration end to end without changing anything; exits non-zero on any
+    /// failure. Takes the same settings as `stream`.
+    Check(StreamArgs),
     /// Consume the Autoplay stream and forward every batch to the Botpress webhook, keeping a
     /// rolling summary per session in the summary table. Runs until SIGINT/SIGTERM.
     Stream(StreamArgs),
+    /// Delete events older than --keep from the events table (keeps it under the plan's row
+    /// limit; `stream --retention` does this periodically).
+    Prune(PruneArgs),
+}
+
+/// Where the Botpress Tables API is and which tables to use.
+#[derive(Debug, Args)]
+pub struct BotpressArgs {
+    /// Botpress personal access token or bot token (Tables API).
+    #[arg(long, env = "BOTPRESS_TOKEN", hide_env_values = true)]
+    pub botpress_token: Option<Secret>,
+
+    /// Botpress bot id, from the Studio URL (Tables API).
+    #[arg(long, env = "BOTPRESS_BOT_ID")]
+    pub bot_id: Option<String>,
+
+    /// Botpress API base URL.
+    #[arg(
+        long,
+        env = "BOTPRESS_API_URL",
+        default_value = "https://api.botpress.cloud"
+    )]
+    pub botpress_api_url: String,
+
+    /// Table that holds one row per action.
+    #[arg(long, default_value = schema::EVENTS_TABLE)]
+    pub events_table: String,
+
+    /// Table that holds one summary row per session (key column session_id).
+    #[arg(long, default_value = schema::SUMMARY_TABLE)]
+    pub summary_table: String,
+}
+
+/// Settings of `setup`.
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub botpress: BotpressArgs,
+
+    /// Print the requests instead of sending them.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Settings of `prune`.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    #[command(flatten)]
+    pub botpress: BotpressArgs,
+
+    /// Keep events newer than this (e.g. 24h, 7d, 90m).
+    #[arg(long, default_value = "24h")]
+    pub keep: humantime::Duration,
+}
+
+/// Settings of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Use this OpenAI-compatible API for summaries instead of the offline summarizer.
+    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
+    pub openai_api_key: Option<Secret>,
+
+    /// Base URL of the OpenAI-compatible chat completions API.
+    #[arg(
+        long,
+        env = "OPENAI_BASE_URL",
+        default_value = "https://api.openai.com/v1"
+    )]
+    pub openai_base_url: String,
+
+    /// Model used for summaries (with --openai-api-key).
+    #[arg(long, env = "AUTOPLAY_SUMMARY_MODEL", default_value = "gpt-4o-mini")]
+    pub model: String,
+
+    /// Actions per summary (smaller than `stream`'s default so the short script shows a few).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1_000))]
+    pub threshold: u32,
+
+    /// Pause between scripted batches, in milliseconds.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    pub pace_ms: u64,
 }
 
 /// Settings of `stream`. Tokens are read from flags or the environment and never printed.
@@ -50,29 +141,8 @@ pub struct StreamArgs {
     #[arg(long, env = "BOTPRESS_WEBHOOK_URL", hide_env_values = true)]
     pub webhook_url: Secret,
 
-    /// Botpress personal access token or bot token (needed for summaries).
-    #[arg(long, env = "BOTPRESS_TOKEN", hide_env_values = true)]
-    pub botpress_token: Option<Secret>,
-
-    /// Botpress bot id, from the Studio URL (needed for summaries).
-    #[arg(long, env = "BOTPRESS_BOT_ID")]
-    pub bot_id: Option<String>,
-
-    /// Botpress API base URL.
-    #[arg(
-        long,
-        env = "BOTPRESS_API_URL",
-        default_value = "https://api.botpress.cloud"
-    )]
-    pub botpress_api_url: String,
-
-    /// Table that holds one row per action.
-    #[arg(long, default_value = "AutoPlayEventsTable")]
-    pub events_table: String,
-
-    /// Table that holds one summary row per session (key column session_id).
-    #[arg(long, default_value = "AutoPlayEventsSummaryTable")]
-    pub summary_table: String,
+    #[command(flatten)]
+    pub botpress: BotpressArgs,
 
     /// API key of the OpenAI-compatible LLM; without it summaries are off.
     #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
@@ -114,6 +184,15 @@ pub struct StreamArgs {
     /// Largest SSE frame accepted, in bytes; larger frames are skipped and counted.
     #[arg(long, default_value_t = 1 << 20)]
     pub max_frame_bytes: usize,
+
+    /// Delete events older than this from the events table while streaming (e.g. 24h); off
+    /// when unset. Needs the Botpress token and bot id.
+    #[arg(long, env = "AUTOPLAY_BOTPRESS_RETENTION")]
+    pub retention: Option<humantime::Duration>,
+
+    /// How often --retention prunes (the first run is at startup).
+    #[arg(long, default_value = "1h")]
+    pub prune_every: humantime::Duration,
 }
 
 /// A setting that cannot be used, with the flag and variable to fix.
@@ -158,14 +237,72 @@ pub struct StreamConfig {
     pub botpress: Option<BotpressConfig>,
     /// `None`: summaries are off (no LLM key).
     pub llm: Option<LlmConfig>,
-    pub events_table: String,
-    pub summary_table: String,
+    pub tables: Tables,
     pub threshold: usize,
     pub state_dir: PathBuf,
     pub metrics_addr: Option<SocketAddr>,
     pub max_queued: usize,
     pub max_retry_delay: Duration,
     pub max_frame_bytes: usize,
+    /// `Some`: prune events older than this every `prune_every`.
+    pub retention: Option<Duration>,
+    pub prune_every: Duration,
+}
+
+/// Names of the two tables.
+#[derive(Debug, Clone)]
+pub struct Tables {
+    pub events: String,
+    pub summary: String,
+}
+
+impl BotpressArgs {
+    /// Checks the settings: the credentials are `None` when neither the token nor the bot id is
+    /// set (an error when only one is), and the table names must be valid.
+    pub fn resolve(self) -> Result<(Option<BotpressConfig>, Tables), ConfigError> {
+        for (setting, name) in [
+            ("--events-table", &self.events_table),
+            ("--summary-table", &self.summary_table),
+        ] {
+            table_name(setting, name)?;
+        }
+        let tables = Tables {
+            events: self.events_table,
+            summary: self.summary_table,
+        };
+        let botpress = match (self.botpress_token, self.bot_id) {
+            (Some(token), Some(bot_id)) if !bot_id.trim().is_empty() => Some(BotpressConfig {
+                api_url: http_url("--botpress-api-url (BOTPRESS_API_URL)", &self.botpress_api_url)?,
+                token,
+                bot_id: bot_id.trim().to_owned(),
+            }),
+            (Some(_), _) => {
+                return Err(bad(
+                    "--bot-id (BOTPRESS_BOT_ID)",
+                    "required with --botpress-token (the id in https://studio.botpress.cloud/<bot-id>/…)",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(bad(
+                    "--botpress-token (BOTPRESS_TOKEN)",
+                    "required with --bot-id (Botpress → Account Settings → Access Tokens)",
+                ))
+            }
+            (None, None) => None,
+        };
+        Ok((botpress, tables))
+    }
+
+    /// Like [`BotpressArgs::resolve`], for commands that cannot work without credentials.
+    pub fn require(self) -> Result<(BotpressConfig, Tables), ConfigError> {
+        match self.resolve()? {
+            (Some(botpress), tables) => Ok((botpress, tables)),
+            (None, _) => Err(bad(
+                "--botpress-token (BOTPRESS_TOKEN) and --bot-id (BOTPRESS_BOT_ID)",
+                "both are required for this command",
+            )),
+        }
+    }
 }
 
 impl StreamConfig {
@@ -201,26 +338,16 @@ impl StreamConfig {
             )
             .map_err(|e| bad(e.setting, "must be an http:// or https:// URL with a host"))?,
         );
-        let botpress = match (args.botpress_token, args.bot_id) {
-            (Some(token), Some(bot_id)) if !bot_id.trim().is_empty() => Some(BotpressConfig {
-                api_url: http_url("--botpress-api-url (BOTPRESS_API_URL)", &args.botpress_api_url)?,
-                token,
-                bot_id: bot_id.trim().to_owned(),
-            }),
-            (Some(_), _) => {
-                return Err(bad(
-                    "--bot-id (BOTPRESS_BOT_ID)",
-                    "required with --botpress-token (the id in https://studio.botpress.cloud/<bot-id>/…)",
-                ))
-            }
-            (None, Some(_)) => {
-                return Err(bad(
-                    "--botpress-token (BOTPRESS_TOKEN)",
-                    "required with --bot-id (Botpress → Account Settings → Access Tokens)",
-                ))
-            }
-            (None, None) => None,
-        };
+        let (botpress, tables) = args.botpress.resolve()?;
+        if args.retention.is_some() && botpress.is_none() {
+            return Err(bad(
+                "--retention (AUTOPLAY_BOTPRESS_RETENTION)",
+                "pruning needs --botpress-token and --bot-id",
+            ));
+        }
+        if args.prune_every.as_secs() < 1 {
+            return Err(bad("--prune-every", "must be at least 1s"));
+        }
         let llm = match args.openai_api_key {
             Some(api_key) => {
                 if args.model.trim().is_empty() {
@@ -238,12 +365,6 @@ impl StreamConfig {
             }
             None => None,
         };
-        for (setting, name) in [
-            ("--events-table", &args.events_table),
-            ("--summary-table", &args.summary_table),
-        ] {
-            table_name(setting, name)?;
-        }
         let state_dir = match args.state_dir {
             Some(dir) => dir,
             None => dirs::data_local_dir()
@@ -264,14 +385,15 @@ impl StreamConfig {
             webhook_url,
             botpress,
             llm,
-            events_table: args.events_table,
-            summary_table: args.summary_table,
+            tables,
             threshold: args.threshold as usize,
             state_dir,
             metrics_addr: args.metrics_addr,
             max_queued: args.max_queued as usize,
             max_retry_delay: Duration::from_millis(args.max_retry_delay_ms),
             max_frame_bytes: args.max_frame_bytes,
+            retention: args.retention.map(Into::into),
+            prune_every: args.prune_every.into(),
         })
     }
 }
@@ -324,7 +446,9 @@ mod tests {
         }
         argv.extend_from_slice(extra);
         let cli = Cli::try_parse_from(argv).map_err(|e| e.to_string())?;
-        let Command::Stream(a) = cli.command;
+        let Command::Stream(a) = cli.command else {
+            unreachable!("parsed the stream command")
+        };
         StreamConfig::from_args(a).map_err(|e| e.to_string())
     }
 
@@ -333,7 +457,8 @@ mod tests {
         let c = args(&[]).unwrap();
         assert!(c.botpress.is_none() && c.llm.is_none());
         assert_eq!(c.threshold, 10);
-        assert_eq!(c.events_table, "AutoPlayEventsTable");
+        assert_eq!(c.tables.events, "AutoPlayEventsTable");
+        assert!(c.retention.is_none());
     }
 
     #[test]
@@ -353,6 +478,12 @@ mod tests {
         assert!(args(&["--threshold", "0"])
             .unwrap_err()
             .contains("--threshold"));
+        assert!(args(&["--retention", "24h"])
+            .unwrap_err()
+            .starts_with("--retention"));
+        assert!(args(&["--retention", "soon"])
+            .unwrap_err()
+            .contains("--retention"));
         assert!(args(&["--webhook-url", "ftp://x/y"])
             .unwrap_err()
             .contains("http:// or https://"));

@@ -71,12 +71,7 @@ impl Connector {
                 }
             }
             first = false;
-            let request = self
-                .http
-                .get(self.url.clone())
-                .header(reqwest::header::ACCEPT, "text/event-stream")
-                .bearer_auth(self.token.expose())
-                .send();
+            let request = stream_request(&self.http, &self.url, &self.token).send();
             let response = tokio::select! {
                 response = request => response,
                 _ = cancel.cancelled() => break,
@@ -160,7 +155,19 @@ impl Connector {
     }
 }
 
-fn fatal_hint(status: StatusCode) -> Option<&'static str> {
+/// The GET that opens the stream.
+pub fn stream_request(
+    http: &reqwest::Client,
+    url: &Url,
+    token: &Secret,
+) -> reqwest::RequestBuilder {
+    http.get(url.clone())
+        .header(reqwest::header::ACCEPT, "text/event-stream")
+        .bearer_auth(token.expose())
+}
+
+/// What to fix when the stream refuses a connection for good; `None` for statuses worth retrying.
+pub fn fatal_hint(status: StatusCode) -> Option<&'static str> {
     match status {
         StatusCode::UNAUTHORIZED => Some("the Autoplay token was not accepted; check --token / AUTOPLAY_TOKEN"),
         StatusCode::FORBIDDEN => Some("the Autoplay token may not read this product's stream; check the token and the product id in --stream-url"),

@@ -2,12 +2,16 @@
 
 mod backoff;
 mod botpress;
+mod check;
 mod config;
 mod connector;
+mod demo;
 mod forward;
 mod llm;
 mod metrics;
+mod prune;
 mod secret;
+mod setup;
 mod spool;
 mod stream;
 mod summaries;
@@ -18,12 +22,18 @@ use clap::Parser;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{Cli, Command, LogFormat, StreamConfig};
+use crate::botpress::TablesClient;
+use crate::config::{Cli, Command, ConfigError, LogFormat, StreamConfig};
 
 fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    // The demo prints its own progress; the service logs everything from `info` up.
+    let default_level = match cli.command {
+        Command::Demo(_) => "warn",
+        _ => "info",
+    };
+    init_logging(cli.log_format, default_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -34,27 +44,84 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = match cli.command {
-        Command::Stream(args) => match StreamConfig::from_args(args) {
-            Ok(config) => runtime.block_on(async {
-                let cancel = CancellationToken::new();
-                tokio::spawn(stop_on_signal(cancel.clone()));
-                stream::run(config, cancel).await
-            }),
-            Err(err) => {
-                eprintln!("error: {err}");
-                return ExitCode::from(2);
-            }
-        },
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
+    match runtime.block_on(run(cli.command)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(Failure::Config(err)) => {
+            eprintln!("error: {err}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(err)) => {
             tracing::error!("{err:#}");
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Why a command failed: bad settings (exit 2) or a failure while running (exit 1).
+enum Failure {
+    Config(ConfigError),
+    Run(anyhow::Error),
+}
+
+impl From<ConfigError> for Failure {
+    fn from(err: ConfigError) -> Self {
+        Self::Config(err)
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(err: anyhow::Error) -> Self {
+        Self::Run(err)
+    }
+}
+
+/// Runs one command; `Ok(false)` when it ran but reports a failure (a failed check).
+async fn run(command: Command) -> Result<bool, Failure> {
+    match command {
+        Command::Demo(args) => demo::run(args).await?,
+        Command::Setup(args) => {
+            let (botpress, tables) = args.botpress.require()?;
+            let client = TablesClient::new(http_client()?, botpress.clone());
+            if args.dry_run {
+                setup::print_dry_run(&botpress, &tables, &client);
+            } else {
+                setup::run(&client, &tables).await?;
+            }
+        }
+        Command::Check(args) => {
+            let config = StreamConfig::from_args(args)?;
+            return Ok(check::run(&config).await?);
+        }
+        Command::Stream(args) => {
+            let config = StreamConfig::from_args(args)?;
+            let cancel = CancellationToken::new();
+            tokio::spawn(stop_on_signal(cancel.clone()));
+            stream::run(config, cancel).await?;
+        }
+        Command::Prune(args) => {
+            let (botpress, tables) = args.botpress.require()?;
+            let client = TablesClient::new(http_client()?, botpress);
+            let keep: std::time::Duration = args.keep.into();
+            let deleted = prune::prune(&client, &tables.events, keep)
+                .await
+                .map_err(anyhow::Error::from)?;
+            println!(
+                "deleted {deleted} events older than {} from {}",
+                humantime::format_duration(keep),
+                tables.events
+            );
+        }
+    }
+    Ok(true)
+}
+
+fn http_client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .user_agent(concat!("autoplay-botpress/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .build()?)
 }
 
 /// glibc gives every thread that allocates its own malloc arena; with the runtime's workers, the
@@ -68,9 +135,9 @@ fn limit_malloc_arenas() {
     }
 }
 
-fn init_logging(format: LogFormat) {
-    let filter =
-        EnvFilter::try_from_env("AUTOPLAY_BOTPRESS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+fn init_logging(format: LogFormat, default_level: &str) {
+    let filter = EnvFilter::try_from_env("AUTOPLAY_BOTPRESS_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

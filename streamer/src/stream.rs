@@ -20,6 +20,7 @@ use crate::connector::{Connector, Incoming};
 use crate::forward::{self, Forwarder};
 use crate::llm::LlmClient;
 use crate::metrics::{self, Metrics};
+use crate::prune;
 use crate::secret::redact_url;
 use crate::spool::{self, Spool, SpoolRequest};
 use crate::summaries::{Summaries, SummaryInput};
@@ -73,12 +74,21 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
     let dispatcher = tokio::spawn(forward::dispatch(forwarder, deliver_rx));
 
     let summaries_tx = start_summaries(&config, &http, &metrics, &cancel);
+    if let (Some(keep), Some(botpress)) = (config.retention, &config.botpress) {
+        tokio::spawn(prune::run_periodically(
+            TablesClient::new(http.clone(), botpress.clone()),
+            config.tables.events.clone(),
+            keep,
+            config.prune_every,
+            cancel.clone(),
+        ));
+    }
     tracing::info!(
         webhook = %redact_url(&config.webhook_url.0),
         state_dir = %config.state_dir.display(),
         threshold = config.threshold,
-        events_table = %config.events_table,
-        summary_table = %config.summary_table,
+        events_table = %config.tables.events,
+        summary_table = %config.tables.summary,
         "streaming (the webhook workflow stores events in events_table)"
     );
 
@@ -160,7 +170,7 @@ fn start_summaries(
             .llm
             .clone()
             .map(|c| Arc::new(LlmClient::new(http.clone(), c))),
-        table: config.summary_table.clone(),
+        table: config.tables.summary.clone(),
         threshold: config.threshold,
         metrics: metrics.clone(),
     };

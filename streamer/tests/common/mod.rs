@@ -59,6 +59,14 @@ pub struct FakeState {
     /// LLM: how many calls fail before it answers.
     pub llm_failures_left: usize,
     pub llm_prompts: Vec<String>,
+    /// Tables API: tables by name, as get-or-create stored them.
+    pub tables: std::collections::BTreeMap<String, Value>,
+    /// Tables API: every request as (method and path, body).
+    pub table_calls: Vec<(String, Value)>,
+    /// Tables API: when set, the only bearer token accepted (others get 401).
+    pub botpress_token: Option<String>,
+    /// Tables API: tables that `rows/find` reports missing (404).
+    pub missing_tables: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -74,6 +82,10 @@ impl Fakes {
             .route("/stream/{product}", get(stream))
             .route("/hook", post(webhook))
             .route("/v1/tables/{table}/rows/upsert", post(upsert))
+            .route("/v1/tables/{table}", post(get_or_create_table))
+            .route("/v1/tables/{table}/rows/find", post(find_rows))
+            .route("/v1/tables/{table}/rows/delete", post(delete_rows))
+            .route("/v1/models", get(models))
             .route("/v1/chat/completions", post(llm))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -223,6 +235,105 @@ async fn upsert(
     Json(json!({"inserted": [], "updated": []})).into_response()
 }
 
+/// Records a Tables API call; `Some(401 response)` when the bearer token is refused.
+fn table_call(
+    s: &mut FakeState,
+    call: String,
+    headers: &HeaderMap,
+    body: &Value,
+) -> Option<Response> {
+    s.table_calls.push((call, body.clone()));
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match &s.botpress_token {
+        Some(token) if auth != format!("Bearer {token}") => Some(
+            (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"code": 401, "type": "Unauthorized", "message": "Invalid token"})),
+            )
+                .into_response(),
+        ),
+        _ => None,
+    }
+}
+
+async fn get_or_create_table(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    UrlPath(table): UrlPath<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut s = state.lock().unwrap();
+    if let Some(refused) = table_call(&mut s, format!("POST /v1/tables/{table}"), &headers, &body) {
+        return refused;
+    }
+    let created = !s.tables.contains_key(&table);
+    let stored = s
+        .tables
+        .entry(table.clone())
+        .or_insert_with(|| json!({"id": format!("t-{table}"), "name": table, "schema": body["schema"], "keyColumn": body["keyColumn"]}))
+        .clone();
+    Json(json!({"table": stored, "created": created, "rows": 0})).into_response()
+}
+
+async fn find_rows(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    UrlPath(table): UrlPath<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut s = state.lock().unwrap();
+    if let Some(refused) = table_call(
+        &mut s,
+        format!("POST /v1/tables/{table}/rows/find"),
+        &headers,
+        &body,
+    ) {
+        return refused;
+    }
+    if s.missing_tables.contains(&table) {
+        let message = format!("Table \"{table}\" doesn't exist");
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({"code": 404, "type": "ResourceNotFound", "message": message})),
+        )
+            .into_response();
+    }
+    Json(json!({"rows": [], "hasMore": false, "offset": 0, "limit": body["limit"]})).into_response()
+}
+
+async fn delete_rows(
+    State(state): State<Arc<Mutex<FakeState>>>,
+    UrlPath(table): UrlPath<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut s = state.lock().unwrap();
+    if let Some(refused) = table_call(
+        &mut s,
+        format!("POST /v1/tables/{table}/rows/delete"),
+        &headers,
+        &body,
+    ) {
+        return refused;
+    }
+    Json(json!({"deletedRows": 3})).into_response()
+}
+
+/// The LLM's model list; only the test key is accepted.
+async fn models(headers: HeaderMap) -> Response {
+    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer sk-test-key") {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": {"message": "Incorrect API key"}})),
+        )
+            .into_response();
+    }
+    Json(json!({"data": [{"id": "gpt-4o-mini"}]})).into_response()
+}
+
 async fn llm(State(state): State<Arc<Mutex<FakeState>>>, Json(body): Json<Value>) -> Response {
     let mut s = state.lock().unwrap();
     let prompt = body["messages"][0]["content"]
@@ -270,6 +381,29 @@ pub fn actions_frame(session: &str, first_index: u64, n: u64) -> String {
 
 pub fn frame(data: String) -> Step {
     Step::Frame(None, data)
+}
+
+/// Runs `autoplay-botpress` with `args` to completion: (exit code, stdout, stderr).
+pub async fn cli(args: &[&str]) -> (i32, String, String) {
+    let output = tokio::time::timeout(
+        Duration::from_secs(60),
+        Command::new(env!("CARGO_BIN_EXE_autoplay-botpress"))
+            .args(args)
+            .env_remove("OPENAI_API_KEY")
+            .env_remove("BOTPRESS_TOKEN")
+            .env_remove("BOTPRESS_BOT_ID")
+            .env_remove("AUTOPLAY_TOKEN")
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .expect("the command finishes")
+    .expect("the binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 /// The streamer as a child process. Its stderr is drained into `logs` as it runs, so a chatty

@@ -1,0 +1,104 @@
+//! `autoplay-botpress setup`: creates the two tables with their columns, or finds them.
+
+use autoplay_botpress::schema::{self, ColumnType};
+use serde_json::Value;
+
+use crate::botpress::{TableRequest, TablesClient};
+use crate::config::{BotpressConfig, Tables};
+
+/// The get-or-create calls for both tables.
+pub fn table_requests(tables: &Tables) -> [TableRequest; 2] {
+    [
+        TableRequest {
+            name: tables.events.clone(),
+            schema: schema::table_schema(schema::EVENT_COLUMNS),
+            key_column: None,
+        },
+        TableRequest {
+            name: tables.summary.clone(),
+            schema: schema::table_schema(schema::SUMMARY_COLUMNS),
+            key_column: Some(schema::SUMMARY_KEY_COLUMN),
+        },
+    ]
+}
+
+/// Prints the requests `setup` would send, with the token left out.
+pub fn print_dry_run(config: &BotpressConfig, tables: &Tables, client: &TablesClient) {
+    println!(
+        "dry run: nothing is sent. setup would make these calls (bot {}):",
+        config.bot_id
+    );
+    for request in table_requests(tables) {
+        println!(
+            "\nPOST {}\nAuthorization: Bearer <BOTPRESS_TOKEN>\nx-bot-id: {}\n{}",
+            client.url(&request.path()),
+            config.bot_id,
+            serde_json::to_string_pretty(&request.body()).unwrap_or_default()
+        );
+    }
+}
+
+/// Gets or creates both tables and reports each; an existing table that lacks columns or the
+/// key column is reported (not altered: its data is the user's).
+pub async fn run(client: &TablesClient, tables: &Tables) -> anyhow::Result<()> {
+    let mut incomplete = 0;
+    for request in table_requests(tables) {
+        let (created, table) = client.get_or_create_table(&request).await?;
+        if created {
+            println!("created {} with its columns", request.name);
+            continue;
+        }
+        let problems = differences(&request, &table);
+        if problems.is_empty() {
+            println!("found {} (already set up; left unchanged)", request.name);
+        } else {
+            incomplete += 1;
+            println!(
+                "found {}, but it differs: {}",
+                request.name,
+                problems.join("; ")
+            );
+        }
+    }
+    if incomplete > 0 {
+        anyhow::bail!(
+            "{incomplete} existing table(s) differ from what autoplay-botpress writes; add the \
+             missing columns in Botpress Studio (Tables), or delete the table and run setup again"
+        );
+    }
+    Ok(())
+}
+
+/// What an existing table lacks compared to `request`.
+fn differences(request: &TableRequest, table: &Value) -> Vec<String> {
+    let columns = &table["schema"]["properties"];
+    let wanted = if request.key_column.is_some() {
+        schema::SUMMARY_COLUMNS
+    } else {
+        schema::EVENT_COLUMNS
+    };
+    let mut problems: Vec<String> = wanted
+        .iter()
+        .filter_map(|(name, kind, _)| {
+            let expected = match kind {
+                ColumnType::String => "string",
+                ColumnType::Number => "number",
+            };
+            match columns[name]["type"].as_str() {
+                None => Some(format!("missing column {name} ({expected})")),
+                Some(found) if found != expected => {
+                    Some(format!("column {name} is {found}, expected {expected}"))
+                }
+                Some(_) => None,
+            }
+        })
+        .collect();
+    if let Some(key) = request.key_column {
+        if table["keyColumn"].as_str() != Some(key) {
+            problems.push(format!(
+                "key column is not {key} (upserts still work, more slowly)"
+            ));
+        }
+    }
+    problems
+}

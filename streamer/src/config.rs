@@ -76,6 +76,44 @@ pub struct BotpressArgs {
     pub summary_table: String,
 }
 
+/// The OpenAI-compatible LLM that writes summaries.
+#[derive(Debug, Args)]
+pub struct LlmArgs {
+    /// API key of the OpenAI-compatible LLM; without it rolling summaries are off.
+    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
+    pub openai_api_key: Option<Secret>,
+
+    /// Base URL of the OpenAI-compatible chat completions API.
+    #[arg(
+        long,
+        env = "OPENAI_BASE_URL",
+        default_value = "https://api.openai.com/v1"
+    )]
+    pub openai_base_url: String,
+
+    /// Model used for summaries.
+    #[arg(long, env = "AUTOPLAY_SUMMARY_MODEL", default_value = "gpt-4o-mini")]
+    pub model: String,
+}
+
+impl LlmArgs {
+    /// The LLM settings, or `None` without a key.
+    pub fn resolve(self) -> Result<Option<LlmConfig>, ConfigError> {
+        let Some(api_key) = self.openai_api_key else {
+            return Ok(None);
+        };
+        if self.model.trim().is_empty() {
+            return Err(bad("--model (AUTOPLAY_SUMMARY_MODEL)", "must not be empty"));
+        }
+        Ok(Some(LlmConfig {
+            base_url: http_url("--openai-base-url (OPENAI_BASE_URL)", &self.openai_base_url)?,
+            api_key,
+            model: self.model.trim().to_owned(),
+            timeout: Duration::from_secs(30),
+        }))
+    }
+}
+
 /// Settings of `setup`.
 #[derive(Debug, Args)]
 pub struct SetupArgs {
@@ -101,21 +139,9 @@ pub struct PruneArgs {
 /// Settings of `demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Use this OpenAI-compatible API for summaries instead of the offline summarizer.
-    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
-    pub openai_api_key: Option<Secret>,
-
-    /// Base URL of the OpenAI-compatible chat completions API.
-    #[arg(
-        long,
-        env = "OPENAI_BASE_URL",
-        default_value = "https://api.openai.com/v1"
-    )]
-    pub openai_base_url: String,
-
-    /// Model used for summaries (with --openai-api-key).
-    #[arg(long, env = "AUTOPLAY_SUMMARY_MODEL", default_value = "gpt-4o-mini")]
-    pub model: String,
+    /// Without --openai-api-key, an offline deterministic summarizer stands in for the LLM.
+    #[command(flatten)]
+    pub llm: LlmArgs,
 
     /// Actions per summary (smaller than `stream`'s default so the short script shows a few).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1_000))]
@@ -144,21 +170,8 @@ pub struct StreamArgs {
     #[command(flatten)]
     pub botpress: BotpressArgs,
 
-    /// API key of the OpenAI-compatible LLM; without it summaries are off.
-    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
-    pub openai_api_key: Option<Secret>,
-
-    /// Base URL of the OpenAI-compatible chat completions API.
-    #[arg(
-        long,
-        env = "OPENAI_BASE_URL",
-        default_value = "https://api.openai.com/v1"
-    )]
-    pub openai_base_url: String,
-
-    /// Model used for summaries.
-    #[arg(long, env = "AUTOPLAY_SUMMARY_MODEL", default_value = "gpt-4o-mini")]
-    pub model: String,
+    #[command(flatten)]
+    pub llm: LlmArgs,
 
     /// Actions per summary.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
@@ -348,23 +361,7 @@ impl StreamConfig {
         if args.prune_every.as_secs() < 1 {
             return Err(bad("--prune-every", "must be at least 1s"));
         }
-        let llm = match args.openai_api_key {
-            Some(api_key) => {
-                if args.model.trim().is_empty() {
-                    return Err(bad("--model (AUTOPLAY_SUMMARY_MODEL)", "must not be empty"));
-                }
-                Some(LlmConfig {
-                    base_url: http_url(
-                        "--openai-base-url (OPENAI_BASE_URL)",
-                        &args.openai_base_url,
-                    )?,
-                    api_key,
-                    model: args.model.trim().to_owned(),
-                    timeout: Duration::from_secs(30),
-                })
-            }
-            None => None,
-        };
+        let llm = args.llm.resolve()?;
         let state_dir = match args.state_dir {
             Some(dir) => dir,
             None => dirs::data_local_dir()

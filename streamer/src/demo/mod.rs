@@ -26,7 +26,7 @@ use backend::Backend;
 /// Runs the demo and prints its outcome; an error if the pipeline did not finish or leaked.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let threshold = args.threshold as usize;
-    let real_llm = args.openai_api_key.is_some();
+    let real_llm = args.llm.openai_api_key.is_some();
     let cancel = CancellationToken::new();
     let script = script::batches(now_ms() as f64 / 1000.0);
     let batches = script.len();
@@ -34,7 +34,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await
         .context("cannot start the demo's loopback server")?;
     let state_dir = tempfile::tempdir().context("cannot create a temporary state directory")?;
-    let config = stream_config(&backend, &args, state_dir.path())?;
+    let config = stream_config(&backend, args, state_dir.path())?;
 
     println!(
         "autoplay-botpress demo: the real streamer against stand-ins on {}",
@@ -52,10 +52,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "  tables     {} keeps one summary row per session",
         backend.url("/v1/tables/…")
     );
-    if real_llm {
+    if let Some(llm) = config.llm.as_ref().filter(|_| real_llm) {
         println!(
             "  LLM        {} ({}), a summary every {threshold} actions",
-            args.openai_base_url, args.model
+            llm.base_url, llm.model
         );
     } else {
         println!("  LLM        offline deterministic summarizer (labelled; set OPENAI_API_KEY for a real model), a summary every {threshold} actions");
@@ -87,19 +87,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
 fn stream_config(
     backend: &Backend,
-    args: &DemoArgs,
+    args: DemoArgs,
     state_dir: &std::path::Path,
 ) -> anyhow::Result<StreamConfig> {
     let url = |path: &str| Url::parse(&backend.url(path)).context("loopback URL");
     let demo_secret = |s: &str| s.parse::<Secret>().map_err(anyhow::Error::msg);
-    let llm = match &args.openai_api_key {
-        Some(key) => LlmConfig {
-            base_url: Url::parse(&args.openai_base_url)
-                .context("--openai-base-url (OPENAI_BASE_URL) is not a URL")?,
-            api_key: key.clone(),
-            model: args.model.clone(),
-            timeout: Duration::from_secs(30),
-        },
+    let llm = match args.llm.resolve()? {
+        Some(real) => real,
         None => LlmConfig {
             base_url: url("/v1")?,
             api_key: demo_secret("offline")?,

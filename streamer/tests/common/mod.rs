@@ -83,8 +83,7 @@ impl Fakes {
             .route("/hook", post(webhook))
             .route("/v1/tables/{table}/rows/upsert", post(upsert))
             .route("/v1/tables/{table}", post(get_or_create_table))
-            .route("/v1/tables/{table}/rows/find", post(find_rows))
-            .route("/v1/tables/{table}/rows/delete", post(delete_rows))
+            .route("/v1/tables/{table}/rows/{op}", post(rows_op))
             .route("/v1/models", get(models))
             .route("/v1/chat/completions", post(llm))
             .with_state(state.clone());
@@ -278,48 +277,32 @@ async fn get_or_create_table(
     Json(json!({"table": stored, "created": created, "rows": 0})).into_response()
 }
 
-async fn find_rows(
+/// `rows/find` and `rows/delete`.
+async fn rows_op(
     State(state): State<Arc<Mutex<FakeState>>>,
-    UrlPath(table): UrlPath<String>,
+    UrlPath((table, op)): UrlPath<(String, String)>,
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
     let mut s = state.lock().unwrap();
-    if let Some(refused) = table_call(
-        &mut s,
-        format!("POST /v1/tables/{table}/rows/find"),
-        &headers,
-        &body,
-    ) {
+    let call = format!("POST /v1/tables/{table}/rows/{op}");
+    if let Some(refused) = table_call(&mut s, call, &headers, &body) {
         return refused;
     }
-    if s.missing_tables.contains(&table) {
-        let message = format!("Table \"{table}\" doesn't exist");
-        return (
-            StatusCode::NOT_FOUND,
-            Json(json!({"code": 404, "type": "ResourceNotFound", "message": message})),
-        )
-            .into_response();
+    match op.as_str() {
+        "find" if s.missing_tables.contains(&table) => {
+            let message = format!("Table \"{table}\" doesn't exist");
+            (
+                StatusCode::NOT_FOUND,
+                Json(json!({"code": 404, "type": "ResourceNotFound", "message": message})),
+            )
+                .into_response()
+        }
+        "find" => Json(json!({"rows": [], "hasMore": false, "offset": 0, "limit": body["limit"]}))
+            .into_response(),
+        "delete" => Json(json!({"deletedRows": 3})).into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
     }
-    Json(json!({"rows": [], "hasMore": false, "offset": 0, "limit": body["limit"]})).into_response()
-}
-
-async fn delete_rows(
-    State(state): State<Arc<Mutex<FakeState>>>,
-    UrlPath(table): UrlPath<String>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Response {
-    let mut s = state.lock().unwrap();
-    if let Some(refused) = table_call(
-        &mut s,
-        format!("POST /v1/tables/{table}/rows/delete"),
-        &headers,
-        &body,
-    ) {
-        return refused;
-    }
-    Json(json!({"deletedRows": 3})).into_response()
 }
 
 /// The LLM's model list; only the test key is accepted.

@@ -40,8 +40,16 @@ optimize(pkg);
 wasmPack("web", web);
 optimize(web);
 
-// The web glue exports `initSync`; call it at import time with the embedded bytes.
-const glue = readFileSync(join(web, `${name}.js`), "utf8");
+// The web glue exports `initSync`; call it at import time with the embedded bytes. Its async
+// loader's fallback (fetching the .wasm next to the module via import.meta.url) can never run
+// here, and would stop bundlers from emitting CommonJS, so it is cut out.
+const fallback = `new URL('${name}_bg.wasm', import.meta.url)`;
+const source = readFileSync(join(web, `${name}.js`), "utf8");
+if (!source.includes(fallback)) throw new Error(`wasm-bindgen's web glue changed: ${fallback} not found`);
+const glue = source.replace(
+  fallback,
+  `(() => { throw new Error("${name}/inline is initialized at import; pass the module to init explicitly"); })()`,
+);
 const wasm = readFileSync(join(web, `${name}_bg.wasm`));
 const inline = `${glue}
 // --- added by scripts/build-pkg.mjs: the module below is ${name}_bg.wasm, base64-encoded ---

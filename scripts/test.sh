@@ -39,6 +39,15 @@ node scripts/build-pkg.mjs
 step "JavaScript tests against pkg/"
 node --test tests/js/
 
+step "Botpress integration: install, type-check, single-file bundle, tests through its handler"
+(
+  cd botpress-integration
+  npm ci --no-audit --no-fund
+  npx tsc --noEmit
+  node build.mjs
+  node --test test/*.test.mjs
+)
+
 step "benchmark (figures only, never a pass/fail)"
 node bench/wasm-vs-js.mjs --runs 100
 cargo bench -p autoplay-botpress-cli --bench load

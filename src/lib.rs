@@ -30,7 +30,9 @@ mod wasm;
 
 pub use context::{build_agent_context, recent_events_filter, AgentContext, Scope};
 pub use error::InputError;
-pub use model::{decode_frame, ActionsPayload, Frame, SlimAction, SummaryPayload};
+pub use model::{
+    decode_frame, decode_webhook_body, ActionsPayload, Frame, SlimAction, SummaryPayload,
+};
 pub use render::render_agent_context;
 pub use rows::{map_actions_to_rows, summary_row, EventRow, SummaryRow};
 pub use summarizer::{Summarizer, SummarizerConfig, SummaryJob};

@@ -144,9 +144,53 @@ pub fn decode_frame(event_name: &str, data: &str) -> Result<Frame, InputError> {
     }
 }
 
+/// Interprets a POSTed webhook body: the streamer's batch (no `type`, or `"actions"`) or a
+/// connector push-mode event (`"actions"` or `"summary"`). Other types are `Ignored`.
+pub fn decode_webhook_body(body: &str) -> Result<Frame, InputError> {
+    #[derive(Deserialize)]
+    struct Tagged {
+        #[serde(rename = "type", default)]
+        event_type: Option<String>,
+    }
+    let tag: Tagged = decode_json("body", body)?;
+    match tag.event_type.as_deref() {
+        None | Some("actions") => Ok(Frame::Actions(
+            decode_json::<ActionsPayload>("body", body)?.normalized(),
+        )),
+        Some("summary") => Ok(Frame::Summary(decode_json("body", body)?)),
+        Some(other) => Ok(Frame::Ignored {
+            event_type: other.to_owned(),
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_bodies_default_to_actions() {
+        let Frame::Actions(batch) =
+            decode_webhook_body(r#"{"session_id":"s","actions":[{}]}"#).unwrap()
+        else {
+            panic!("a streamer body is a batch")
+        };
+        assert_eq!(batch.count, 1);
+        assert!(matches!(
+            decode_webhook_body(r#"{"type":"summary","summary":"x"}"#).unwrap(),
+            Frame::Summary(_)
+        ));
+        assert!(matches!(
+            decode_webhook_body(r#"{"type":"other"}"#).unwrap(),
+            Frame::Ignored { .. }
+        ));
+        let err = decode_webhook_body(r#"{"actions":[{"title":5}]}"#).unwrap_err();
+        assert!(
+            err.to_string().starts_with("body.actions[0].title"),
+            "{err}"
+        );
+        assert!(decode_webhook_body("[]").is_err());
+    }
 
     #[test]
     fn missing_and_null_fields_take_defaults() {

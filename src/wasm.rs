@@ -15,7 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::context::{self, ContextInput};
 use crate::error::{decode_json, decode_json_value, InputError};
-use crate::model::ActionsPayload;
+use crate::model::{decode_webhook_body, ActionsPayload, Frame};
 use crate::render::{self, RenderOptions};
 use crate::rows::{self, EventRow, RowOptions, SummaryRow};
 use crate::AgentContext;
@@ -51,6 +51,22 @@ export interface ActionsBody {
   conversation_id?: string | null;
   batch_id?: string | null;
 }
+
+/** A connector-side summary (push mode). */
+export interface SummaryBody {
+  type?: "summary";
+  product_id: string;
+  session_id: string | null;
+  summary: string;
+  replaces: number;
+  forwarded_at: number;
+}
+
+/** What a POSTed webhook body is, decoded leniently and normalized. */
+export type WebhookBody =
+  | { kind: "actions"; batch: ActionsBody & { count: number } }
+  | { kind: "summary"; summary: SummaryBody }
+  | { kind: "ignored"; type: string };
 
 /** A row of AutoPlayEventsTable. */
 export interface EventRow {
@@ -156,7 +172,7 @@ fn start() {
 #[wasm_bindgen(js_name = mapActionsToRows, unchecked_return_type = "EventRow[]")]
 pub fn map_actions_to_rows(
     #[wasm_bindgen(unchecked_param_type = "ActionsBody | string")] body: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "RowOptions")] options: Option<JsValue>,
+    #[wasm_bindgen(unchecked_optional_param_type = "RowOptions")] options: Option<JsValue>,
 ) -> Result<JsValue, JsError> {
     const NAME: &str = "mapActionsToRows";
     let body: ActionsPayload = decode(NAME, "body", &body)?;
@@ -166,10 +182,28 @@ pub fn map_actions_to_rows(
     to_js(NAME, &rows)
 }
 
+/// Decodes a POSTed webhook body (the streamer's batch, or a connector push-mode event).
+#[wasm_bindgen(js_name = parseWebhookBody, unchecked_return_type = "WebhookBody")]
+pub fn parse_webhook_body(
+    #[wasm_bindgen(unchecked_param_type = "ActionsBody | SummaryBody | string")] body: JsValue,
+) -> Result<JsValue, JsError> {
+    const NAME: &str = "parseWebhookBody";
+    let text = stringify(NAME, "body", &body)?;
+    let parsed = match decode_webhook_body(&text).map_err(|e| fail(NAME, e))? {
+        Frame::Actions(batch) => serde_json::json!({ "kind": "actions", "batch": batch }),
+        Frame::Summary(summary) => serde_json::json!({ "kind": "summary", "summary": summary }),
+        Frame::Ignored { event_type } => {
+            serde_json::json!({ "kind": "ignored", "type": event_type })
+        }
+        Frame::Heartbeat => serde_json::json!({ "kind": "ignored", "type": "heartbeat" }),
+    };
+    to_js(NAME, &parsed)
+}
+
 /// The filter for the chatting user's events of the last `windowMs` (FetchEventsData's query).
 #[wasm_bindgen(js_name = recentEventsFilter, unchecked_return_type = "TableFilter")]
 pub fn recent_events_filter(
-    #[wasm_bindgen(unchecked_param_type = "WindowOptions")] options: Option<JsValue>,
+    #[wasm_bindgen(unchecked_optional_param_type = "WindowOptions")] options: Option<JsValue>,
 ) -> Result<JsValue, JsError> {
     const NAME: &str = "recentEventsFilter";
     let options: ContextInput = decode_options(NAME, options)?;
@@ -180,7 +214,7 @@ pub fn recent_events_filter(
 /// The filter for the chatting user's rows in the summary table.
 #[wasm_bindgen(js_name = summaryRecordsFilter, unchecked_return_type = "TableFilter")]
 pub fn summary_records_filter(
-    #[wasm_bindgen(unchecked_param_type = "ScopeOptions")] options: Option<JsValue>,
+    #[wasm_bindgen(unchecked_optional_param_type = "ScopeOptions")] options: Option<JsValue>,
 ) -> Result<JsValue, JsError> {
     const NAME: &str = "summaryRecordsFilter";
     let options: ContextInput = decode_options(NAME, options)?;
@@ -203,7 +237,7 @@ pub fn build_agent_context(
 #[wasm_bindgen(js_name = renderAgentContext)]
 pub fn render_agent_context(
     #[wasm_bindgen(unchecked_param_type = "AgentContext")] context: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "RenderOptions")] options: Option<JsValue>,
+    #[wasm_bindgen(unchecked_optional_param_type = "RenderOptions")] options: Option<JsValue>,
 ) -> Result<String, JsError> {
     const NAME: &str = "renderAgentContext";
     let context: AgentContext = decode(NAME, "context", &context)?;
@@ -213,11 +247,11 @@ pub fn render_agent_context(
 
 /// Queries the two tables for the chatting user (scoped filters, newest events first) and
 /// builds the agent context: FetchEventsData in one call. An unscoped call queries nothing.
-#[wasm_bindgen(js_name = fetchAgentContext, unchecked_return_type = "Promise<AgentContext>")]
+#[wasm_bindgen(js_name = fetchAgentContext, unchecked_return_type = "AgentContext")]
 pub async fn fetch_agent_context(
     #[wasm_bindgen(unchecked_param_type = "BotpressTable")] events_table: JsValue,
     #[wasm_bindgen(unchecked_param_type = "BotpressTable")] summary_table: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "FetchContextOptions")] options: Option<JsValue>,
+    #[wasm_bindgen(unchecked_optional_param_type = "FetchContextOptions")] options: Option<JsValue>,
 ) -> Result<JsValue, JsError> {
     const NAME: &str = "fetchAgentContext";
     let mut input: ContextInput = decode_options(NAME, options)?;

@@ -167,6 +167,11 @@ pub struct StreamArgs {
     #[arg(long, env = "BOTPRESS_WEBHOOK_URL", hide_env_values = true)]
     pub webhook_url: Secret,
 
+    /// Shared secret that signs every webhook body (header X-Connector-Signature:
+    /// sha256=<HMAC>), as the autoplay-botpress integration verifies.
+    #[arg(long, env = "BOTPRESS_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<Secret>,
+
     #[command(flatten)]
     pub botpress: BotpressArgs,
 
@@ -246,6 +251,7 @@ pub struct StreamConfig {
     pub stream_url: Url,
     pub token: Secret,
     pub webhook_url: SecretUrl,
+    pub webhook_secret: Option<Secret>,
     /// `None`: summaries are off (no Botpress credentials).
     pub botpress: Option<BotpressConfig>,
     /// `None`: summaries are off (no LLM key).
@@ -380,6 +386,7 @@ impl StreamConfig {
             stream_url,
             token,
             webhook_url,
+            webhook_secret: args.webhook_secret,
             botpress,
             llm,
             tables,

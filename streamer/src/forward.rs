@@ -18,10 +18,26 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
 use crate::backoff::{retry_after, Backoff};
 use crate::metrics::{add, Metrics};
-use crate::secret::SecretUrl;
+use crate::secret::{Secret, SecretUrl};
 use crate::spool::{SpoolRequest, Spooled};
+
+/// Header carrying the body's signature, as the connector's push mode sends it.
+pub const SIGNATURE_HEADER: &str = "X-Connector-Signature";
+
+/// `sha256=<hex HMAC-SHA256 of the body>`, the connector's push-mode signature.
+pub fn sign(secret: &Secret, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes())
+        .expect("HMAC accepts keys of any length");
+    mac.update(body);
+    let digest = mac.finalize().into_bytes();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
 
 /// Header carrying the batch's idempotency key (also in the body as `batch_id`).
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
@@ -33,6 +49,8 @@ const IDLE_SESSION: Duration = Duration::from_secs(300);
 pub struct Forwarder {
     pub http: reqwest::Client,
     pub webhook: SecretUrl,
+    /// Signs every body when set (`--webhook-secret`).
+    pub signing_secret: Option<Secret>,
     pub spool: mpsc::Sender<SpoolRequest>,
     pub dead_letter_path: PathBuf,
     pub max_retry_delay: Duration,
@@ -180,14 +198,20 @@ async fn deliver(forwarder: &Forwarder, payload: &ActionsPayload) -> Option<()> 
 }
 
 async fn post(forwarder: &Forwarder, payload: &ActionsPayload) -> Attempt {
+    // Serializing plain data to a Vec cannot fail.
+    let body = serde_json::to_vec(payload).unwrap_or_default();
     let mut request = forwarder
         .http
         .post(forwarder.webhook.0.clone())
         .timeout(REQUEST_TIMEOUT)
-        .json(payload);
+        .header(reqwest::header::CONTENT_TYPE, "application/json");
     if let Some(id) = &payload.batch_id {
         request = request.header(IDEMPOTENCY_HEADER, id);
     }
+    if let Some(secret) = &forwarder.signing_secret {
+        request = request.header(SIGNATURE_HEADER, sign(secret, &body));
+    }
+    let request = request.body(body);
     let response = match request.send().await {
         Ok(response) => response,
         Err(err) => {

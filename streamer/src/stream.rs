@@ -65,6 +65,7 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
     let forwarder = Arc::new(Forwarder {
         http: http.clone(),
         webhook: config.webhook_url.clone(),
+        signing_secret: config.webhook_secret.clone(),
         spool: spool_tx.clone(),
         dead_letter_path: config.state_dir.join("dead-letter.jsonl"),
         max_retry_delay: config.max_retry_delay,

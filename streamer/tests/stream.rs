@@ -427,3 +427,30 @@ async fn bad_configuration_fails_fast_naming_the_setting() {
         assert!(help.contains(flag), "--help mentions {flag}");
     }
 }
+
+#[tokio::test]
+async fn webhook_bodies_are_signed_with_the_shared_secret() {
+    let fakes = Fakes::start().await;
+    fakes.with(|s| {
+        s.webhook_secret = Some("hook-secret".into());
+        s.connections.push_back(Connection::Script(vec![
+            frame(actions_frame("s1", 0, 2)),
+            frame(actions_frame("s2", 0, 3)),
+            Step::Hold,
+        ]));
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut streamer = Streamer::start(&fakes, dir.path(), &["--webhook-secret", "hook-secret"]);
+    streamer
+        .wait_while_running("both batches accepted", Duration::from_secs(20), || {
+            fakes.with(|s| s.delivered.len()) == 2
+        })
+        .await;
+    let (_, logs, _) = streamer.terminate().await;
+    assert_eq!(
+        fakes.with(|s| s.webhook_attempts),
+        2,
+        "a signature was refused"
+    );
+    assert!(!logs.contains("hook-secret"));
+}

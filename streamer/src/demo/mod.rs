@@ -105,6 +105,7 @@ fn stream_config(
         stream_url: url(&format!("/stream/{}", script::PRODUCT))?,
         token: demo_secret("demo-token")?,
         webhook_url: SecretUrl(url("/webhook")?),
+        webhook_secret: None,
         botpress: Some(BotpressConfig {
             api_url: url("")?,
             token: demo_secret("demo-token")?,

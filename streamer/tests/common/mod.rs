@@ -50,6 +50,8 @@ pub struct FakeState {
     pub webhook_failures: VecDeque<(u16, Option<u64>)>,
     /// Webhook: answer 503 to everything while set.
     pub webhook_down: bool,
+    /// Webhook: when set, bodies must carry a valid X-Connector-Signature (else 401).
+    pub webhook_secret: Option<String>,
     /// Webhook: sessions whose batches are refused with 400.
     pub reject_sessions: Vec<String>,
     pub webhook_attempts: usize,
@@ -188,10 +190,30 @@ fn sse_frame(event: Option<&str>, data: &str) -> Bytes {
 async fn webhook(
     State(state): State<Arc<Mutex<FakeState>>>,
     headers: HeaderMap,
-    Json(body): Json<Value>,
+    raw: Bytes,
 ) -> Response {
+    let Ok(body) = serde_json::from_slice::<Value>(&raw) else {
+        return (StatusCode::BAD_REQUEST, "not JSON").into_response();
+    };
     let mut s = state.lock().unwrap();
     s.webhook_attempts += 1;
+    if let Some(secret) = &s.webhook_secret {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(&raw);
+        let expected: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let got = headers
+            .get("x-connector-signature")
+            .and_then(|v| v.to_str().ok());
+        if got != Some(format!("sha256={expected}").as_str()) {
+            return (StatusCode::UNAUTHORIZED, "bad signature").into_response();
+        }
+    }
     if s.webhook_down {
         return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
     }

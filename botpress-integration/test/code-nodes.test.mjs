@@ -1,0 +1,116 @@
+// The ready-to-paste code nodes run in a stand-in for an Execute Code card: the globals
+// `event`, `workflow`, `actions` (the integration's actions through its real handler) and the
+// two tables, backed by memory with Botpress's filter operators.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+
+import { GUIDE_BODY } from '../../tests/js/fixtures.mjs'
+import { action, loadIntegration, signedPost, startBotpressApi } from './harness.mjs'
+
+const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor
+const node = (name) => readFileSync(new URL(`../code-nodes/${name}`, import.meta.url), 'utf8')
+
+/** A Botpress table in memory: createRecords / findRecords with $eq, $gte, $lt, $and. */
+class Table {
+  rows = []
+  async createRecords(rows) {
+    const createdAt = new Date().toISOString()
+    for (const row of rows) this.rows.push({ id: this.rows.length + 1, createdAt, updatedAt: createdAt, ...row })
+    return this.rows.slice(-rows.length)
+  }
+  async findRecords({ filter = {}, limit = 100, orderBy = 'id', orderDirection = 'asc' } = {}) {
+    const found = this.rows.filter((row) => matches(row, filter))
+    found.sort((a, b) => (a[orderBy] < b[orderBy] ? -1 : a[orderBy] > b[orderBy] ? 1 : 0) * (orderDirection === 'desc' ? -1 : 1))
+    return found.slice(0, limit)
+  }
+}
+
+function matches(row, filter) {
+  return Object.entries(filter).every(([key, condition]) => {
+    if (key === '$and') return condition.every((f) => matches(row, f))
+    if (key === '$or') return condition.some((f) => matches(row, f))
+    return Object.entries(condition).every(([op, value]) => {
+      const v = row[key]
+      switch (op) {
+        case '$eq': return v === value
+        case '$gte': return v >= value
+        case '$lt': return v < value
+        default: throw new Error(`the stand-in table does not know ${op}`)
+      }
+    })
+  })
+}
+
+let api, integration
+before(async () => {
+  api = await startBotpressApi()
+  integration = loadIntegration(api)
+})
+after(() => api.close())
+
+function card(code, globals) {
+  const names = Object.keys(globals)
+  return new AsyncFunction(...names, code)(...names.map((n) => globals[n]))
+}
+
+const actions = () => ({
+  autoplay: new Proxy({}, { get: (_, type) => (input) => action(integration, type, input) }),
+})
+
+const USER_A = GUIDE_BODY.user_id
+const USER_B = '019dd835-9b21-4c0d'
+
+test('StoreEventsData stores the rows of a webhook batch; FetchEventsData gives A only A', async () => {
+  const events = new Table()
+  const summaries = new Table()
+
+  // Two users' batches arrive through the integration's webhook; each event runs StoreEventsData.
+  const bodies = [
+    { ...GUIDE_BODY, batch_id: 'a-1' },
+    { session_id: 'sess-b', user_id: USER_B, product_id: 'prod_42', batch_id: 'b-1', actions: [{ title: 'Click element', description: 'Copied the API key', canonical_url: 'https://yourapp.com/docs/api' }] },
+    { ...GUIDE_BODY, batch_id: 'a-2', actions: [{ title: 'Page view', description: 'Viewed Checkout', canonical_url: 'https://yourapp.com/checkout', type: 'pageview', index: 1 }] },
+  ]
+  for (const body of bodies) {
+    assert.equal((await signedPost(integration, body)).status, 200)
+    const event = { type: 'autoplay:actionsReceived', payload: api.events.at(-1).payload }
+    const workflow = {}
+    await card(node('StoreEventsData.js'), { event, workflow, actions: actions(), AutoPlayEventsTable: events, AutoPlayEventsSummaryTable: summaries })
+    assert.equal(workflow.storedActions, body.actions.length)
+  }
+  assert.equal(events.rows.length, 3)
+
+  // The streamer keeps one summary row per session.
+  await summaries.createRecords([
+    { session_id: GUIDE_BODY.session_id, user_id: USER_A, product_id: 'prod_42', summary: 'A compared plans, then went to checkout.', action_count: 10 },
+    { session_id: 'sess-b', user_id: USER_B, product_id: 'prod_42', summary: 'B is setting up the API.', action_count: 10 },
+  ])
+
+  const workflow = { autoplayUserId: USER_A }
+  await card(node('FetchEventsData.js'), { event: {}, workflow, actions: actions(), AutoPlayEventsTable: events, AutoPlayEventsSummaryTable: summaries })
+  const { autoplayContext: context, autoplayPrompt: prompt } = workflow
+  assert.equal(context.summary, 'A compared plans, then went to checkout.')
+  assert.deepEqual(context.recentEvents.map((e) => e.description), ['User clicked element on the pricing page', 'Viewed Checkout'])
+  for (const text of [JSON.stringify(context), prompt]) {
+    assert.doesNotMatch(text, /API key|setting up the API|9b21/, "B's activity reached A's context")
+  }
+  assert.match(prompt, /<user_activity>/)
+  assert.match(prompt, /Viewed Checkout/)
+})
+
+test('StoreEventsData also works behind the generic Webhook integration', async () => {
+  const events = new Table()
+  const event = { type: 'webhook:event', payload: { body: GUIDE_BODY } }
+  await card(node('StoreEventsData.js'), { event, workflow: {}, actions: actions(), AutoPlayEventsTable: events, AutoPlayEventsSummaryTable: new Table() })
+  assert.equal(events.rows.length, 1)
+  assert.equal(events.rows[0].user_id, USER_A)
+})
+
+test('FetchEventsData without an id reads nothing and gives an empty context', async () => {
+  const events = new Table()
+  await events.createRecords([{ ...GUIDE_BODY.actions[0], user_id: USER_A, session_id: GUIDE_BODY.session_id }])
+  const workflow = {}
+  await card(node('FetchEventsData.js'), { event: {}, workflow, actions: actions(), AutoPlayEventsTable: events, AutoPlayEventsSummaryTable: new Table() })
+  assert.equal(workflow.autoplayContext.recentEvents.length, 0)
+  assert.equal(workflow.autoplayContext.summary, null)
+})

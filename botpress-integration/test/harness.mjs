@@ -1,0 +1,114 @@
+// Drives the built integration (dist/index.cjs) the way Botpress does: operation headers, a
+// base64 configuration, and a stand-in Botpress API (events, states) on loopback that the
+// integration's own client talks to through BP_API_URL.
+import { createServer } from 'node:http'
+import { createHmac } from 'node:crypto'
+import { createRequire } from 'node:module'
+
+export const SECRET = 'test-secret-0123456789'
+export const CONFIG = { webhookSecret: SECRET, windowMs: 120000, maxEvents: 50, matchUserBy: 'userId' }
+
+/** A loopback Botpress API that records created events and keeps integration states. */
+export async function startBotpressApi() {
+  const api = { events: [], states: new Map(), requests: [] }
+  const server = createServer((req, res) => {
+    let raw = ''
+    req.on('data', (c) => (raw += c))
+    req.on('end', () => {
+      const body = raw ? JSON.parse(raw) : {}
+      api.requests.push({ method: req.method, url: req.url, body })
+      const send = (status, value) => {
+        res.writeHead(status, { 'content-type': 'application/json' })
+        res.end(JSON.stringify(value))
+      }
+      const state = req.url.match(/^\/v1\/chat\/states\/([^/]+)\/([^/]+)\/([^/]+)(\/get-or-set)?$/)
+      if (req.method === 'POST' && req.url === '/v1/chat/events') {
+        const event = { id: `evt_${api.events.length + 1}`, ...body }
+        api.events.push(event)
+        return send(200, { event })
+      }
+      if (state) {
+        const key = state.slice(1, 4).join('/')
+        if (state[4] === undefined && req.method === 'POST') api.states.set(key, body.payload)
+        if (state[4] && !api.states.has(key)) api.states.set(key, body.payload)
+        return send(200, { state: { type: state[1], id: state[2], name: state[3], payload: api.states.get(key) } })
+      }
+      send(404, { code: 404, type: 'ResourceNotFound', message: `no route ${req.method} ${req.url}` })
+    })
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  api.url = `http://127.0.0.1:${server.address().port}`
+  api.close = () => new Promise((resolve) => server.close(resolve))
+  return api
+}
+
+/** The built integration, its client pointed at `api`. */
+export function loadIntegration(api) {
+  process.env.BP_API_URL = api.url
+  const require = createRequire(import.meta.url)
+  return require('../dist/index.cjs').default
+}
+
+function headers(operation, configuration) {
+  return {
+    'x-bot-id': 'bot-1',
+    'x-bot-user-id': 'bot-user-1',
+    'x-integration-id': 'int-1',
+    'x-integration-alias': 'autoplay',
+    'x-webhook-id': 'hook-1',
+    'x-bp-operation': operation,
+    'x-bp-configuration': Buffer.from(JSON.stringify(configuration)).toString('base64'),
+    'content-type': 'application/json',
+  }
+}
+
+function decode(response) {
+  const status = response?.status ?? 200
+  let body = response?.body
+  try {
+    body = body === undefined ? undefined : JSON.parse(body)
+  } catch {}
+  return { status, body }
+}
+
+/** Calls an action as Botpress does (`action_triggered`); returns `{ status, body }`. */
+export async function callAction(integration, type, input, configuration = CONFIG) {
+  const response = await integration.handler({
+    method: 'POST',
+    path: '/',
+    query: '',
+    headers: headers('action_triggered', configuration),
+    body: JSON.stringify({ type, input }),
+  })
+  return decode(response)
+}
+
+/** The action's output, or a thrown Error with Botpress's message. */
+export async function action(integration, type, input, configuration = CONFIG) {
+  const { status, body } = await callAction(integration, type, input, configuration)
+  if (status !== 200) throw new Error(`${type}: HTTP ${status}: ${body?.message ?? JSON.stringify(body)}`)
+  return body.output
+}
+
+export function signature(raw, secret = SECRET) {
+  return 'sha256=' + createHmac('sha256', secret).update(raw).digest('hex')
+}
+
+/** Delivers an HTTP request to the integration's webhook (`webhook_received`). */
+export async function webhook(integration, { method = 'POST', raw = '', headers: extra = {} } = {}, configuration = CONFIG) {
+  const req = { method, path: '/', query: '', headers: { 'content-type': 'application/json', ...extra }, body: raw }
+  const response = await integration.handler({
+    method: 'POST',
+    path: '/',
+    query: '',
+    headers: headers('webhook_received', configuration),
+    body: JSON.stringify({ req }),
+  })
+  return decode(response)
+}
+
+/** A signed webhook POST of `body` (an object or raw text). */
+export function signedPost(integration, body, configuration = CONFIG) {
+  const raw = typeof body === 'string' ? body : JSON.stringify(body)
+  return webhook(integration, { raw, headers: { 'X-Connector-Signature': signature(raw) } }, configuration)
+}

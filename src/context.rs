@@ -8,6 +8,7 @@ use crate::clock::{iso_from_ms, ms_from_iso};
 use crate::error::InputError;
 use crate::lenient::null_as_default;
 use crate::rows::{EventRow, SummaryRow};
+use crate::signals::{self, Signal, SignalConfig, Step};
 
 /// Default look-back window: the guide's two minutes.
 pub const DEFAULT_WINDOW_MS: u64 = 120_000;
@@ -62,7 +63,8 @@ pub enum TimeInput {
 }
 
 impl TimeInput {
-    fn to_ms(&self, path: &str) -> Result<i64, InputError> {
+    /// Unix milliseconds; the error names `path`.
+    pub fn to_ms(&self, path: &str) -> Result<i64, InputError> {
         match self {
             TimeInput::Millis(ms) if ms.is_finite() => Ok(*ms as i64),
             TimeInput::Millis(_) => Err(InputError::new(path, "must be a finite number")),
@@ -89,6 +91,9 @@ pub struct ContextInput {
     pub recent_events: Vec<EventRow>,
     #[serde(deserialize_with = "null_as_default")]
     pub summary_records: Vec<SummaryRow>,
+    /// Thresholds of the friction signals reported in the context.
+    #[serde(deserialize_with = "null_as_default")]
+    pub signals: SignalConfig,
 }
 
 impl Default for ContextInput {
@@ -101,6 +106,7 @@ impl Default for ContextInput {
             max_events: DEFAULT_MAX_EVENTS,
             recent_events: Vec::new(),
             summary_records: Vec::new(),
+            signals: SignalConfig::default(),
         }
     }
 }
@@ -180,6 +186,9 @@ pub struct AgentContext {
     /// When the context was built (ISO-8601).
     #[serde(deserialize_with = "null_as_default")]
     pub generated_at: String,
+    /// Friction signals found in the scope's events inside the window.
+    #[serde(deserialize_with = "null_as_default")]
+    pub signals: Vec<Signal>,
 }
 
 /// Builds the context for the chatting user/session from rows fetched from the two tables.
@@ -197,6 +206,11 @@ pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentCo
         .filter_map(|e| event_time_ms(&e).filter(|&t| t >= since).map(|t| (t, e)))
         .collect();
     events.sort_by_key(|(t, e)| (*t, e.action_index));
+    let steps: Vec<Step> = events
+        .iter()
+        .filter_map(|(_, e)| Step::from_row(e))
+        .collect();
+    let signals = signals::detect(&steps, now, &input.signals);
     let omitted_events = events.len().saturating_sub(input.max_events);
     let recent_events = events
         .into_iter()
@@ -224,6 +238,7 @@ pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentCo
         omitted_events,
         window_ms: input.window_ms,
         generated_at: iso_from_ms(now),
+        signals,
     })
 }
 

@@ -10,6 +10,9 @@
 //! - [`render`]: the agent context as prompt text, with user text quoted as data.
 //! - [`summarizer`]: the rolling per-session summary state machine.
 //! - [`schema`]: the two tables' column schemas.
+//! - [`signals`]: friction signals (ping-pong, hesitation, dwell, rage clicks, repeated submits,
+//!   abandoned flows) detected in a session's recent actions.
+//! - [`triggers`]: the per-session watcher that turns signals into proactive triggers.
 //!
 //! [Autoplay]: https://developers.autoplay.ai
 //! [Botpress]: https://botpress.com
@@ -22,7 +25,9 @@ pub mod model;
 pub mod render;
 pub mod rows;
 pub mod schema;
+pub mod signals;
 pub mod summarizer;
+pub mod triggers;
 pub mod truncate;
 
 #[cfg(target_arch = "wasm32")]
@@ -32,6 +37,7 @@ pub use context::{build_agent_context, recent_events_filter, AgentContext, Scope
 pub use error::InputError;
 pub use model::{
     decode_frame, decode_webhook_body, ActionsPayload, Frame, SlimAction, SummaryPayload,
+    WebhookBody,
 };
 pub use render::render_agent_context;
 pub use rows::{map_actions_to_rows, summary_row, EventRow, SummaryRow};

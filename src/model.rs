@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{decode_json, InputError};
 use crate::lenient::null_as_default;
+use crate::triggers::TriggerEvent;
 
 /// One UI action as the connector sends it ("SlimAction").
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -144,9 +145,22 @@ pub fn decode_frame(event_name: &str, data: &str) -> Result<Frame, InputError> {
     }
 }
 
-/// Interprets a POSTed webhook body: the streamer's batch (no `type`, or `"actions"`) or a
-/// connector push-mode event (`"actions"` or `"summary"`). Other types are `Ignored`.
-pub fn decode_webhook_body(body: &str) -> Result<Frame, InputError> {
+/// What a POSTed webhook body is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebhookBody {
+    Actions(ActionsPayload),
+    Summary(SummaryPayload),
+    /// A proactive trigger from the streamer.
+    Trigger(TriggerEvent),
+    Ignored {
+        event_type: String,
+    },
+}
+
+/// Interprets a POSTed webhook body: the streamer's batch (no `type`, or `"actions"`) or trigger
+/// (`"trigger"`), or a connector push-mode event (`"actions"` or `"summary"`). Other types are
+/// `Ignored`.
+pub fn decode_webhook_body(body: &str) -> Result<WebhookBody, InputError> {
     #[derive(Deserialize)]
     struct Tagged {
         #[serde(rename = "type", default)]
@@ -154,11 +168,12 @@ pub fn decode_webhook_body(body: &str) -> Result<Frame, InputError> {
     }
     let tag: Tagged = decode_json("body", body)?;
     match tag.event_type.as_deref() {
-        None | Some("actions") => Ok(Frame::Actions(
+        None | Some("actions") => Ok(WebhookBody::Actions(
             decode_json::<ActionsPayload>("body", body)?.normalized(),
         )),
-        Some("summary") => Ok(Frame::Summary(decode_json("body", body)?)),
-        Some(other) => Ok(Frame::Ignored {
+        Some("summary") => Ok(WebhookBody::Summary(decode_json("body", body)?)),
+        Some("trigger") => Ok(WebhookBody::Trigger(decode_json("body", body)?)),
+        Some(other) => Ok(WebhookBody::Ignored {
             event_type: other.to_owned(),
         }),
     }
@@ -170,7 +185,7 @@ mod tests {
 
     #[test]
     fn webhook_bodies_default_to_actions() {
-        let Frame::Actions(batch) =
+        let WebhookBody::Actions(batch) =
             decode_webhook_body(r#"{"session_id":"s","actions":[{}]}"#).unwrap()
         else {
             panic!("a streamer body is a batch")
@@ -178,11 +193,16 @@ mod tests {
         assert_eq!(batch.count, 1);
         assert!(matches!(
             decode_webhook_body(r#"{"type":"summary","summary":"x"}"#).unwrap(),
-            Frame::Summary(_)
+            WebhookBody::Summary(_)
+        ));
+        assert!(matches!(
+            decode_webhook_body(r#"{"type":"trigger","session_id":"s","trigger":"dwell"}"#)
+                .unwrap(),
+            WebhookBody::Trigger(_)
         ));
         assert!(matches!(
             decode_webhook_body(r#"{"type":"other"}"#).unwrap(),
-            Frame::Ignored { .. }
+            WebhookBody::Ignored { .. }
         ));
         let err = decode_webhook_body(r#"{"actions":[{"title":5}]}"#).unwrap_err();
         assert!(

@@ -15,9 +15,10 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::context::{self, ContextInput};
 use crate::error::{decode_json, decode_json_value, InputError};
-use crate::model::{decode_webhook_body, ActionsPayload, Frame};
+use crate::model::{decode_webhook_body, ActionsPayload, WebhookBody};
 use crate::render::{self, RenderOptions};
 use crate::rows::{self, EventRow, RowOptions, SummaryRow};
+use crate::signals;
 use crate::AgentContext;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -66,7 +67,22 @@ export interface SummaryBody {
 export type WebhookBody =
   | { kind: "actions"; batch: ActionsBody & { count: number } }
   | { kind: "summary"; summary: SummaryBody }
+  | { kind: "trigger"; trigger: TriggerEvent }
   | { kind: "ignored"; type: string };
+
+/** A proactive trigger the streamer posts (`type: "trigger"`). */
+export interface TriggerEvent {
+  trigger_id: string;
+  trigger: SignalKind | null;
+  session_id: string;
+  user_id: string | null;
+  product_id: string;
+  conversation_id?: string;
+  signal: Signal | null;
+  /** Suggested opening message. */
+  message: string;
+  fired_at: string;
+}
 
 /** A row of AutoPlayEventsTable. */
 export interface EventRow {
@@ -125,10 +141,13 @@ export interface BuildContextInput extends WindowOptions {
   summaryRecords?: SummaryRecord[] | null;
   /** Cap on events handed to the agent (newest kept); default 50. */
   maxEvents?: number;
+  /** Thresholds of the friction signals reported in the context. */
+  signals?: SignalConfig;
 }
 
 export interface FetchContextOptions extends WindowOptions {
   maxEvents?: number;
+  signals?: SignalConfig;
 }
 
 /** What the agent gets. */
@@ -143,6 +162,37 @@ export interface AgentContext {
   omittedEvents: number;
   windowMs: number;
   generatedAt: string;
+  /** Friction signals found in those events. */
+  signals: Signal[];
+}
+
+/** Thresholds of the friction signals; every field optional. */
+export interface SignalConfig {
+  pingPongMinReturns?: number;
+  hesitationMinPages?: number;
+  dwellMinMs?: number;
+  dwellMaxActions?: number;
+  rageMinClicks?: number;
+  rageWindowMs?: number;
+  repeatedSubmitMin?: number;
+  /** Multi-step paths; leaving one after its second step and before its last is "abandoned". */
+  flows?: { name: string; steps: string[] }[];
+}
+
+export type SignalKind = "ping_pong" | "hesitation" | "dwell" | "rage_clicks" | "repeated_submits" | "flow_abandoned";
+
+/** A friction signal with its evidence. */
+export interface Signal {
+  kind: SignalKind;
+  description: string;
+  evidence: { pages: string[]; elements?: string[]; count: number; from: string; to: string };
+}
+
+export interface DetectSignalsInput {
+  /** One session's rows (as findRecords returns them), any order. */
+  events: StoredEventRow[];
+  now?: number | string | Date;
+  config?: SignalConfig;
 }
 
 export interface RenderOptions {
@@ -190,14 +240,30 @@ pub fn parse_webhook_body(
     const NAME: &str = "parseWebhookBody";
     let text = stringify(NAME, "body", &body)?;
     let parsed = match decode_webhook_body(&text).map_err(|e| fail(NAME, e))? {
-        Frame::Actions(batch) => serde_json::json!({ "kind": "actions", "batch": batch }),
-        Frame::Summary(summary) => serde_json::json!({ "kind": "summary", "summary": summary }),
-        Frame::Ignored { event_type } => {
+        WebhookBody::Actions(batch) => serde_json::json!({ "kind": "actions", "batch": batch }),
+        WebhookBody::Summary(summary) => {
+            serde_json::json!({ "kind": "summary", "summary": summary })
+        }
+        WebhookBody::Trigger(trigger) => {
+            serde_json::json!({ "kind": "trigger", "trigger": trigger })
+        }
+        WebhookBody::Ignored { event_type } => {
             serde_json::json!({ "kind": "ignored", "type": event_type })
         }
-        Frame::Heartbeat => serde_json::json!({ "kind": "ignored", "type": "heartbeat" }),
     };
     to_js(NAME, &parsed)
+}
+
+/// Detects friction signals (ping-pong, hesitation, dwell, rage clicks, repeated submits,
+/// abandoned flows) in one session's rows.
+#[wasm_bindgen(js_name = detectSignals, unchecked_return_type = "Signal[]")]
+pub fn detect_signals(
+    #[wasm_bindgen(unchecked_param_type = "DetectSignalsInput")] input: JsValue,
+) -> Result<JsValue, JsError> {
+    const NAME: &str = "detectSignals";
+    let input: signals::RowsInput = decode(NAME, "input", &input)?;
+    let found = signals::detect_in_rows(&input, now_ms()).map_err(|e| fail(NAME, e))?;
+    to_js(NAME, &found)
 }
 
 /// The filter for the chatting user's events of the last `windowMs` (FetchEventsData's query).

@@ -120,6 +120,22 @@ export const events = {
       rows: z.array(eventRow).describe('The batch mapped to AutoPlayEventsTable rows'),
     }),
   },
+  triggerFired: {
+    title: 'Trigger fired',
+    description:
+      'The streamer saw friction in a session (back and forth between pages, repeated submits, …): a chance to open the conversation.',
+    schema: z.object({
+      triggerId: z.string(),
+      trigger: z.string().describe('ping_pong, hesitation, dwell, rage_clicks, repeated_submits or flow_abandoned'),
+      description: z.string().describe('What the user did, e.g. "went back and forth between /pricing and /checkout 3 times in 40 s"'),
+      message: z.string().describe('Suggested opening message'),
+      userId: z.string().nullable(),
+      sessionId: z.string(),
+      productId: z.string(),
+      conversationId: z.string().nullable().describe('The Botpress conversation Autoplay linked to the session, if any'),
+      signal: z.record(z.any()).describe('The signal with its evidence (pages, elements, count, from, to)'),
+    }),
+  },
   summaryReceived: {
     title: 'Summary received',
     description: "A connector-side session summary (push mode), as a row for AutoPlayEventsSummaryTable.",

@@ -1,6 +1,7 @@
 // The integration's webhook: verifies the signature, decodes the body with the WASM core, drops
 // batches already seen, and turns each batch into an `actionsReceived` event a workflow can
-// start from (with its table rows ready), or a connector summary into `summaryReceived`.
+// start from (with its table rows ready), a streamer trigger into `triggerFired`, and a
+// connector summary into `summaryReceived`.
 import { createHash } from 'node:crypto'
 
 import type * as sdk from '@botpress/sdk'
@@ -25,6 +26,29 @@ function reply(status: number, body: Record<string, unknown>): Response {
 function header(headers: Record<string, string | undefined>, name: string): string | undefined {
   const key = Object.keys(headers).find((k) => k.toLowerCase() === name)
   return key === undefined ? undefined : headers[key]
+}
+
+type Client = Props['client']
+
+async function recentIds(client: Client, integrationId: string): Promise<string[]> {
+  const { state } = await client.getOrSetState({
+    type: 'integration',
+    id: integrationId,
+    name: 'recentBatches',
+    payload: { ids: [] },
+  })
+  return Array.isArray(state.payload?.ids) ? state.payload.ids : []
+}
+
+/** Whether a batch or trigger id was already turned into an event. */
+async function alreadySeen(client: Client, integrationId: string, id: string): Promise<boolean> {
+  return (await recentIds(client, integrationId)).includes(id)
+}
+
+/** Records an id as handled, keeping the most recent ones. */
+async function remember(client: Client, integrationId: string, id: string): Promise<void> {
+  const ids = [...(await recentIds(client, integrationId)), id].slice(-REMEMBERED_BATCHES)
+  await client.setState({ type: 'integration', id: integrationId, name: 'recentBatches', payload: { ids } })
 }
 
 export async function handleWebhook({ req, client, ctx, logger }: Props): Promise<Response> {
@@ -62,6 +86,28 @@ export async function handleWebhook({ req, client, ctx, logger }: Props): Promis
   if (parsed.kind === 'ignored') {
     return reply(202, { ignored: parsed.type })
   }
+  if (parsed.kind === 'trigger') {
+    const t = parsed.trigger
+    if (await alreadySeen(client, ctx.integrationId, t.trigger_id)) {
+      return reply(200, { ok: true, duplicate: true, triggerId: t.trigger_id })
+    }
+    await client.createEvent({
+      type: 'triggerFired',
+      payload: {
+        triggerId: t.trigger_id,
+        trigger: t.trigger ?? 'unknown',
+        description: t.signal?.description ?? '',
+        message: t.message,
+        userId: t.user_id ?? null,
+        sessionId: t.session_id,
+        productId: t.product_id,
+        conversationId: t.conversation_id ?? null,
+        signal: t.signal ?? {},
+      },
+    })
+    await remember(client, ctx.integrationId, t.trigger_id)
+    return reply(200, { ok: true, event: 'triggerFired', triggerId: t.trigger_id })
+  }
   if (parsed.kind === 'summary') {
     const s = parsed.summary
     await client.createEvent({
@@ -75,14 +121,7 @@ export async function handleWebhook({ req, client, ctx, logger }: Props): Promis
   // The streamer's key; push-mode bodies have none, so their content is the key.
   const batchId =
     batch.batch_id ?? header(req.headers, 'idempotency-key') ?? createHash('sha256').update(raw).digest('hex').slice(0, 32)
-  const state = await client.getOrSetState({
-    type: 'integration',
-    id: ctx.integrationId,
-    name: 'recentBatches',
-    payload: { ids: [] },
-  })
-  const seen: string[] = Array.isArray(state.state.payload?.ids) ? state.state.payload.ids : []
-  if (seen.includes(batchId)) {
+  if (await alreadySeen(client, ctx.integrationId, batchId)) {
     return reply(200, { ok: true, duplicate: true, batchId })
   }
   await client.createEvent({
@@ -97,11 +136,6 @@ export async function handleWebhook({ req, client, ctx, logger }: Props): Promis
       rows,
     },
   })
-  await client.setState({
-    type: 'integration',
-    id: ctx.integrationId,
-    name: 'recentBatches',
-    payload: { ids: [...seen, batchId].slice(-REMEMBERED_BATCHES) },
-  })
+  await remember(client, ctx.integrationId, batchId)
   return reply(200, { ok: true, event: 'actionsReceived', batchId, rows: rows.length })
 }

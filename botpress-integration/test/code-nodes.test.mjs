@@ -106,6 +106,21 @@ test('StoreEventsData also works behind the generic Webhook integration', async 
   assert.equal(events.rows[0].user_id, USER_A)
 })
 
+test('ProactiveTrigger keeps the nudge for the user from a triggerFired event', async () => {
+  const trigger = {
+    type: 'trigger', trigger_id: 't-1', trigger: 'repeated_submits', session_id: 'sess-1', user_id: USER_A, product_id: 'p',
+    message: 'Having trouble with this form?', fired_at: '2026-11-24T12:00:00.000Z',
+    signal: { kind: 'repeated_submits', description: 'submitted the form on /checkout twice in 10 s without moving on', evidence: { pages: ['/checkout'], count: 2, from: 'a', to: 'b' } },
+  }
+  assert.equal((await signedPost(integration, trigger)).status, 200)
+  const event = { type: 'autoplay:triggerFired', payload: api.events.at(-1).payload }
+  const workflow = {}
+  await card(node('ProactiveTrigger.js'), { event, workflow, actions: actions() })
+  assert.equal(workflow.nudgeMessage, 'Having trouble with this form?')
+  assert.equal(workflow.nudgeReason, 'submitted the form on /checkout twice in 10 s without moving on')
+  assert.equal(workflow.autoplayUserId, USER_A)
+})
+
 test('FetchEventsData without an id reads nothing and gives an empty context', async () => {
   const events = new Table()
   await events.createRecords([{ ...GUIDE_BODY.actions[0], user_id: USER_A, session_id: GUIDE_BODY.session_id }])

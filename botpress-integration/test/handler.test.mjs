@@ -102,6 +102,35 @@ test('push-mode bodies without a batch id are de-duplicated by content; summarie
   assert.deepEqual(api.events.at(-1).payload, { sessionId: 'push-session', productId: 'p', summary: 'Browsing plans.', replaces: 10 })
 })
 
+test('a streamer trigger becomes one triggerFired event; a re-delivery is dropped', async () => {
+  const trigger = {
+    type: 'trigger',
+    trigger_id: 'sess-1:ping_pong:2026-11-24T12:00:00.000Z',
+    trigger: 'ping_pong',
+    session_id: 'sess-1',
+    user_id: USER_A,
+    product_id: 'prod_42',
+    message: 'Comparing options?',
+    fired_at: '2026-11-24T12:00:41.000Z',
+    signal: {
+      kind: 'ping_pong',
+      description: 'went back and forth between /pricing and /checkout 3 times in 40 s',
+      evidence: { pages: ['/pricing', '/checkout'], count: 2, from: '2026-11-24T12:00:00.000Z', to: '2026-11-24T12:00:40.000Z' },
+    },
+  }
+  const first = await signedPost(integration, trigger)
+  assert.equal(first.status, 200, JSON.stringify(first.body))
+  const event = api.events.at(-1)
+  assert.equal(event.type, 'triggerFired')
+  assert.equal(event.payload.trigger, 'ping_pong')
+  assert.equal(event.payload.description, 'went back and forth between /pricing and /checkout 3 times in 40 s')
+  assert.equal(event.payload.message, 'Comparing options?')
+  assert.equal(event.payload.userId, USER_A)
+  const count = api.events.length
+  assert.equal((await signedPost(integration, trigger)).body.duplicate, true)
+  assert.equal(api.events.length, count)
+})
+
 test('a missing or wrong signature gets 401 and no event', async () => {
   const before = api.events.length
   const raw = JSON.stringify(GUIDE_BODY)

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use reqwest::Url;
 
 use autoplay_botpress::schema;
+use autoplay_botpress::triggers::TriggerConfig;
 
 use crate::secret::{Secret, SecretUrl};
 
@@ -208,6 +209,11 @@ pub struct StreamArgs {
     #[arg(long, env = "AUTOPLAY_BOTPRESS_RETENTION")]
     pub retention: Option<humantime::Duration>,
 
+    /// Proactive triggers: a JSON file of which signals fire, thresholds, cooldowns and
+    /// messages (`{}` for the defaults); off when unset. See README, "Proactive triggers".
+    #[arg(long, env = "AUTOPLAY_BOTPRESS_TRIGGERS")]
+    pub triggers_config: Option<PathBuf>,
+
     /// How often --retention prunes (the first run is at startup).
     #[arg(long, default_value = "1h")]
     pub prune_every: humantime::Duration,
@@ -263,9 +269,30 @@ pub struct StreamConfig {
     pub max_queued: usize,
     pub max_retry_delay: Duration,
     pub max_frame_bytes: usize,
+    /// `Some`: watch sessions for friction and post triggers.
+    pub triggers: Option<TriggersSettings>,
     /// `Some`: prune events older than this every `prune_every`.
     pub retention: Option<Duration>,
     pub prune_every: Duration,
+}
+
+/// The parsed `--triggers-config` file.
+#[derive(Debug, Clone)]
+pub struct TriggersSettings {
+    pub path: PathBuf,
+    pub config: TriggerConfig,
+}
+
+impl TriggersSettings {
+    /// Reads and checks the file; the error names the file and the bad field.
+    pub fn load(path: PathBuf) -> Result<Self, ConfigError> {
+        let setting = "--triggers-config (AUTOPLAY_BOTPRESS_TRIGGERS)";
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| bad(setting, format!("cannot read {}: {e}", path.display())))?;
+        let config = autoplay_botpress::error::decode_json::<TriggerConfig>("triggers", &text)
+            .map_err(|e| bad(setting, format!("{}: {e}", path.display())))?;
+        Ok(Self { path, config })
+    }
 }
 
 /// Names of the two tables.
@@ -397,6 +424,10 @@ impl StreamConfig {
             max_retry_delay: Duration::from_millis(args.max_retry_delay_ms),
             max_frame_bytes: args.max_frame_bytes,
             retention: args.retention.map(Into::into),
+            triggers: args
+                .triggers_config
+                .map(TriggersSettings::load)
+                .transpose()?,
             prune_every: args.prune_every.into(),
         })
     }

@@ -15,6 +15,7 @@ mod setup;
 mod spool;
 mod stream;
 mod summaries;
+mod triggers;
 
 use std::process::ExitCode;
 

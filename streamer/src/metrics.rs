@@ -54,6 +54,8 @@ metrics! {
     llm_failures_total: "counter";
     /// Reconnections to the connector stream.
     reconnects_total: "counter";
+    /// Proactive triggers that fired (with --triggers-config).
+    triggers_fired_total: "counter";
 }
 
 /// Adds `n` to a counter.

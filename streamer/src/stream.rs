@@ -24,6 +24,7 @@ use crate::prune;
 use crate::secret::redact_url;
 use crate::spool::{self, Spool, SpoolRequest};
 use crate::summaries::{Summaries, SummaryInput};
+use crate::triggers::{self, TriggerSink};
 
 /// How long shutdown waits for in-flight deliveries before leaving them to the spool.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -93,6 +94,19 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
         "streaming (the webhook workflow stores events in events_table)"
     );
 
+    let triggers_tx = config.triggers.clone().map(|settings| {
+        tracing::info!(file = %settings.path.display(), "proactive triggers on");
+        let (tx, rx) = mpsc::channel(1024);
+        let sink = TriggerSink {
+            http: http.clone(),
+            webhook: config.webhook_url.clone(),
+            signing_secret: config.webhook_secret.clone(),
+            metrics: metrics.clone(),
+        };
+        tokio::spawn(triggers::run(settings, sink, rx, cancel.clone()));
+        tx
+    });
+
     let connector = Connector {
         http,
         url: config.stream_url.clone(),
@@ -103,9 +117,13 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
     let result = connector
         .run(&cancel, |incoming| {
             let (spool_tx, summaries_tx) = (spool_tx.clone(), summaries_tx.clone());
+            let triggers_tx = triggers_tx.clone();
             async move {
                 match incoming {
                     Incoming::Actions(payload) => {
+                        if let Some(tx) = &triggers_tx {
+                            let _ = tx.send(payload.clone()).await;
+                        }
                         if let Some(tx) = &summaries_tx {
                             let _ = tx.send(SummaryInput::Actions(payload.clone())).await;
                         }

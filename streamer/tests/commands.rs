@@ -311,6 +311,11 @@ async fn demo_runs_offline_and_keeps_the_other_user_out() {
     let (code, out, err) = cli(&["demo", "--pace-ms", "20"]).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("webhook ←"), "no progress shown: {out}");
+    assert!(out.contains("TRIGGER for user 019dd835-3f68-7e78: went back and forth between /pricing and /models/diffusion"), "{out}");
+    assert!(
+        out.contains("submitted the form on /checkout twice"),
+        "{out}"
+    );
     let (_, agent_view) = out
         .split_once("what FetchEventsData hands the agent")
         .expect("the context is printed");
@@ -324,6 +329,10 @@ async fn demo_runs_offline_and_keeps_the_other_user_out() {
         assert!(
             part.contains("[offline summary, no LLM]"),
             "no labelled summary: {part}"
+        );
+        assert!(
+            part.contains("went back and forth between /pricing and /models/diffusion"),
+            "no signal: {part}"
         );
         assert!(part.contains("Submitted the payment form again"));
         assert!(part.contains("Selected Stable Diffusion 3"));

@@ -454,3 +454,86 @@ async fn webhook_bodies_are_signed_with_the_shared_secret() {
     );
     assert!(!logs.contains("hook-secret"));
 }
+
+#[tokio::test]
+async fn triggers_fire_live_once_per_cooldown() {
+    let fakes = Fakes::start().await;
+    let now = unix_now();
+    fakes.with(|s| {
+        s.webhook_secret = Some("hook-secret".into());
+        s.connections.push_back(Connection::Script(vec![
+            // s1 goes back and forth, then keeps doing it (inside the cooldown).
+            frame(pages_frame(
+                "s1",
+                0,
+                &["/pricing", "/checkout", "/pricing"],
+                now,
+            )),
+            frame(pages_frame("s2", 0, &["/docs"], now)),
+            Step::Sleep(Duration::from_millis(300)),
+            frame(pages_frame("s1", 3, &["/checkout", "/pricing"], now + 3.0)),
+            Step::Hold,
+        ]));
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("triggers.json");
+    std::fs::write(&config, r#"{"triggers": {"ping_pong": {"message": "Comparing plans?"}, "dwell": {"enabled": false}}}"#).unwrap();
+    let state = dir.path().join("state");
+    let mut streamer = Streamer::start(
+        &fakes,
+        &state,
+        &[
+            "--triggers-config",
+            config.to_str().unwrap(),
+            "--webhook-secret",
+            "hook-secret",
+        ],
+    );
+    streamer
+        .wait_while_running("all batches delivered", Duration::from_secs(20), || {
+            fakes.with(|s| s.delivered.len()) == 3
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(streamer.metric("triggers_fired_total").await, 1);
+    streamer.terminate().await;
+    let triggers = fakes.with(|s| s.triggers.clone());
+    assert_eq!(triggers.len(), 1, "{triggers:#?}");
+    let t = &triggers[0];
+    assert_eq!(t["trigger"], "ping_pong");
+    assert_eq!(t["session_id"], "s1");
+    assert_eq!(t["user_id"], "user-s1");
+    assert_eq!(t["message"], "Comparing plans?");
+    assert_eq!(
+        t["signal"]["evidence"]["pages"],
+        serde_json::json!(["/pricing", "/checkout"])
+    );
+    assert!(t["signal"]["description"]
+        .as_str()
+        .unwrap()
+        .starts_with("went back and forth between /pricing and /checkout"));
+}
+
+#[tokio::test]
+async fn a_bad_triggers_file_is_a_configuration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("triggers.json");
+    std::fs::write(&config, r#"{"signals": {"rageMinClicks": "four"}}"#).unwrap();
+    let (code, _, err) = cli(&[
+        "stream",
+        "--stream-url",
+        "http://127.0.0.1:9/stream/p",
+        "--token",
+        "t",
+        "--webhook-url",
+        "http://127.0.0.1:9/hook",
+        "--triggers-config",
+        config.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--triggers-config") && err.contains("triggers.signals.rageMinClicks"),
+        "{err}"
+    );
+}

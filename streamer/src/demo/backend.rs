@@ -1,7 +1,8 @@
 //! The demo's stand-ins, on one loopback HTTP server: the Autoplay connector (replays the script
 //! over SSE), the Botpress webhook (stores event rows with the core's StoreEventsData mapping),
 //! the Tables API (keeps one summary row per session) and, when no LLM key is given, an offline
-//! deterministic summarizer behind an OpenAI-compatible endpoint. Each prints what it receives.
+//! deterministic summarizer behind an OpenAI-compatible endpoint. Each prints what it receives,
+//! including the proactive triggers the streamer posts to the webhook.
 
 use std::collections::{BTreeMap, HashSet};
 use std::convert::Infallible;
@@ -11,7 +12,10 @@ use std::time::{Duration, Instant};
 
 use autoplay_botpress::clock::iso_from_ms;
 use autoplay_botpress::rows::RowOptions;
-use autoplay_botpress::{map_actions_to_rows, ActionsPayload, EventRow, SummaryRow};
+use autoplay_botpress::triggers::TriggerEvent;
+use autoplay_botpress::{
+    decode_webhook_body, map_actions_to_rows, ActionsPayload, EventRow, SummaryRow, WebhookBody,
+};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -32,6 +36,8 @@ pub struct Stored {
     /// The summary table, one row per session.
     pub summaries: BTreeMap<String, SummaryRow>,
     pub batches_received: usize,
+    /// Proactive triggers the streamer posted.
+    pub triggers: Vec<TriggerEvent>,
     seen_batches: HashSet<String>,
     /// Where the offline summarizer keeps each session's page counts across calls.
     offline_pages: BTreeMap<String, BTreeMap<String, usize>>,
@@ -104,12 +110,23 @@ impl Backend {
 /// Replays the script, then keeps the stream open with heartbeats like the real connector.
 async fn connector(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     let pace = shared.pace;
-    let frames = futures_util::stream::iter(shared.script.clone()).then(move |batch| async move {
-        tokio::time::sleep(pace).await;
-        let mut frame = serde_json::to_value(&batch).unwrap_or_default();
-        frame["type"] = "actions".into();
-        Ok::<_, Infallible>(Event::default().data(frame.to_string()))
-    });
+    let frames =
+        futures_util::stream::iter(shared.script.clone()).then(move |mut batch| async move {
+            tokio::time::sleep(pace).await;
+            // The actions happened just now, in order, within the last quarter of the pause
+            // (so batches never overlap in time).
+            let sent = now_ms() as f64 / 1000.0;
+            let last = batch.actions.len().saturating_sub(1);
+            let spacing = pace.as_secs_f64() / 4.0 / (last + 1) as f64;
+            for (i, action) in batch.actions.iter_mut().enumerate() {
+                action.timestamp_start = sent - spacing * (last - i) as f64;
+                action.timestamp_end = action.timestamp_start;
+            }
+            batch.forwarded_at = sent;
+            let mut frame = serde_json::to_value(&batch).unwrap_or_default();
+            frame["type"] = "actions".into();
+            Ok::<_, Infallible>(Event::default().data(frame.to_string()))
+        });
     let heartbeats = futures_util::stream::unfold((), |()| async {
         tokio::time::sleep(Duration::from_secs(5)).await;
         Some((Ok(Event::default().event("heartbeat").data("{}")), ()))
@@ -118,10 +135,25 @@ async fn connector(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
 }
 
 /// The Botpress webhook + StoreEventsData: decodes the body with the core, drops a re-delivered
-/// batch by its key, maps it to rows and stores them.
+/// batch by its key, maps it to rows and stores them; keeps proactive triggers.
 async fn webhook(State(shared): State<Arc<Shared>>, body: String) -> Response {
-    let payload = match ActionsPayload::from_json(&body) {
-        Ok(p) => p.normalized(),
+    let payload = match decode_webhook_body(&body) {
+        Ok(WebhookBody::Actions(batch)) => batch,
+        Ok(WebhookBody::Trigger(trigger)) => {
+            let what = trigger
+                .signal
+                .as_ref()
+                .map_or("", |s| s.description.as_str());
+            println!(
+                "{} webhook ← TRIGGER for user {}: {what} → suggested opening: {:?}",
+                shared.elapsed(),
+                trigger.user_id.as_deref().unwrap_or("?"),
+                trigger.message
+            );
+            shared.stored().triggers.push(trigger);
+            return StatusCode::OK.into_response();
+        }
+        Ok(_) => return StatusCode::ACCEPTED.into_response(),
         Err(err) => return (StatusCode::BAD_REQUEST, err.to_string()).into_response(),
     };
     let rows = match map_actions_to_rows(&payload, &RowOptions::default()) {

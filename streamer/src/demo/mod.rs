@@ -17,7 +17,7 @@ use autoplay_botpress::{build_agent_context, render_agent_context, schema};
 use reqwest::Url;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{BotpressConfig, DemoArgs, LlmConfig, StreamConfig, Tables};
+use crate::config::{BotpressConfig, DemoArgs, LlmConfig, StreamConfig, Tables, TriggersSettings};
 use crate::forward::now_ms;
 use crate::secret::{Secret, SecretUrl};
 
@@ -28,7 +28,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let threshold = args.threshold as usize;
     let real_llm = args.llm.openai_api_key.is_some();
     let cancel = CancellationToken::new();
-    let script = script::batches(now_ms() as f64 / 1000.0);
+    let script = script::batches();
     let batches = script.len();
     let backend = Backend::start(script, Duration::from_millis(args.pace_ms), cancel.clone())
         .await
@@ -123,15 +123,25 @@ fn stream_config(
         max_retry_delay: Duration::from_secs(1),
         max_frame_bytes: 1 << 20,
         retention: None,
+        triggers: Some(TriggersSettings {
+            path: "(built into the demo)".into(),
+            config: script::trigger_config(),
+        }),
         prune_every: Duration::from_secs(3600),
     })
 }
 
-/// Every batch stored, and every session's summary caught up: fewer than `threshold` of its
-/// actions are not yet covered (the rolling summarizer waits for that many).
+/// Every batch stored, the scripted user's triggers in, and every session's summary caught up:
+/// fewer than `threshold` of its actions are not yet covered (the summarizer waits for that many).
 fn settled(backend: &Backend, batches: usize, threshold: usize) -> bool {
     let stored = backend.stored();
     stored.batches_received >= batches
+        && script::EXPECTED_TRIGGERS.iter().all(|kind| {
+            stored
+                .triggers
+                .iter()
+                .any(|t| t.trigger == Some(*kind) && t.session_id == script::SESSION_A)
+        })
         && script::totals().iter().all(|(session, total)| {
             let covered = stored
                 .summaries

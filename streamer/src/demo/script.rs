@@ -2,6 +2,8 @@
 //! back-and-forth (the guide's pricing-page example), and a second user elsewhere in the product
 //! whose activity must never reach the first user's agent.
 
+use autoplay_botpress::signals::{Flow, SignalConfig, SignalKind};
+use autoplay_botpress::triggers::TriggerConfig;
 use autoplay_botpress::{ActionsPayload, SlimAction};
 
 pub const PRODUCT: &str = "demo-product";
@@ -155,10 +157,10 @@ const USER_B_BATCHES: &[&[Step]] = &[
 ];
 
 /// Both sessions' batches, interleaved the way a live product would send them, with action
-/// times ending near `now_seconds`.
-pub fn batches(now_seconds: f64) -> Vec<ActionsPayload> {
-    let a = session(USER_A, SESSION_A, USER_A_BATCHES, now_seconds);
-    let b = session(USER_B, SESSION_B, USER_B_BATCHES, now_seconds);
+/// without times yet (the replaying connector stamps them as it sends each batch).
+pub fn batches() -> Vec<ActionsPayload> {
+    let a = session(USER_A, SESSION_A, USER_A_BATCHES);
+    let b = session(USER_B, SESSION_B, USER_B_BATCHES);
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut a, mut b) = (a.into_iter(), b.into_iter());
     loop {
@@ -169,9 +171,7 @@ pub fn batches(now_seconds: f64) -> Vec<ActionsPayload> {
     }
 }
 
-fn session(user: &str, session: &str, script: &[&[Step]], now_seconds: f64) -> Vec<ActionsPayload> {
-    let total = script.iter().map(|b| b.len()).sum::<usize>();
-    let start = now_seconds - 4.0 * total as f64;
+fn session(user: &str, session: &str, script: &[&[Step]]) -> Vec<ActionsPayload> {
     let mut index = 0u64;
     script
         .iter()
@@ -179,7 +179,6 @@ fn session(user: &str, session: &str, script: &[&[Step]], now_seconds: f64) -> V
             let actions: Vec<SlimAction> = steps
                 .iter()
                 .map(|(kind, title, description, path)| {
-                    let at = start + 4.0 * index as f64;
                     let action = SlimAction {
                         title: (*title).into(),
                         description: (*description).into(),
@@ -187,8 +186,6 @@ fn session(user: &str, session: &str, script: &[&[Step]], now_seconds: f64) -> V
                         raw_url: format!("{SITE}{path}"),
                         index,
                         action_type: (*kind).into(),
-                        timestamp_start: at,
-                        timestamp_end: at + 0.5,
                         ..SlimAction::default()
                     };
                     index += 1;
@@ -201,11 +198,32 @@ fn session(user: &str, session: &str, script: &[&[Step]], now_seconds: f64) -> V
                 user_id: Some(user.into()),
                 count: actions.len() as u64,
                 actions,
-                forwarded_at: now_seconds,
                 ..ActionsPayload::default()
             }
         })
         .collect()
+}
+
+/// The triggers the scripted user sets off: back and forth between pricing and models, then two
+/// payment submits on checkout.
+pub const EXPECTED_TRIGGERS: [SignalKind; 2] = [SignalKind::PingPong, SignalKind::RepeatedSubmits];
+
+/// The demo's trigger settings: the defaults, plus the product's checkout flow.
+pub fn trigger_config() -> TriggerConfig {
+    TriggerConfig {
+        signals: SignalConfig {
+            flows: vec![Flow {
+                name: "checkout".into(),
+                steps: vec![
+                    "/pricing".into(),
+                    "/checkout".into(),
+                    "/checkout/done".into(),
+                ],
+            }],
+            ..SignalConfig::default()
+        },
+        ..TriggerConfig::default()
+    }
 }
 
 /// Actions per session in the script.
@@ -223,7 +241,7 @@ mod tests {
 
     #[test]
     fn interleaves_sessions_and_numbers_actions() {
-        let batches = batches(1_000.0);
+        let batches = batches();
         assert_eq!(batches.len(), USER_A_BATCHES.len() + USER_B_BATCHES.len());
         assert_eq!(batches[0].session_id.as_deref(), Some(SESSION_A));
         assert_eq!(batches[1].session_id.as_deref(), Some(SESSION_B));
@@ -233,9 +251,5 @@ mod tests {
             .flat_map(|b| b.actions.iter().map(|a| a.index))
             .collect();
         assert_eq!(a, (0..16).collect::<Vec<_>>());
-        assert!(batches
-            .iter()
-            .flat_map(|b| &b.actions)
-            .all(|a| a.timestamp_start < 1_000.0));
     }
 }

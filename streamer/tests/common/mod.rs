@@ -55,6 +55,8 @@ pub struct FakeState {
     /// Webhook: sessions whose batches are refused with 400.
     pub reject_sessions: Vec<String>,
     pub webhook_attempts: usize,
+    /// Proactive triggers posted to the webhook.
+    pub triggers: Vec<Value>,
     /// Accepted webhook bodies with their Idempotency-Key header and arrival (unix seconds).
     pub delivered: Vec<(Value, Option<String>, f64)>,
     pub upserts: Vec<(String, Value, Option<String>, Option<String>)>,
@@ -224,6 +226,10 @@ async fn webhook(
         }
         return response;
     }
+    if body["type"] == "trigger" {
+        s.triggers.push(body);
+        return StatusCode::OK.into_response();
+    }
     let session = body["session_id"].as_str().unwrap_or("").to_owned();
     if s.reject_sessions.contains(&session) {
         return (StatusCode::BAD_REQUEST, "bad body: no such product").into_response();
@@ -367,6 +373,22 @@ pub fn unix_now() -> f64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs_f64()
+}
+
+/// An `actions` frame of one pageview per page, at `at` seconds (unix) one second apart.
+pub fn pages_frame(session: &str, first_index: u64, pages: &[&str], at: f64) -> String {
+    let actions: Vec<Value> = pages
+        .iter()
+        .enumerate()
+        .map(|(i, page)| {
+            json!({"title": "Page view", "description": format!("Viewed {page}"), "type": "pageview",
+                   "canonical_url": format!("https://yourapp.com{page}"), "index": first_index + i as u64,
+                   "timestamp_start": at + i as f64})
+        })
+        .collect();
+    json!({"type": "actions", "product_id": "p1", "session_id": session,
+           "user_id": format!("user-{session}"), "actions": actions, "count": pages.len()})
+    .to_string()
 }
 
 /// The JSON of an `actions` frame: `n` actions of `session` starting at `first_index`.

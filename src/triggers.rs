@@ -1,0 +1,295 @@
+//! Proactive triggers: the live side of [`signals`](crate::signals). A [`Watcher`] keeps each
+//! session's recent actions, evaluates the signals as batches arrive (and on a clock tick, for
+//! dwell), and reports each enabled signal at most once per cooldown per session. No I/O: the
+//! streamer posts what it returns.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::iso_from_ms;
+use crate::model::ActionsPayload;
+use crate::signals::{detect, Signal, SignalConfig, SignalKind, Step};
+
+/// Which triggers fire, their thresholds, cooldowns and opening messages (the
+/// `--triggers-config` file). Every field is optional.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct TriggerConfig {
+    /// Detector thresholds and flows.
+    pub signals: SignalConfig,
+    /// Per signal kind; kinds left out use [`TriggerRule::default`].
+    pub triggers: BTreeMap<SignalKind, TriggerRule>,
+    /// How far back a session's actions are kept for detection (default 10 minutes).
+    pub history_ms: i64,
+}
+
+impl Default for TriggerConfig {
+    fn default() -> Self {
+        Self {
+            signals: SignalConfig::default(),
+            triggers: BTreeMap::new(),
+            history_ms: 600_000,
+        }
+    }
+}
+
+/// Whether one kind fires, how often, and what the agent could open with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct TriggerRule {
+    pub enabled: bool,
+    /// Least time between two triggers of this kind for one session (default 5 minutes).
+    pub cooldown_ms: i64,
+    /// Suggested opening message; the kind's default when absent.
+    pub message: Option<String>,
+}
+
+impl Default for TriggerRule {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            cooldown_ms: 300_000,
+            message: None,
+        }
+    }
+}
+
+/// The default opening message of each kind.
+pub fn default_message(kind: SignalKind) -> &'static str {
+    match kind {
+        SignalKind::PingPong => "Comparing options? I can lay out the differences for you.",
+        SignalKind::Hesitation => {
+            "Looking for something? Tell me what you want to do and I'll take you there."
+        }
+        SignalKind::Dwell => "Need a hand with this page?",
+        SignalKind::RageClicks => "That doesn't seem to be responding. Want me to help?",
+        SignalKind::RepeatedSubmits => {
+            "Having trouble getting this form through? I can check what's wrong."
+        }
+        SignalKind::FlowAbandoned => "You left before finishing. Anything I can clear up?",
+    }
+}
+
+/// What the streamer posts to the webhook when a trigger fires (`type: "trigger"`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TriggerEvent {
+    /// Stable per (session, kind, start of the evidence): the idempotency key.
+    pub trigger_id: String,
+    pub trigger: Option<SignalKind>,
+    pub session_id: String,
+    pub user_id: Option<String>,
+    pub product_id: String,
+    /// The Botpress conversation the connector linked to this session, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
+    pub signal: Option<Signal>,
+    /// Suggested opening message for the agent.
+    pub message: String,
+    /// When it fired (ISO-8601).
+    pub fired_at: String,
+}
+
+#[derive(Debug, Default)]
+struct SessionWatch {
+    steps: VecDeque<Step>,
+    user_id: Option<String>,
+    product_id: String,
+    conversation_id: Option<String>,
+    last_fired: HashMap<SignalKind, i64>,
+    last_seen_ms: i64,
+}
+
+/// Per-session trigger state.
+#[derive(Debug)]
+pub struct Watcher {
+    config: TriggerConfig,
+    sessions: HashMap<String, SessionWatch>,
+}
+
+impl Watcher {
+    pub fn new(config: TriggerConfig) -> Self {
+        Self {
+            config,
+            sessions: HashMap::new(),
+        }
+    }
+
+    /// Adds a batch to its session and returns the triggers that fire now.
+    pub fn push(&mut self, payload: &ActionsPayload, now_ms: i64) -> Vec<TriggerEvent> {
+        let Some(session_id) = payload.session_id.clone().filter(|s| !s.is_empty()) else {
+            return Vec::new();
+        };
+        let session = self.sessions.entry(session_id.clone()).or_default();
+        session
+            .steps
+            .extend(payload.actions.iter().filter_map(Step::from_action));
+        if payload.user_id.is_some() {
+            session.user_id.clone_from(&payload.user_id);
+        }
+        if payload.conversation_id.is_some() {
+            session.conversation_id.clone_from(&payload.conversation_id);
+        }
+        session.product_id.clone_from(&payload.product_id);
+        session.last_seen_ms = now_ms;
+        self.evaluate(&session_id, now_ms)
+    }
+
+    /// Re-evaluates every session (dwell grows with time alone) and forgets sessions idle for
+    /// longer than the history; returns the triggers that fire now.
+    pub fn tick(&mut self, now_ms: i64) -> Vec<TriggerEvent> {
+        let history = self.config.history_ms;
+        self.sessions
+            .retain(|_, s| now_ms - s.last_seen_ms <= history);
+        let ids: Vec<String> = self.sessions.keys().cloned().collect();
+        ids.iter()
+            .flat_map(|id| self.evaluate(id, now_ms))
+            .collect()
+    }
+
+    /// Number of sessions watched.
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    fn evaluate(&mut self, session_id: &str, now_ms: i64) -> Vec<TriggerEvent> {
+        let config = &self.config;
+        let Some(session) = self.sessions.get_mut(session_id) else {
+            return Vec::new();
+        };
+        let oldest = now_ms - config.history_ms;
+        while session.steps.front().is_some_and(|s| s.at_ms < oldest) {
+            session.steps.pop_front();
+        }
+        let steps: Vec<Step> = session.steps.iter().cloned().collect();
+        let mut fired = Vec::new();
+        for signal in detect(&steps, now_ms, &config.signals) {
+            let rule = config
+                .triggers
+                .get(&signal.kind)
+                .cloned()
+                .unwrap_or_default();
+            if !rule.enabled {
+                continue;
+            }
+            let cooling = session
+                .last_fired
+                .get(&signal.kind)
+                .is_some_and(|&at| now_ms - at < rule.cooldown_ms);
+            if cooling {
+                continue;
+            }
+            session.last_fired.insert(signal.kind, now_ms);
+            let kind_name = serde_json::to_value(signal.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            fired.push(TriggerEvent {
+                trigger_id: format!("{session_id}:{kind_name}:{}", signal.evidence.from),
+                trigger: Some(signal.kind),
+                session_id: session_id.to_owned(),
+                user_id: session.user_id.clone(),
+                product_id: session.product_id.clone(),
+                conversation_id: session.conversation_id.clone(),
+                message: rule
+                    .message
+                    .unwrap_or_else(|| default_message(signal.kind).to_owned()),
+                signal: Some(signal),
+                fired_at: iso_from_ms(now_ms),
+            });
+        }
+        fired
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SlimAction;
+
+    const T0: f64 = 1_795_521_600.0;
+
+    fn batch(session: &str, pages: &[(f64, &str)]) -> ActionsPayload {
+        ActionsPayload {
+            product_id: "p".into(),
+            session_id: Some(session.into()),
+            user_id: Some(format!("user-{session}")),
+            actions: pages
+                .iter()
+                .map(|(s, page)| SlimAction {
+                    canonical_url: format!("https://app.com{page}"),
+                    action_type: "pageview".into(),
+                    timestamp_start: T0 + s,
+                    ..SlimAction::default()
+                })
+                .collect(),
+            ..ActionsPayload::default()
+        }
+        .normalized()
+    }
+
+    fn ms(seconds: f64) -> i64 {
+        ((T0 + seconds) * 1000.0) as i64
+    }
+
+    #[test]
+    fn fires_once_per_cooldown_per_session() {
+        let mut w = Watcher::new(TriggerConfig::default());
+        assert!(w
+            .push(
+                &batch("s1", &[(0.0, "/pricing"), (5.0, "/checkout")]),
+                ms(6.0)
+            )
+            .is_empty());
+        let fired = w.push(&batch("s1", &[(10.0, "/pricing")]), ms(11.0));
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].trigger, Some(SignalKind::PingPong));
+        assert_eq!(fired[0].user_id.as_deref(), Some("user-s1"));
+        assert_eq!(fired[0].message, default_message(SignalKind::PingPong));
+        // Still ping-ponging, inside the cooldown: quiet. Another session fires on its own.
+        assert!(w
+            .push(&batch("s1", &[(15.0, "/checkout")]), ms(16.0))
+            .is_empty());
+        let other = w.push(
+            &batch("s2", &[(0.0, "/a"), (1.0, "/b"), (2.0, "/a")]),
+            ms(3.0),
+        );
+        assert_eq!(other.len(), 1);
+        // After the cooldown it may fire again.
+        let later = w.push(&batch("s1", &[(320.0, "/pricing")]), ms(320.0));
+        assert_eq!(later.len(), 1);
+        assert_ne!(later[0].trigger_id, "");
+    }
+
+    #[test]
+    fn disabled_kinds_and_custom_messages() {
+        let config: TriggerConfig = serde_json::from_str(
+            r#"{"triggers": {"ping_pong": {"enabled": false}, "dwell": {"message": "Stuck?", "cooldownMs": 1000}}}"#,
+        )
+        .unwrap();
+        let mut w = Watcher::new(config);
+        assert!(w
+            .push(
+                &batch("s", &[(0.0, "/a"), (1.0, "/b"), (2.0, "/a")]),
+                ms(3.0)
+            )
+            .is_empty());
+        // Dwell appears with time alone, on a tick.
+        assert!(w.tick(ms(30.0)).is_empty());
+        let fired = w.tick(ms(70.0));
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].trigger, Some(SignalKind::Dwell));
+        assert_eq!(fired[0].message, "Stuck?");
+    }
+
+    #[test]
+    fn idle_sessions_are_forgotten() {
+        let mut w = Watcher::new(TriggerConfig::default());
+        w.push(&batch("s", &[(0.0, "/a")]), ms(0.0));
+        w.tick(ms(100.0));
+        assert_eq!(w.session_count(), 1);
+        w.tick(ms(700.0));
+        assert_eq!(w.session_count(), 0);
+    }
+}

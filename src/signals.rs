@@ -247,7 +247,7 @@ fn visits(steps: &[Step]) -> Vec<Visit> {
 }
 
 fn seconds(ms: i64) -> String {
-    let s = (ms.max(0) + 500) / 1000;
+    let s = ms.max(0).saturating_add(500) / 1000;
     if s < 120 {
         format!("{s} s")
     } else {
@@ -283,7 +283,7 @@ fn ping_pong(visits: &[Visit], config: &SignalConfig) -> Option<Signal> {
         best.filter(|(r, _, _)| *r >= config.ping_pong_min_returns.max(1))?;
     let (a, b) = (&visits[start].page, &visits[start + 1].page);
     let switches = end - start;
-    let span = visits[end].first_ms - visits[start].first_ms;
+    let span = visits[end].first_ms.saturating_sub(visits[start].first_ms);
     Some(Signal {
         kind: SignalKind::PingPong,
         description: format!(
@@ -325,7 +325,7 @@ fn hesitation(visits: &[Visit], config: &SignalConfig) -> Option<Signal> {
             pages.len(),
             pages.join(", "),
             revisited.join(", "),
-            seconds(last.first_ms - first.first_ms)
+            seconds(last.first_ms.saturating_sub(first.first_ms))
         ),
         evidence: Evidence {
             pages: pages.iter().map(|p| (*p).to_owned()).collect(),
@@ -340,7 +340,7 @@ fn hesitation(visits: &[Visit], config: &SignalConfig) -> Option<Signal> {
 /// The current page held for `dwell_min_ms` (until `now`) with few actions.
 fn dwell(steps: &[Step], now_ms: i64, config: &SignalConfig) -> Option<Signal> {
     let last = visits(steps).pop()?;
-    let stayed = now_ms - last.first_ms;
+    let stayed = now_ms.saturating_sub(last.first_ms);
     if stayed < config.dwell_min_ms || last.actions > config.dwell_max_actions {
         return None;
     }
@@ -372,7 +372,7 @@ fn rage_clicks(steps: &[Step], config: &SignalConfig) -> Option<Signal> {
             .filter(|&j| {
                 clicks[j].page == first.page
                     && clicks[j].target == first.target
-                    && clicks[j].at_ms - first.at_ms <= config.rage_window_ms
+                    && clicks[j].at_ms.saturating_sub(first.at_ms) <= config.rage_window_ms
             })
             .collect();
         let count = same.len();
@@ -389,7 +389,7 @@ fn rage_clicks(steps: &[Step], config: &SignalConfig) -> Option<Signal> {
             a.target,
             a.page,
             times(count),
-            seconds(b.at_ms - a.at_ms)
+            seconds(b.at_ms.saturating_sub(a.at_ms))
         ),
         evidence: Evidence {
             pages: vec![a.page.clone()],
@@ -425,7 +425,7 @@ fn repeated_submits(steps: &[Step], config: &SignalConfig) -> Option<Signal> {
         description: format!(
             "submitted the form on {current} {} in {} without moving on",
             times(submits.len()),
-            seconds(last.at_ms - first.at_ms)
+            seconds(last.at_ms.saturating_sub(first.at_ms))
         ),
         evidence: Evidence {
             pages: vec![current.clone()],

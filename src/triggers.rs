@@ -141,7 +141,7 @@ impl Watcher {
     pub fn tick(&mut self, now_ms: i64) -> Vec<TriggerEvent> {
         let history = self.config.history_ms;
         self.sessions
-            .retain(|_, s| now_ms - s.last_seen_ms <= history);
+            .retain(|_, s| now_ms.saturating_sub(s.last_seen_ms) <= history);
         let ids: Vec<String> = self.sessions.keys().cloned().collect();
         ids.iter()
             .flat_map(|id| self.evaluate(id, now_ms))
@@ -158,7 +158,7 @@ impl Watcher {
         let Some(session) = self.sessions.get_mut(session_id) else {
             return Vec::new();
         };
-        let oldest = now_ms - config.history_ms;
+        let oldest = now_ms.saturating_sub(config.history_ms);
         while session.steps.front().is_some_and(|s| s.at_ms < oldest) {
             session.steps.pop_front();
         }
@@ -176,7 +176,7 @@ impl Watcher {
             let cooling = session
                 .last_fired
                 .get(&signal.kind)
-                .is_some_and(|&at| now_ms - at < rule.cooldown_ms);
+                .is_some_and(|&at| now_ms.saturating_sub(at) < rule.cooldown_ms);
             if cooling {
                 continue;
             }

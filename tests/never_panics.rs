@@ -7,9 +7,12 @@ use autoplay_botpress::context::ContextInput;
 use autoplay_botpress::error::decode_json;
 use autoplay_botpress::render::RenderOptions;
 use autoplay_botpress::rows::RowOptions;
+use autoplay_botpress::signals::{detect_in_rows, RowsInput};
+use autoplay_botpress::triggers::{TriggerConfig, Watcher};
 use autoplay_botpress::{
-    build_agent_context, decode_frame, map_actions_to_rows, recent_events_filter,
-    render_agent_context, ActionsPayload, AgentContext, Summarizer, SummarizerConfig,
+    build_agent_context, decode_frame, decode_webhook_body, map_actions_to_rows,
+    recent_events_filter, render_agent_context, ActionsPayload, AgentContext, Summarizer,
+    SummarizerConfig,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -83,6 +86,15 @@ proptest! {
             }
         }
         let _ = decode_frame("message", &text);
+        let _ = decode_webhook_body(&text);
+        if let Ok(input) = decode_json::<RowsInput>("input", &text) {
+            let _ = detect_in_rows(&input, 1_764_000_000_000);
+        }
+        if let Ok(body) = ActionsPayload::from_json(&text) {
+            let mut watcher = Watcher::new(TriggerConfig::default());
+            let _ = watcher.push(&body, 1_764_000_000_000);
+            let _ = watcher.tick(1_764_000_100_000);
+        }
         let mut with_scope = value.clone();
         if let (true, Value::Object(map)) = (scoped, &mut with_scope) {
             map.insert("userId".into(), json!("u"));

@@ -89,6 +89,8 @@ test("2,000 random and mutated inputs never trap", async () => {
     const ctx = call(() => bp.buildAgentContext(input));
     call(() => bp.renderAgentContext(ctx instanceof Error ? any : ctx, r() < 0.2 ? randomValue(r) : undefined));
     await call(() => bp.fetchAgentContext(table(input?.recentEvents), table(any), input));
+    call(() => bp.detectSignals(r() < 0.5 ? { events: input?.recentEvents, now: NOW, config: any } : any));
+    call(() => bp.parseWebhookBody(r() < 0.5 ? body : any));
   }
   assert.equal(bp.mapActionsToRows(GUIDE_BODY)[0].title, "Click element", "still healthy afterwards");
 });

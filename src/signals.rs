@@ -5,6 +5,8 @@
 //! The agent context states them so the agent does not have to infer them from raw events, and
 //! the streamer turns them into proactive triggers. Every threshold is in [`SignalConfig`].
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{iso_from_ms, ms_from_iso, ms_from_unix_seconds};
@@ -365,23 +367,30 @@ fn dwell(steps: &[Step], now_ms: i64, config: &SignalConfig) -> Option<Signal> {
 
 /// The largest burst of clicks on one element within `rage_window_ms`.
 fn rage_clicks(steps: &[Step], config: &SignalConfig) -> Option<Signal> {
-    let clicks: Vec<&Step> = steps.iter().filter(|s| s.kind == "click").collect();
-    let mut best: Option<(usize, usize, usize)> = None; // (count, first, last) indexes in clicks
-    for (i, first) in clicks.iter().enumerate() {
-        let same: Vec<usize> = (i..clicks.len())
-            .filter(|&j| {
-                clicks[j].page == first.page
-                    && clicks[j].target == first.target
-                    && clicks[j].at_ms.saturating_sub(first.at_ms) <= config.rage_window_ms
-            })
-            .collect();
-        let count = same.len();
-        if best.is_none_or(|(c, _, _)| count > c) {
-            best = Some((count, i, *same.last().unwrap_or(&i)));
+    // Clicks grouped by element, each group in time order (steps are sorted); then a sliding
+    // window per group: O(n log n) rather than comparing every pair of clicks.
+    let mut groups: BTreeMap<(&str, &str), Vec<&Step>> = BTreeMap::new();
+    for step in steps.iter().filter(|s| s.kind == "click") {
+        groups
+            .entry((&step.page, &step.target))
+            .or_default()
+            .push(step);
+    }
+    let mut best: Option<(usize, &Step, &Step)> = None; // (count, first click, last click)
+    for clicks in groups.values() {
+        let mut start = 0;
+        for (end, last) in clicks.iter().enumerate() {
+            while last.at_ms.saturating_sub(clicks[start].at_ms) > config.rage_window_ms {
+                start += 1;
+            }
+            let count = end - start + 1;
+            let earlier = |b: &(usize, &Step, &Step)| clicks[start].at_ms < b.1.at_ms;
+            if best.is_none_or(|b| count > b.0 || (count == b.0 && earlier(&b))) {
+                best = Some((count, clicks[start], last));
+            }
         }
     }
-    let (count, first, last) = best.filter(|(c, _, _)| *c >= config.rage_min_clicks.max(2))?;
-    let (a, b) = (clicks[first], clicks[last]);
+    let (count, a, b) = best.filter(|(c, _, _)| *c >= config.rage_min_clicks.max(2))?;
     Some(Signal {
         kind: SignalKind::RageClicks,
         description: format!(

@@ -12,12 +12,12 @@ export default new IntegrationDefinition({
     "Receives Autoplay's live UI actions (from the autoplay-botpress streamer or the connector's push mode) and builds each chatting user's own activity context for the agent.",
   readme: 'README.md',
   configuration: { schema: configuration },
-  actions: {
-    mapActionsToRows: { ...actions.mapActionsToRows, input: { schema: actions.mapActionsToRows.input }, output: { schema: actions.mapActionsToRows.output } },
-    contextFilters: { ...actions.contextFilters, input: { schema: actions.contextFilters.input }, output: { schema: actions.contextFilters.output } },
-    buildAgentContext: { ...actions.buildAgentContext, input: { schema: actions.buildAgentContext.input }, output: { schema: actions.buildAgentContext.output } },
-    renderAgentContext: { ...actions.renderAgentContext, input: { schema: actions.renderAgentContext.input }, output: { schema: actions.renderAgentContext.output } },
-  },
+  actions: Object.fromEntries(
+    Object.entries(actions).map(([name, { input, output, ...text }]) => [
+      name,
+      { ...text, input: { schema: input }, output: { schema: output } },
+    ])
+  ),
   events,
   states,
 })

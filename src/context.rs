@@ -210,7 +210,7 @@ pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentCo
         .iter()
         .filter_map(|(_, e)| Step::from_row(e))
         .collect();
-    let signals = signals::detect(&steps, now, &input.signals);
+    let signals = signals::detect(steps, now, &input.signals);
     let omitted_events = events.len().saturating_sub(input.max_events);
     let recent_events = events
         .into_iter()

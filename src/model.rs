@@ -120,6 +120,16 @@ pub enum Frame {
     Ignored { event_type: String },
 }
 
+/// The `type` field of a JSON object (`None` when absent); errors for text that is not an object.
+fn event_type(root: &str, json: &str) -> Result<Option<String>, InputError> {
+    #[derive(Deserialize)]
+    struct Tagged {
+        #[serde(rename = "type", default)]
+        event_type: Option<String>,
+    }
+    Ok(decode_json::<Tagged>(root, json)?.event_type)
+}
+
 /// Interprets one SSE frame given its event name and data.
 ///
 /// Errors are for data that is not JSON, not an object, or whose payload has wrongly typed fields;
@@ -128,13 +138,7 @@ pub fn decode_frame(event_name: &str, data: &str) -> Result<Frame, InputError> {
     if event_name == "heartbeat" {
         return Ok(Frame::Heartbeat);
     }
-    #[derive(Deserialize)]
-    struct Tagged {
-        #[serde(rename = "type", default)]
-        event_type: Option<String>,
-    }
-    let tag: Tagged = decode_json("data", data)?;
-    match tag.event_type.as_deref() {
+    match event_type("data", data)?.as_deref() {
         Some("actions") => Ok(Frame::Actions(
             decode_json::<ActionsPayload>("data", data)?.normalized(),
         )),
@@ -161,13 +165,7 @@ pub enum WebhookBody {
 /// (`"trigger"`), or a connector push-mode event (`"actions"` or `"summary"`). Other types are
 /// `Ignored`.
 pub fn decode_webhook_body(body: &str) -> Result<WebhookBody, InputError> {
-    #[derive(Deserialize)]
-    struct Tagged {
-        #[serde(rename = "type", default)]
-        event_type: Option<String>,
-    }
-    let tag: Tagged = decode_json("body", body)?;
-    match tag.event_type.as_deref() {
+    match event_type("body", body)?.as_deref() {
         None | Some("actions") => Ok(WebhookBody::Actions(
             decode_json::<ActionsPayload>("body", body)?.normalized(),
         )),

@@ -18,6 +18,16 @@ pub enum ColumnType {
     Number,
 }
 
+impl ColumnType {
+    /// The JSON Schema type name Botpress stores.
+    pub fn json_type(self) -> &'static str {
+        match self {
+            ColumnType::String => "string",
+            ColumnType::Number => "number",
+        }
+    }
+}
+
 /// Columns of [`EVENTS_TABLE`] with their types and a one-line description for Studio.
 pub const EVENT_COLUMNS: &[(&str, ColumnType, &str)] = &[
     (
@@ -82,11 +92,8 @@ pub fn table_schema(columns: &[(&str, ColumnType, &str)]) -> Value {
     let properties: Map<String, Value> = columns
         .iter()
         .map(|(name, kind, description)| {
-            let kind = match kind {
-                ColumnType::String => "string",
-                ColumnType::Number => "number",
-            };
-            let column = json!({ "type": kind, "description": description, "nullable": true });
+            let column =
+                json!({ "type": kind.json_type(), "description": description, "nullable": true });
             ((*name).to_owned(), column)
         })
         .collect();

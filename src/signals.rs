@@ -178,9 +178,8 @@ pub struct Signal {
     pub evidence: Evidence,
 }
 
-/// Detects every signal in `steps` (oldest first) as of `now_ms`.
-pub fn detect(steps: &[Step], now_ms: i64, config: &SignalConfig) -> Vec<Signal> {
-    let mut steps = steps.to_vec();
+/// Detects every signal in `steps` (any order) as of `now_ms`.
+pub fn detect(mut steps: Vec<Step>, now_ms: i64, config: &SignalConfig) -> Vec<Signal> {
     steps.sort_by_key(|s| s.at_ms);
     let visits = visits(&steps);
     let mut found = Vec::new();
@@ -191,7 +190,7 @@ pub fn detect(steps: &[Step], now_ms: i64, config: &SignalConfig) -> Vec<Signal>
         // Ping-pong is the sharper form of hesitation: report one, not both.
         found.extend(hesitation(&visits, config));
     }
-    found.extend(dwell(&steps, now_ms, config));
+    found.extend(visits.last().and_then(|last| dwell(last, now_ms, config)));
     found.extend(rage_clicks(&steps, config));
     found.extend(repeated_submits(&steps, config));
     found.extend(config.flows.iter().filter_map(|f| abandoned(&visits, f)));
@@ -217,7 +216,7 @@ pub fn detect_in_rows(input: &RowsInput, clock_ms: i64) -> Result<Vec<Signal>, I
         None => clock_ms,
     };
     let steps: Vec<Step> = input.events.iter().filter_map(Step::from_row).collect();
-    Ok(detect(&steps, now, &input.config))
+    Ok(detect(steps, now, &input.config))
 }
 
 /// A stay on one page: the page, and the first and last action time there.
@@ -340,8 +339,7 @@ fn hesitation(visits: &[Visit], config: &SignalConfig) -> Option<Signal> {
 }
 
 /// The current page held for `dwell_min_ms` (until `now`) with few actions.
-fn dwell(steps: &[Step], now_ms: i64, config: &SignalConfig) -> Option<Signal> {
-    let last = visits(steps).pop()?;
+fn dwell(last: &Visit, now_ms: i64, config: &SignalConfig) -> Option<Signal> {
     let stayed = now_ms.saturating_sub(last.first_ms);
     if stayed < config.dwell_min_ms || last.actions > config.dwell_max_actions {
         return None;
@@ -356,7 +354,7 @@ fn dwell(steps: &[Step], now_ms: i64, config: &SignalConfig) -> Option<Signal> {
             if last.actions == 1 { "" } else { "s" }
         ),
         evidence: Evidence {
-            pages: vec![last.page],
+            pages: vec![last.page.clone()],
             elements: Vec::new(),
             count: last.actions,
             from: iso_from_ms(last.first_ms),
@@ -517,7 +515,7 @@ mod tests {
     }
 
     fn kinds(steps: &[Step], now_s: i64, config: &SignalConfig) -> Vec<SignalKind> {
-        detect(steps, T0 + now_s * 1000, config)
+        detect(steps.to_vec(), T0 + now_s * 1000, config)
             .into_iter()
             .map(|s| s.kind)
             .collect()
@@ -547,7 +545,7 @@ mod tests {
             (25, "/pricing"),
             (40, "/checkout"),
         ]);
-        let found = detect(&s, T0 + 41_000, &SignalConfig::default());
+        let found = detect(s.clone(), T0 + 41_000, &SignalConfig::default());
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].kind, SignalKind::PingPong);
         assert_eq!(
@@ -582,7 +580,7 @@ mod tests {
     fn hesitation_needs_three_pages_and_a_revisit() {
         let config = SignalConfig::default();
         let s = pageviews(&[(0, "/a"), (5, "/b"), (9, "/c"), (14, "/a")]);
-        let found = detect(&s, T0 + 15_000, &config);
+        let found = detect(s.clone(), T0 + 15_000, &config);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].kind, SignalKind::Hesitation);
         assert_eq!(found[0].evidence.pages, ["/a", "/b", "/c"]);
@@ -602,7 +600,7 @@ mod tests {
             (5, "/pricing", "pageview", ""),
             (20, "/pricing", "click", "Plans"),
         ]);
-        let found = detect(&s, T0 + 70_000, &config);
+        let found = detect(s.clone(), T0 + 70_000, &config);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].kind, SignalKind::Dwell);
         assert_eq!(
@@ -628,7 +626,7 @@ mod tests {
             (1, "/c", "click", "Pay"),
             (2, "/c", "click", "Pay"),
         ]);
-        let found = detect(&burst, T0 + 3_000, &config);
+        let found = detect(burst.clone(), T0 + 3_000, &config);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].kind, SignalKind::RageClicks);
         assert_eq!(found[0].evidence.elements, ["Pay"]);
@@ -658,7 +656,7 @@ mod tests {
             (10, "/checkout", "submit", "Pay"),
             (20, "/checkout", "submit", "Pay again"),
         ]);
-        let found = detect(&s, T0 + 21_000, &config);
+        let found = detect(s.clone(), T0 + 21_000, &config);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].kind, SignalKind::RepeatedSubmits);
         assert_eq!(found[0].evidence.elements, ["Pay", "Pay again"]);
@@ -685,7 +683,7 @@ mod tests {
             ..SignalConfig::default()
         };
         let left = pageviews(&[(0, "/pricing"), (10, "/checkout/42"), (30, "/docs")]);
-        let found = detect(&left, T0 + 31_000, &config);
+        let found = detect(left.clone(), T0 + 31_000, &config);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].kind, SignalKind::FlowAbandoned);
         assert_eq!(

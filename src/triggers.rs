@@ -164,7 +164,7 @@ impl Watcher {
         }
         let steps: Vec<Step> = session.steps.iter().cloned().collect();
         let mut fired = Vec::new();
-        for signal in detect(&steps, now_ms, &config.signals) {
+        for signal in detect(steps, now_ms, &config.signals) {
             let rule = config
                 .triggers
                 .get(&signal.kind)

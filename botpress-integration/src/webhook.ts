@@ -30,25 +30,25 @@ function header(headers: Record<string, string | undefined>, name: string): stri
 
 type Client = Props['client']
 
-async function recentIds(client: Client, integrationId: string): Promise<string[]> {
+/**
+ * Runs `emit` unless `id` (a batch or trigger id) was handled before, then records it with the
+ * most recent ones; the state is read once. Returns whether `emit` ran.
+ */
+async function once(client: Client, integrationId: string, id: string, emit: () => Promise<unknown>): Promise<boolean> {
   const { state } = await client.getOrSetState({
     type: 'integration',
     id: integrationId,
     name: 'recentBatches',
     payload: { ids: [] },
   })
-  return Array.isArray(state.payload?.ids) ? state.payload.ids : []
-}
-
-/** Whether a batch or trigger id was already turned into an event. */
-async function alreadySeen(client: Client, integrationId: string, id: string): Promise<boolean> {
-  return (await recentIds(client, integrationId)).includes(id)
-}
-
-/** Records an id as handled, keeping the most recent ones. */
-async function remember(client: Client, integrationId: string, id: string): Promise<void> {
-  const ids = [...(await recentIds(client, integrationId)), id].slice(-REMEMBERED_BATCHES)
+  const seen: string[] = Array.isArray(state.payload?.ids) ? state.payload.ids : []
+  if (seen.includes(id)) {
+    return false
+  }
+  await emit()
+  const ids = [...seen, id].slice(-REMEMBERED_BATCHES)
   await client.setState({ type: 'integration', id: integrationId, name: 'recentBatches', payload: { ids } })
+  return true
 }
 
 export async function handleWebhook({ req, client, ctx, logger }: Props): Promise<Response> {
@@ -88,25 +88,25 @@ export async function handleWebhook({ req, client, ctx, logger }: Props): Promis
   }
   if (parsed.kind === 'trigger') {
     const t = parsed.trigger
-    if (await alreadySeen(client, ctx.integrationId, t.trigger_id)) {
-      return reply(200, { ok: true, duplicate: true, triggerId: t.trigger_id })
-    }
-    await client.createEvent({
-      type: 'triggerFired',
-      payload: {
-        triggerId: t.trigger_id,
-        trigger: t.trigger ?? 'unknown',
-        description: t.signal?.description ?? '',
-        message: t.message,
-        userId: t.user_id ?? null,
-        sessionId: t.session_id,
-        productId: t.product_id,
-        conversationId: t.conversation_id ?? null,
-        signal: t.signal ?? {},
-      },
-    })
-    await remember(client, ctx.integrationId, t.trigger_id)
-    return reply(200, { ok: true, event: 'triggerFired', triggerId: t.trigger_id })
+    const fresh = await once(client, ctx.integrationId, t.trigger_id, () =>
+      client.createEvent({
+        type: 'triggerFired',
+        payload: {
+          triggerId: t.trigger_id,
+          trigger: t.trigger ?? 'unknown',
+          description: t.signal?.description ?? '',
+          message: t.message,
+          userId: t.user_id ?? null,
+          sessionId: t.session_id,
+          productId: t.product_id,
+          conversationId: t.conversation_id ?? null,
+          signal: t.signal ?? {},
+        },
+      })
+    )
+    return fresh
+      ? reply(200, { ok: true, event: 'triggerFired', triggerId: t.trigger_id })
+      : reply(200, { ok: true, duplicate: true, triggerId: t.trigger_id })
   }
   if (parsed.kind === 'summary') {
     const s = parsed.summary
@@ -121,21 +121,21 @@ export async function handleWebhook({ req, client, ctx, logger }: Props): Promis
   // The streamer's key; push-mode bodies have none, so their content is the key.
   const batchId =
     batch.batch_id ?? header(req.headers, 'idempotency-key') ?? createHash('sha256').update(raw).digest('hex').slice(0, 32)
-  if (await alreadySeen(client, ctx.integrationId, batchId)) {
-    return reply(200, { ok: true, duplicate: true, batchId })
-  }
-  await client.createEvent({
-    type: 'actionsReceived',
-    payload: {
-      batchId,
-      userId: batch.user_id ?? null,
-      sessionId: batch.session_id ?? null,
-      productId: batch.product_id ?? '',
-      actionCount: batch.count,
-      batch,
-      rows,
-    },
-  })
-  await remember(client, ctx.integrationId, batchId)
-  return reply(200, { ok: true, event: 'actionsReceived', batchId, rows: rows.length })
+  const fresh = await once(client, ctx.integrationId, batchId, () =>
+    client.createEvent({
+      type: 'actionsReceived',
+      payload: {
+        batchId,
+        userId: batch.user_id ?? null,
+        sessionId: batch.session_id ?? null,
+        productId: batch.product_id ?? '',
+        actionCount: batch.count,
+        batch,
+        rows,
+      },
+    })
+  )
+  return fresh
+    ? reply(200, { ok: true, event: 'actionsReceived', batchId, rows: rows.length })
+    : reply(200, { ok: true, duplicate: true, batchId })
 }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use autoplay_botpress::schema::{table_schema, ColumnType};
 use reqwest::{StatusCode, Url};
 use serde::Serialize;
 use serde_json::Value;
@@ -39,7 +40,7 @@ impl TablesError {
 #[derive(Debug, Clone)]
 pub struct TableRequest {
     pub name: String,
-    pub schema: Value,
+    pub columns: &'static [(&'static str, ColumnType, &'static str)],
     pub key_column: Option<&'static str>,
 }
 
@@ -50,7 +51,7 @@ impl TableRequest {
     }
 
     pub fn body(&self) -> Value {
-        let mut body = serde_json::json!({ "schema": self.schema });
+        let mut body = serde_json::json!({ "schema": table_schema(self.columns) });
         if let Some(key) = self.key_column {
             body["keyColumn"] = key.into();
         }

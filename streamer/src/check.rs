@@ -24,7 +24,7 @@ pub enum Outcome {
 
 /// Runs every check, prints the checklist; `Ok(true)` when nothing failed.
 pub async fn run(config: &StreamConfig) -> anyhow::Result<bool> {
-    let http = reqwest::Client::builder()
+    let http = crate::stream::http_client_builder()
         .user_agent(concat!(
             "autoplay-botpress/",
             env!("CARGO_PKG_VERSION"),

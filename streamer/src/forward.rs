@@ -197,21 +197,38 @@ async fn deliver(forwarder: &Forwarder, payload: &ActionsPayload) -> Option<()> 
     }
 }
 
+/// A POST of the JSON `body` to the webhook, with its idempotency key and, when a secret is
+/// set, its signature: what batches and triggers share.
+pub fn webhook_request(
+    http: &reqwest::Client,
+    webhook: &SecretUrl,
+    signing_secret: Option<&Secret>,
+    key: Option<&str>,
+    body: Vec<u8>,
+) -> reqwest::RequestBuilder {
+    let mut request = http
+        .post(webhook.0.clone())
+        .timeout(REQUEST_TIMEOUT)
+        .header(reqwest::header::CONTENT_TYPE, "application/json");
+    if let Some(key) = key {
+        request = request.header(IDEMPOTENCY_HEADER, key);
+    }
+    if let Some(secret) = signing_secret {
+        request = request.header(SIGNATURE_HEADER, sign(secret, &body));
+    }
+    request.body(body)
+}
+
 async fn post(forwarder: &Forwarder, payload: &ActionsPayload) -> Attempt {
     // Serializing plain data to a Vec cannot fail.
     let body = serde_json::to_vec(payload).unwrap_or_default();
-    let mut request = forwarder
-        .http
-        .post(forwarder.webhook.0.clone())
-        .timeout(REQUEST_TIMEOUT)
-        .header(reqwest::header::CONTENT_TYPE, "application/json");
-    if let Some(id) = &payload.batch_id {
-        request = request.header(IDEMPOTENCY_HEADER, id);
-    }
-    if let Some(secret) = &forwarder.signing_secret {
-        request = request.header(SIGNATURE_HEADER, sign(secret, &body));
-    }
-    let request = request.body(body);
+    let request = webhook_request(
+        &forwarder.http,
+        &forwarder.webhook,
+        forwarder.signing_secret.as_ref(),
+        payload.batch_id.as_deref(),
+        body,
+    );
     let response = match request.send().await {
         Ok(response) => response,
         Err(err) => {
@@ -228,14 +245,18 @@ async fn post(forwarder: &Forwarder, payload: &ActionsPayload) -> Attempt {
     let after = retry_after(response.headers(), MAX_RETRY_AFTER);
     let body = response.text().await.unwrap_or_default();
     let reason = format!("HTTP {status}: {}", snippet(&body));
-    if status.is_server_error()
-        || status == StatusCode::REQUEST_TIMEOUT
-        || status == StatusCode::TOO_MANY_REQUESTS
-    {
+    if retryable(status) {
         Attempt::Retry { reason, after }
     } else {
         Attempt::Reject { status, reason }
     }
+}
+
+/// Whether the webhook may accept a retry of what it answered `status` to: 5xx, 408, 429.
+pub fn retryable(status: StatusCode) -> bool {
+    status.is_server_error()
+        || status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
 }
 
 /// A transport error without the URL (which holds the webhook's secret).

@@ -119,10 +119,7 @@ async fn run(command: Command) -> Result<bool, Failure> {
 }
 
 fn http_client() -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .user_agent(concat!("autoplay-botpress/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .build()?)
+    Ok(stream::http_client_builder().build()?)
 }
 
 /// glibc gives every thread that allocates its own malloc arena; with the runtime's workers, the

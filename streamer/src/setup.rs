@@ -1,6 +1,6 @@
 //! `autoplay-botpress setup`: creates the two tables with their columns, or finds them.
 
-use autoplay_botpress::schema::{self, ColumnType};
+use autoplay_botpress::schema;
 use serde_json::Value;
 
 use crate::botpress::{TableRequest, TablesClient};
@@ -11,12 +11,12 @@ pub fn table_requests(tables: &Tables) -> [TableRequest; 2] {
     [
         TableRequest {
             name: tables.events.clone(),
-            schema: schema::table_schema(schema::EVENT_COLUMNS),
+            columns: schema::EVENT_COLUMNS,
             key_column: None,
         },
         TableRequest {
             name: tables.summary.clone(),
-            schema: schema::table_schema(schema::SUMMARY_COLUMNS),
+            columns: schema::SUMMARY_COLUMNS,
             key_column: Some(schema::SUMMARY_KEY_COLUMN),
         },
     ]
@@ -72,18 +72,11 @@ pub async fn run(client: &TablesClient, tables: &Tables) -> anyhow::Result<()> {
 /// What an existing table lacks compared to `request`.
 fn differences(request: &TableRequest, table: &Value) -> Vec<String> {
     let columns = &table["schema"]["properties"];
-    let wanted = if request.key_column.is_some() {
-        schema::SUMMARY_COLUMNS
-    } else {
-        schema::EVENT_COLUMNS
-    };
-    let mut problems: Vec<String> = wanted
+    let mut problems: Vec<String> = request
+        .columns
         .iter()
         .filter_map(|(name, kind, _)| {
-            let expected = match kind {
-                ColumnType::String => "string",
-                ColumnType::Number => "number",
-            };
+            let expected = kind.json_type();
             match columns[name]["type"].as_str() {
                 None => Some(format!("missing column {name} ({expected})")),
                 Some(found) if found != expected => {

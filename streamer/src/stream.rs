@@ -39,9 +39,7 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
     })?;
     let spool = Spool::open(&config.state_dir)?;
     let metrics = Arc::new(Metrics::default());
-    let http = reqwest::Client::builder()
-        .user_agent(concat!("autoplay-botpress/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(10))
+    let http = http_client_builder()
         .build()
         .context("cannot build the HTTP client")?;
 
@@ -167,6 +165,13 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
         "stopped"
     );
     result.map_err(Into::into)
+}
+
+/// The HTTP client settings every command shares: user agent, connect timeout.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(concat!("autoplay-botpress/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(10))
 }
 
 fn start_summaries(

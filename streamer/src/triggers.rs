@@ -13,14 +13,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backoff::{retry_after, Backoff};
 use crate::config::TriggersSettings;
-use crate::forward::{
-    describe_transport_error, now_ms, sign, IDEMPOTENCY_HEADER, SIGNATURE_HEADER,
-};
+use crate::forward::{describe_transport_error, now_ms, retryable, webhook_request};
 use crate::metrics::{add, Metrics};
 use crate::secret::{Secret, SecretUrl};
 
 const TICK: Duration = Duration::from_secs(5);
 const ATTEMPTS: u32 = 4;
+const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where triggers go.
 #[derive(Clone)]
@@ -63,18 +62,17 @@ async fn post(sink: TriggerSink, trigger: TriggerEvent, cancel: CancellationToke
     let body = serde_json::to_vec(&body).unwrap_or_default();
     let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
     for attempt in 1..=ATTEMPTS {
-        let mut request = sink
-            .http
-            .post(sink.webhook.0.clone())
-            .timeout(Duration::from_secs(10))
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header(IDEMPOTENCY_HEADER, &trigger.trigger_id);
-        if let Some(secret) = &sink.signing_secret {
-            request = request.header(SIGNATURE_HEADER, sign(secret, &body));
-        }
-        let (reason, after) = match request.body(body.clone()).send().await {
+        let request = webhook_request(
+            &sink.http,
+            &sink.webhook,
+            sink.signing_secret.as_ref(),
+            Some(&trigger.trigger_id),
+            body.clone(),
+        )
+        .timeout(TIMEOUT);
+        let (reason, after) = match request.send().await {
             Ok(r) if r.status().is_success() => return,
-            Ok(r) if r.status().is_client_error() && !matches!(r.status().as_u16(), 408 | 429) => {
+            Ok(r) if !retryable(r.status()) => {
                 tracing::warn!(status = %r.status(), session = %trigger.session_id, "the webhook refused a trigger; dropped");
                 return;
             }

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { bigBody, manyEvents, NOW } from "../tests/js/fixtures.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const pkgMain = join(root, "pkg", "autoplay_botpress.js");
+const pkgMain = join(root, "pkg");
 const bp = createRequire(import.meta.url)(pkgMain);
 const runsArg = process.argv.indexOf("--runs");
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 300;
@@ -109,7 +109,7 @@ const guidePrompt = JSON.stringify(guideFetchEventsData(summaries, events)).leng
 const ourPrompt = bp.renderAgentContext(bp.buildAgentContext(input)).length;
 console.log(`prompt size for one user: wasm render ${ourPrompt} chars, guide's agentContext ${guidePrompt} chars (all users)`);
 
-const wasmBytes = statSync(join(root, "pkg", "autoplay_botpress_bg.wasm")).size;
+const wasmBytes = statSync(join(root, "pkg", "core_bg.wasm")).size;
 const loads = Array.from({ length: 7 }, () =>
   Number(
     execFileSync(process.execPath, [

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Builds the npm package in pkg/ from the Rust crate:
-//   pkg/autoplay_botpress.js   CommonJS for Node (wasm-pack --target nodejs; reads the .wasm file)
-//   pkg/inline.mjs             ES module with the .wasm inlined (no file access at run time), for
-//                              bundlers folding it into a single-file Botpress integration
-// Both use the same size-tuned `wasm-release` cargo profile.
+//   pkg/index.js + index.d.ts  the API for Node (CommonJS): js/facade.cjs over the WebAssembly
+//                              exports of autoplay_botpress.js (wasm-pack --target nodejs)
+//   pkg/inline.mjs             the same API as an ES module with the .wasm inlined (no file access
+//                              at run time), for bundlers folding it into a single-file Botpress
+//                              integration
+// The WebAssembly exports take and return JSON text; the facade is the public API. Both builds
+// use the same size-tuned `wasm-release` cargo profile.
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync, copyFileSync, statSync, existsSync } from "node:fs";
 import { join, dirname } from "node:path";
@@ -12,13 +15,15 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = join(root, "pkg");
 const web = join(root, "target", "pkg-web");
-const name = "autoplay_botpress";
+// The raw WebAssembly build: internal, JSON text in and out; the facade (index.js) is the API.
+const name = "core";
 
 function wasmPack(target, outDir) {
   console.error(`building ${target} package → ${outDir}`);
   execFileSync(
     "wasm-pack",
-    ["build", "--target", target, "--profile", "wasm-release", "--out-dir", outDir, "--out-name", name, root],
+    // `-p`: only the core crate (the streamer, a default workspace member, does not build for wasm32).
+    ["build", "--target", target, "--profile", "wasm-release", "--out-dir", outDir, "--out-name", name, root, "--", "-p", "autoplay-botpress"],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
 }
@@ -51,20 +56,40 @@ const glue = source.replace(
   `(() => { throw new Error("${name}/inline is initialized at import; pass the module to init explicitly"); })()`,
 );
 const wasm = readFileSync(join(web, `${name}_bg.wasm`));
-const inline = `${glue}
+const inlineRaw = `${glue}
 // --- added by scripts/build-pkg.mjs: the module below is ${name}_bg.wasm, base64-encoded ---
 const __wasmBase64 = "${wasm.toString("base64")}";
 const __wasmBytes = Uint8Array.from(atob(__wasmBase64), (c) => c.charCodeAt(0));
 initSync({ module: __wasmBytes });
 `;
-writeFileSync(join(pkg, "inline.mjs"), inline);
-copyFileSync(join(web, `${name}.d.ts`), join(pkg, "inline.d.ts"));
+writeFileSync(join(pkg, "inline_raw.mjs"), inlineRaw);
+
+// The public API: the facade over either build of the exports.
+const api = [
+  "mapActionsToRows", "parseWebhookBody", "detectSignals", "recentEventsFilter", "summaryRecordsFilter",
+  "sessionRowsFilter", "contextQueries", "buildAgentContext", "renderAgentContext", "fetchAgentContext",
+];
+copyFileSync(join(root, "js", "facade.cjs"), join(pkg, "facade.cjs"));
+writeFileSync(
+  join(pkg, "index.js"),
+  `"use strict";\nmodule.exports = require("./facade.cjs").makeApi(require("./${name}.js"));\n`,
+);
+writeFileSync(
+  join(pkg, "inline.mjs"),
+  `import * as raw from "./inline_raw.mjs";\nimport facade from "./facade.cjs";\n\n` +
+    `const api = facade.makeApi(raw);\nexport const { ${api.join(", ")} } = api;\n`,
+);
+copyFileSync(join(root, "js", "index.d.ts"), join(pkg, "index.d.ts"));
+copyFileSync(join(root, "js", "index.d.ts"), join(pkg, "inline.d.ts"));
 
 const manifestPath = join(pkg, "package.json");
 const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
-manifest.files = [...new Set([...(manifest.files ?? []), "inline.mjs", "inline.d.ts"])];
+const files = ["index.js", "index.d.ts", "facade.cjs", "inline.mjs", "inline_raw.mjs", "inline.d.ts"];
+manifest.files = [...new Set([...(manifest.files ?? []), ...files])];
+manifest.main = "index.js";
+manifest.types = "index.d.ts";
 manifest.exports = {
-  ".": { types: `./${name}.d.ts`, require: `./${name}.js`, default: `./${name}.js` },
+  ".": { types: "./index.d.ts", require: "./index.js", default: "./index.js" },
   "./inline": { types: "./inline.d.ts", import: "./inline.mjs", default: "./inline.mjs" },
   "./package.json": "./package.json",
 };

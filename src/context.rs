@@ -8,6 +8,7 @@ use crate::clock::{iso_from_ms, ms_from_iso};
 use crate::error::InputError;
 use crate::lenient::null_as_default;
 use crate::rows::{EventRow, SummaryRow};
+use crate::session_row::SessionRow;
 use crate::signals::{self, Signal, SignalConfig, Step};
 
 /// Default look-back window: the guide's two minutes.
@@ -16,6 +17,16 @@ pub const DEFAULT_WINDOW_MS: u64 = 120_000;
 pub const DEFAULT_MAX_EVENTS: usize = 50;
 const MAX_WINDOW_MS: u64 = 366 * 24 * 3_600_000;
 const MAX_MAX_EVENTS: usize = 1_000;
+/// How far back session rows are read: a summary stays useful long after the recent window.
+pub const SESSION_LOOKBACK_MS: u64 = 24 * 3_600_000;
+/// Session rows read per chat turn (a user with several tabs has several sessions).
+pub const SESSION_ROWS_LIMIT: usize = 5;
+/// Summary rows read per chat turn.
+pub const SUMMARY_ROWS_LIMIT: usize = 100;
+/// A Botpress filter no row matches (row ids are positive): what an unidentified chat reads.
+pub fn match_nothing() -> Value {
+    json!({ "id": { "$lt": 0 } })
+}
 
 /// Whose activity to show. With neither id set nothing is shown: an unidentified chat must not
 /// see other users' activity.
@@ -91,6 +102,9 @@ pub struct ContextInput {
     pub recent_events: Vec<EventRow>,
     #[serde(deserialize_with = "null_as_default")]
     pub summary_records: Vec<SummaryRow>,
+    /// Rows of the sessions table (the sessions layout), as an alternative to the two above.
+    #[serde(deserialize_with = "null_as_default")]
+    pub session_rows: Vec<SessionRow>,
     /// Thresholds of the friction signals reported in the context.
     #[serde(deserialize_with = "null_as_default")]
     pub signals: SignalConfig,
@@ -106,6 +120,7 @@ impl Default for ContextInput {
             max_events: DEFAULT_MAX_EVENTS,
             recent_events: Vec::new(),
             summary_records: Vec::new(),
+            session_rows: Vec::new(),
             signals: SignalConfig::default(),
         }
     }
@@ -159,6 +174,69 @@ pub fn summary_filter(scope: &Scope) -> Value {
     Value::Object(filter)
 }
 
+/// The filter for the scope's rows in the sessions table updated in the last day (or the window,
+/// if longer).
+pub fn session_rows_filter(input: &ContextInput, clock_ms: i64) -> Result<Value, InputError> {
+    let (_, now) = input.bounds(clock_ms)?;
+    let lookback = input.window_ms.max(SESSION_LOOKBACK_MS) as i64;
+    let mut filter = Map::new();
+    filter.insert(
+        "updatedAt".into(),
+        json!({ "$gte": iso_from_ms(now.saturating_sub(lookback)) }),
+    );
+    input.scope().add_to_filter(&mut filter);
+    Ok(Value::Object(filter))
+}
+
+/// One `findTableRows` query.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableQuery {
+    pub filter: Value,
+    pub limit: usize,
+    pub order_by: &'static str,
+    pub order_direction: &'static str,
+}
+
+/// The queries a chat turn makes, whichever layout the bot uses: the events and summary tables
+/// (events layout) or the sessions table (sessions layout). Newest first, capped. Without an id
+/// every filter matches nothing and `scoped` is false.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContextQueries {
+    pub events: TableQuery,
+    pub summaries: TableQuery,
+    pub sessions: TableQuery,
+    pub scoped: bool,
+}
+
+/// The query policy of a chat turn, in one place.
+pub fn context_queries(input: &ContextInput, clock_ms: i64) -> Result<ContextQueries, InputError> {
+    let scoped = input.scope().is_set();
+    let pick = |filter: Value| if scoped { filter } else { match_nothing() };
+    Ok(ContextQueries {
+        events: TableQuery {
+            filter: pick(recent_events_filter(input, clock_ms)?),
+            limit: input.max_events,
+            order_by: "createdAt",
+            order_direction: "desc",
+        },
+        summaries: TableQuery {
+            filter: pick(summary_filter(&input.scope())),
+            limit: SUMMARY_ROWS_LIMIT,
+            order_by: "updatedAt",
+            order_direction: "desc",
+        },
+        sessions: TableQuery {
+            filter: pick(session_rows_filter(input, clock_ms)?),
+            limit: SESSION_ROWS_LIMIT,
+            order_by: "updatedAt",
+            order_direction: "desc",
+        },
+        scoped,
+    })
+}
+
 /// When an event row happened: Botpress's `createdAt`, else the action's own time.
 pub fn event_time_ms(row: &EventRow) -> Option<i64> {
     row.created_at
@@ -199,9 +277,15 @@ pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentCo
     let (since, now) = input.bounds(clock_ms)?;
     let scope = input.scope();
 
+    let sessions: Vec<SessionRow> = input
+        .session_rows
+        .into_iter()
+        .filter(|r| scope.matches(r.user_id.as_deref(), Some(&r.session_id)))
+        .collect();
     let mut events: Vec<(i64, EventRow)> = input
         .recent_events
         .into_iter()
+        .chain(sessions.iter().flat_map(SessionRow::event_rows))
         .filter(|e| scope.matches(e.user_id.as_deref(), e.session_id.as_deref()))
         .filter_map(|e| event_time_ms(&e).filter(|&t| t >= since).map(|t| (t, e)))
         .collect();
@@ -210,7 +294,14 @@ pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentCo
         .iter()
         .filter_map(|(_, e)| Step::from_row(e))
         .collect();
-    let signals = signals::detect(steps, now, &input.signals);
+    let mut signals = signals::detect(steps, now, &input.signals);
+    // Signals the streamer saw in actions that no longer fit the rows, while still recent.
+    for stored in sessions.iter().flat_map(|r| &r.signals) {
+        let recent = ms_from_iso(&stored.evidence.to).is_some_and(|to| to >= since);
+        if recent && !signals.iter().any(|s| s.kind == stored.kind) {
+            signals.push(stored.clone());
+        }
+    }
     let omitted_events = events.len().saturating_sub(input.max_events);
     let recent_events = events
         .into_iter()
@@ -218,9 +309,21 @@ pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentCo
         .map(|(_, e)| e)
         .collect();
 
+    let from_sessions = sessions.iter().filter_map(|r| {
+        Some(SummaryRow {
+            created_at: r.created_at.clone(),
+            updated_at: r.updated_at.clone(),
+            session_id: r.session_id.clone(),
+            user_id: r.user_id.clone(),
+            product_id: r.product_id.clone(),
+            summary: r.summary.clone()?,
+            action_count: r.action_count,
+        })
+    });
     let summary = input
         .summary_records
         .into_iter()
+        .chain(from_sessions)
         .enumerate()
         .filter(|(_, s)| scope.matches(s.user_id.as_deref(), Some(s.session_id.as_str())))
         .filter(|(_, s)| !s.summary.trim().is_empty())
@@ -326,6 +429,62 @@ mod tests {
         assert_eq!(ctx.omitted_events, 25);
         assert_eq!(ctx.recent_events.first().unwrap().title, "e25");
         assert_eq!(ctx.recent_events.last().unwrap().title, "e29");
+    }
+
+    #[test]
+    fn session_rows_give_the_same_context_and_stay_isolated() {
+        let row = |session: &str, user: &str, summary: &str, updated_s: i64| {
+            json!({"session_id": session, "user_id": user, "summary": summary, "action_count": 12,
+                   "updatedAt": iso_from_ms(NOW - updated_s * 1000),
+                   "actions": [
+                       {"index": 10, "type": "pageview", "title": "Page", "description": "Viewed pricing",
+                        "canonical_url": "/pricing", "occurred_at": iso_from_ms(NOW - 30_000)},
+                       {"index": 11, "type": "click", "title": "Click", "description": format!("{user} clicked"),
+                        "canonical_url": "/pricing", "occurred_at": iso_from_ms(NOW - 20_000)}],
+                   "signals": [{"kind": "rage_clicks", "description": "clicked \"Pay\" 4 times",
+                                "evidence": {"pages": ["/pricing"], "count": 4,
+                                             "from": iso_from_ms(NOW - 25_000), "to": iso_from_ms(NOW - 22_000)}}]})
+        };
+        let ctx = build_agent_context(
+            input(json!({"userId": "A", "sessionRows": [
+                row("sa", "A", "A compares plans", 10), row("sb", "B", "B edits settings", 5)]})),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(ctx.summary.as_deref(), Some("A compares plans"));
+        let what: Vec<_> = ctx
+            .recent_events
+            .iter()
+            .map(|e| e.description.as_str())
+            .collect();
+        assert_eq!(what, ["Viewed pricing", "A clicked"]);
+        assert_eq!(ctx.recent_events[1].session_id.as_deref(), Some("sa"));
+        assert_eq!(ctx.signals.len(), 1, "the stored signal, still recent");
+        assert!(!serde_json::to_string(&ctx).unwrap().contains("B edits"));
+    }
+
+    #[test]
+    fn queries_are_scoped_newest_first_and_match_nothing_unscoped() {
+        let scoped = ContextInput {
+            user_id: Some("u1".into()),
+            ..ContextInput::default()
+        };
+        let q = context_queries(&scoped, NOW).unwrap();
+        assert!(q.scoped);
+        assert_eq!(
+            q.sessions.filter,
+            json!({"updatedAt": {"$gte": iso_from_ms(NOW - 86_400_000)}, "user_id": {"$eq": "u1"}})
+        );
+        assert_eq!(
+            (q.sessions.order_by, q.sessions.order_direction),
+            ("updatedAt", "desc")
+        );
+        assert_eq!((q.events.order_by, q.events.limit), ("createdAt", 50));
+        let q = context_queries(&ContextInput::default(), NOW).unwrap();
+        assert!(!q.scoped);
+        for filter in [q.events.filter, q.summaries.filter, q.sessions.filter] {
+            assert_eq!(filter, match_nothing());
+        }
     }
 
     #[test]

@@ -19,14 +19,17 @@
 
 pub mod clock;
 pub mod context;
+pub mod cost;
 pub mod error;
 mod lenient;
 pub mod model;
 pub mod render;
 pub mod rows;
 pub mod schema;
+pub mod session_row;
 pub mod signals;
 pub mod summarizer;
+pub mod text;
 pub mod triggers;
 pub mod truncate;
 
@@ -41,4 +44,5 @@ pub use model::{
 };
 pub use render::render_agent_context;
 pub use rows::{map_actions_to_rows, summary_row, EventRow, SummaryRow};
+pub use session_row::SessionRow;
 pub use summarizer::{Summarizer, SummarizerConfig, SummaryJob};

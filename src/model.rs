@@ -42,6 +42,10 @@ pub struct SlimAction {
     pub email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conversation_id: Option<String>,
+    /// Idempotency key of this one action (`<batch_id>:<position>`), set by the streamer so a
+    /// receiver can store each action once however batches are merged, split or re-sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_key: Option<String>,
 }
 
 /// A batch of actions from one session: the connector's `actions` event.
@@ -83,6 +87,42 @@ impl ActionsPayload {
     pub fn normalized(mut self) -> Self {
         self.count = self.actions.len() as u64;
         self
+    }
+
+    /// Sets the batch's idempotency key and gives each action without a key of its own the key
+    /// `<batch_id>:<position>`.
+    pub fn assign_keys(&mut self, batch_id: String) {
+        for (position, action) in self.actions.iter_mut().enumerate() {
+            if action.event_key.is_none() {
+                action.event_key = Some(format!("{batch_id}:{position}"));
+            }
+        }
+        self.batch_id = Some(batch_id);
+    }
+
+    /// Splits the batch into batches of at most `max_actions` actions, in order. Each part keeps
+    /// the batch's ids; a part after the first gets `<batch_id>/<part>` as its batch id. The
+    /// actions keep their own keys, so assign them first.
+    pub fn split(mut self, max_actions: usize) -> Vec<ActionsPayload> {
+        let max_actions = max_actions.max(1);
+        if self.actions.len() <= max_actions {
+            return vec![self];
+        }
+        let actions = std::mem::take(&mut self.actions);
+        let chunks = actions.len().div_ceil(max_actions);
+        let mut parts = Vec::with_capacity(chunks);
+        let mut rest = actions.into_iter();
+        for part in 0..chunks {
+            let mut batch = ActionsPayload {
+                actions: rest.by_ref().take(max_actions).collect(),
+                ..self.clone()
+            };
+            if part > 0 {
+                batch.batch_id = self.batch_id.as_ref().map(|id| format!("{id}/{part}"));
+            }
+            parts.push(batch.normalized());
+        }
+        parts
     }
 
     /// The session id, or `"unknown"` for display.
@@ -256,6 +296,22 @@ mod tests {
         assert_eq!(err.path, "body.actions[1].title");
         let err = ActionsPayload::from_json("[1]").unwrap_err();
         assert_eq!(err.path, "body");
+    }
+
+    #[test]
+    fn keys_survive_splitting() {
+        let mut batch =
+            ActionsPayload::from_json(r#"{"session_id":"s","actions":[{},{},{},{},{}]}"#).unwrap();
+        batch.assign_keys("b1".into());
+        let parts = batch.split(2);
+        let keys: Vec<_> = parts
+            .iter()
+            .flat_map(|p| p.actions.iter().map(|a| a.event_key.clone().unwrap()))
+            .collect();
+        assert_eq!(keys, ["b1:0", "b1:1", "b1:2", "b1:3", "b1:4"]);
+        let ids: Vec<_> = parts.iter().map(|p| p.batch_id.clone().unwrap()).collect();
+        assert_eq!(ids, ["b1", "b1/1", "b1/2"]);
+        assert_eq!(parts[2].count, 1);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::clock::{iso_from_ms, ms_from_iso};
 use crate::context::{event_time_ms, AgentContext};
 use crate::error::InputError;
 use crate::rows::EventRow;
-use crate::truncate::truncate_chars;
+use crate::text::{self, quoted_within};
 
 /// Default size of the rendered text, in characters.
 pub const DEFAULT_MAX_CHARS: usize = 4_000;
@@ -128,8 +128,7 @@ fn actions_header(shown: usize, hidden: usize, window: &str) -> String {
     }
 }
 
-/// One action in the reference text form, `[index] type: description — url`, with the time the
-/// user acted (or, without it, when the row was stored).
+/// One action line with the time the user acted (or, without it, when the row was stored).
 fn action_line(row: &EventRow) -> String {
     let time = row
         .occurred_at
@@ -138,44 +137,15 @@ fn action_line(row: &EventRow) -> String {
         .or_else(|| event_time_ms(row))
         .map(|ms| iso_from_ms(ms)[11..19].to_owned())
         .unwrap_or_else(|| "--:--:--".to_owned());
-    let what = if row.description.trim().is_empty() {
-        &row.title
-    } else {
-        &row.description
-    };
-    let kind = if row.action_type.is_empty() {
-        "action"
-    } else {
-        &row.action_type
-    };
-    format!(
-        "{time} [{}] {}: {} — {}",
+    let line = text::action_line(
         row.action_index,
-        quote(&truncate_chars(kind, 24)),
-        quote(&truncate_chars(what, MAX_FIELD_CHARS)),
-        quote(&truncate_chars(&row.canonical_url, MAX_FIELD_CHARS)),
-    )
-}
-
-/// `text` quoted, shortened (with the truncation marker) until the quoted form has at most
-/// `limit` characters; escapes can make the quoted form several times longer than the text.
-fn quoted_within(text: &str, limit: usize) -> String {
-    let mut keep = text.chars().count().min(limit);
-    loop {
-        let quoted = quote(&truncate_chars(text, keep));
-        if quoted.chars().count() <= limit || keep == 0 {
-            return quoted;
-        }
-        keep = keep.saturating_sub((keep / 4).max(1));
-    }
-}
-
-/// A JSON string literal with angle brackets escaped as well.
-fn quote(text: &str) -> String {
-    serde_json::to_string(text)
-        .unwrap_or_default()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
+        &row.action_type,
+        &row.description,
+        &row.title,
+        &row.canonical_url,
+        MAX_FIELD_CHARS,
+    );
+    format!("{time} {line}")
 }
 
 fn describe_window(window_ms: u64) -> String {

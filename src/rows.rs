@@ -44,6 +44,9 @@ pub struct EventRow {
     /// When the user performed the action (ISO-8601), if the connector said.
     pub occurred_at: Option<String>,
     pub batch_id: Option<String>,
+    /// Idempotency key of the action (`<batch_id>:<position>`): the events table's key column,
+    /// so a re-delivered action updates its row instead of adding one.
+    pub event_key: Option<String>,
 }
 
 /// One row per session in `AutoPlayEventsSummaryTable` (key column `session_id`), replacing the
@@ -108,7 +111,8 @@ pub fn map_actions_to_rows(
     Ok(body
         .actions
         .iter()
-        .map(|action| {
+        .enumerate()
+        .map(|(position, action)| {
             let mut row = EventRow {
                 id: None,
                 created_at: None,
@@ -125,6 +129,11 @@ pub fn map_actions_to_rows(
                 action_index: action.index,
                 occurred_at: ms_from_unix_seconds(action.timestamp_start).map(iso_from_ms),
                 batch_id: body.batch_id.clone(),
+                event_key: action.event_key.clone().or_else(|| {
+                    body.batch_id
+                        .as_ref()
+                        .map(|batch| format!("{batch}:{position}"))
+                }),
             };
             fit_row(&mut row, options.max_row_bytes);
             row
@@ -168,6 +177,7 @@ fn fit_row(row: &mut EventRow, max_bytes: usize) {
         row.user_id.as_deref().unwrap_or(""),
         row.session_id.as_deref().unwrap_or(""),
         row.batch_id.as_deref().unwrap_or(""),
+        row.event_key.as_deref().unwrap_or(""),
         row.occurred_at.as_deref().unwrap_or(""),
     ];
     if surely_fits(&strings, max_bytes) {
@@ -236,10 +246,23 @@ fn surely_fits(strings: &[&str], max_bytes: usize) -> bool {
     raw.saturating_mul(6) + KEYS_AND_NUMBERS <= max_bytes
 }
 
-fn json_len<T: Serialize>(value: &T) -> usize {
-    serde_json::to_vec(value)
-        .map(|v| v.len())
-        .unwrap_or(usize::MAX)
+/// The size of `value` as JSON, in bytes, measured without building the text.
+pub(crate) fn json_len<T: Serialize + ?Sized>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
 }
 
 #[cfg(test)]

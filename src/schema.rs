@@ -8,14 +8,20 @@ use serde_json::{json, Map, Value};
 pub const EVENTS_TABLE: &str = "AutoPlayEventsTable";
 /// Default name of the table holding one summary row per session.
 pub const SUMMARY_TABLE: &str = "AutoPlayEventsSummaryTable";
-/// Key column of the summary table: upserts replace the session's row.
+/// Default name of the table holding one row per session (the default "sessions" layout).
+pub const SESSIONS_TABLE: &str = "AutoPlaySessionsTable";
+/// Key column of the summary and sessions tables: upserts replace the session's row.
 pub const SUMMARY_KEY_COLUMN: &str = "session_id";
+/// Key column of the events table: a re-delivered action updates its row.
+pub const EVENT_KEY_COLUMN: &str = "event_key";
 
 /// Column types Botpress tables store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnType {
     String,
     Number,
+    /// A list of objects (a session's actions and signals).
+    Array,
 }
 
 impl ColumnType {
@@ -24,6 +30,7 @@ impl ColumnType {
         match self {
             ColumnType::String => "string",
             ColumnType::Number => "number",
+            ColumnType::Array => "array",
         }
     }
 }
@@ -64,6 +71,11 @@ pub const EVENT_COLUMNS: &[(&str, ColumnType, &str)] = &[
         ColumnType::String,
         "Idempotency key of the batch it came in",
     ),
+    (
+        "event_key",
+        ColumnType::String,
+        "Idempotency key of the action (key column)",
+    ),
 ];
 
 /// Columns of [`SUMMARY_TABLE`].
@@ -87,13 +99,57 @@ pub const SUMMARY_COLUMNS: &[(&str, ColumnType, &str)] = &[
     ),
 ];
 
+/// Columns of [`SESSIONS_TABLE`].
+pub const SESSION_COLUMNS: &[(&str, ColumnType, &str)] = &[
+    (
+        "session_id",
+        ColumnType::String,
+        "Autoplay session id (key column)",
+    ),
+    ("user_id", ColumnType::String, "Autoplay user id"),
+    ("product_id", ColumnType::String, "Autoplay product id"),
+    (
+        "summary",
+        ColumnType::String,
+        "Rolling summary of the session (null until the first)",
+    ),
+    (
+        "action_count",
+        ColumnType::Number,
+        "Actions the session has had in all",
+    ),
+    (
+        "actions",
+        ColumnType::Array,
+        "The newest actions that fit the row, oldest first",
+    ),
+    (
+        "signals",
+        ColumnType::Array,
+        "Friction signals seen in the session's recent actions",
+    ),
+    (
+        "first_action_at",
+        ColumnType::String,
+        "When the session's first action happened (ISO-8601)",
+    ),
+    (
+        "last_action_at",
+        ColumnType::String,
+        "When its latest action happened (ISO-8601)",
+    ),
+];
+
 /// The JSON Schema of a table with `columns`.
 pub fn table_schema(columns: &[(&str, ColumnType, &str)]) -> Value {
     let properties: Map<String, Value> = columns
         .iter()
         .map(|(name, kind, description)| {
-            let column =
+            let mut column =
                 json!({ "type": kind.json_type(), "description": description, "nullable": true });
+            if *kind == ColumnType::Array {
+                column["items"] = json!({ "type": "object" });
+            }
             ((*name).to_owned(), column)
         })
         .collect();
@@ -104,6 +160,7 @@ pub fn table_schema(columns: &[(&str, ColumnType, &str)]) -> Value {
 mod tests {
     use super::*;
     use crate::rows::{EventRow, SummaryRow};
+    use crate::session_row::SessionRow;
 
     fn serialized_columns(row: impl serde::Serialize) -> Vec<String> {
         let value = serde_json::to_value(row).unwrap();
@@ -125,6 +182,7 @@ mod tests {
             session_id: Some("s".into()),
             occurred_at: Some("t".into()),
             batch_id: Some("b".into()),
+            event_key: Some("b:0".into()),
             ..EventRow::default()
         };
         assert_eq!(serialized_columns(event), schema_columns(EVENT_COLUMNS));
@@ -133,6 +191,10 @@ mod tests {
             ..SummaryRow::default()
         };
         assert_eq!(serialized_columns(summary), schema_columns(SUMMARY_COLUMNS));
+        assert_eq!(
+            serialized_columns(SessionRow::new("s")),
+            schema_columns(SESSION_COLUMNS)
+        );
     }
 
     #[test]
@@ -141,8 +203,14 @@ mod tests {
         assert_eq!(schema["properties"]["action_count"]["type"], "number");
         assert_eq!(schema["properties"]["summary"]["type"], "string");
         assert!(SUMMARY_COLUMNS.iter().any(|c| c.0 == SUMMARY_KEY_COLUMN));
+        assert!(EVENT_COLUMNS.iter().any(|c| c.0 == EVENT_KEY_COLUMN));
+        let sessions = table_schema(SESSION_COLUMNS);
+        assert_eq!(sessions["properties"]["actions"]["type"], "array");
+        assert_eq!(sessions["properties"]["actions"]["items"]["type"], "object");
         assert!(
-            EVENT_COLUMNS.len() <= 20 && SUMMARY_COLUMNS.len() <= 20,
+            [EVENT_COLUMNS, SUMMARY_COLUMNS, SESSION_COLUMNS]
+                .iter()
+                .all(|c| c.len() <= 20),
             "Botpress allows 20 columns"
         );
     }

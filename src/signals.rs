@@ -5,7 +5,7 @@
 //! The agent context states them so the agent does not have to infer them from raw events, and
 //! the streamer turns them into proactive triggers. Every threshold is in [`SignalConfig`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +15,7 @@ use crate::error::InputError;
 use crate::lenient::null_as_default;
 use crate::model::SlimAction;
 use crate::rows::EventRow;
+use crate::text::quote;
 
 /// One action as the detectors see it: where, what kind, on what, when.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +58,8 @@ impl Step {
         ))
     }
 
-    fn new(url: &str, kind: &str, description: &str, title: &str, at_ms: i64) -> Self {
+    /// From raw fields: the target is the description, else the title.
+    pub fn new(url: &str, kind: &str, description: &str, title: &str, at_ms: i64) -> Self {
         let target = if description.trim().is_empty() {
             title
         } else {
@@ -265,20 +267,25 @@ fn times(n: usize) -> String {
 }
 
 /// Strict A→B→A: the pair of pages with the most returns.
+///
+/// One pass: a run of visits alternating between two pages can only be extended or broken by the
+/// next visit, and when it breaks at visit `k` the only run that can go on starts at `k - 1`
+/// (runs starting inside the broken one alternate between the same pages and break at `k` too).
 fn ping_pong(visits: &[Visit], config: &SignalConfig) -> Option<Signal> {
     let mut best: Option<(usize, usize, usize)> = None; // (returns, first index, last index)
-    for start in 0..visits.len().saturating_sub(2) {
-        let (a, b) = (&visits[start].page, &visits[start + 1].page);
-        let mut end = start + 1;
-        while end + 1 < visits.len()
-            && &visits[end + 1].page == if (end - start) % 2 == 1 { a } else { b }
-        {
-            end += 1;
+    let mut start = 0;
+    for end in 1..=visits.len() {
+        let continues =
+            end < visits.len() && end >= start + 2 && visits[end].page == visits[end - 2].page;
+        if continues || end < start + 2 {
+            continue;
         }
-        let returns = end - start - 1;
+        let last = end - 1;
+        let returns = last - start - 1;
         if returns >= 1 && best.is_none_or(|(r, _, _)| returns > r) {
-            best = Some((returns, start, end));
+            best = Some((returns, start, last));
         }
+        start = end - 1;
     }
     let (returns, start, end) =
         best.filter(|(r, _, _)| *r >= config.ping_pong_min_returns.max(1))?;
@@ -288,7 +295,9 @@ fn ping_pong(visits: &[Visit], config: &SignalConfig) -> Option<Signal> {
     Some(Signal {
         kind: SignalKind::PingPong,
         description: format!(
-            "went back and forth between {a} and {b} {} in {}",
+            "went back and forth between {} and {} {} in {}",
+            quote(a),
+            quote(b),
             times(switches),
             seconds(span)
         ),
@@ -304,11 +313,13 @@ fn ping_pong(visits: &[Visit], config: &SignalConfig) -> Option<Signal> {
 
 /// At least `hesitation_min_pages` distinct pages with a revisit among them.
 fn hesitation(visits: &[Visit], config: &SignalConfig) -> Option<Signal> {
+    let mut seen: HashSet<&str> = HashSet::new();
     let mut pages: Vec<&str> = Vec::new();
     let mut revisited: Vec<&str> = Vec::new();
+    let mut revisited_set: HashSet<&str> = HashSet::new();
     for v in visits {
-        if pages.contains(&v.page.as_str()) {
-            if !revisited.contains(&v.page.as_str()) {
+        if !seen.insert(&v.page) {
+            if revisited_set.insert(&v.page) {
                 revisited.push(&v.page);
             }
         } else {
@@ -319,13 +330,14 @@ fn hesitation(visits: &[Visit], config: &SignalConfig) -> Option<Signal> {
         return None;
     }
     let (first, last) = (visits.first()?, visits.last()?);
+    let quoted = |list: &[&str]| list.iter().map(|p| quote(p)).collect::<Vec<_>>().join(", ");
     Some(Signal {
         kind: SignalKind::Hesitation,
         description: format!(
             "moved between {} pages ({}) and came back to {} in {}",
             pages.len(),
-            pages.join(", "),
-            revisited.join(", "),
+            quoted(&pages),
+            quoted(&revisited),
             seconds(last.first_ms.saturating_sub(first.first_ms))
         ),
         evidence: Evidence {
@@ -348,7 +360,7 @@ fn dwell(last: &Visit, now_ms: i64, config: &SignalConfig) -> Option<Signal> {
         kind: SignalKind::Dwell,
         description: format!(
             "has been on {} for {} with only {} action{} there",
-            last.page,
+            quote(&last.page),
             seconds(stayed),
             last.actions,
             if last.actions == 1 { "" } else { "s" }
@@ -392,9 +404,9 @@ fn rage_clicks(steps: &[Step], config: &SignalConfig) -> Option<Signal> {
     Some(Signal {
         kind: SignalKind::RageClicks,
         description: format!(
-            "clicked \"{}\" on {} {} in {}",
-            a.target,
-            a.page,
+            "clicked {} on {} {} in {}",
+            quote(&a.target),
+            quote(&a.page),
             times(count),
             seconds(b.at_ms.saturating_sub(a.at_ms))
         ),
@@ -430,7 +442,8 @@ fn repeated_submits(steps: &[Step], config: &SignalConfig) -> Option<Signal> {
     Some(Signal {
         kind: SignalKind::RepeatedSubmits,
         description: format!(
-            "submitted the form on {current} {} in {} without moving on",
+            "submitted the form on {} {} in {} without moving on",
+            quote(current),
             times(submits.len()),
             seconds(last.at_ms.saturating_sub(first.at_ms))
         ),
@@ -479,11 +492,11 @@ fn abandoned(visits: &[Visit], flow: &Flow) -> Option<Signal> {
         kind: SignalKind::FlowAbandoned,
         description: format!(
             "left the {} flow at step {} of {} ({}) for {}",
-            flow.name,
+            quote(&flow.name),
             step + 1,
             flow.steps.len(),
-            visits[at].page,
-            visits[left].page
+            quote(&visits[at].page),
+            quote(&visits[left].page)
         ),
         evidence: Evidence {
             pages: vec![visits[at].page.clone(), visits[left].page.clone()],
@@ -550,7 +563,7 @@ mod tests {
         assert_eq!(found[0].kind, SignalKind::PingPong);
         assert_eq!(
             found[0].description,
-            "went back and forth between /pricing and /checkout 3 times in 40 s"
+            r#"went back and forth between "/pricing" and "/checkout" 3 times in 40 s"#
         );
         assert_eq!(found[0].evidence.pages, ["/pricing", "/checkout"]);
         assert_eq!(found[0].evidence.count, 2);
@@ -605,7 +618,7 @@ mod tests {
         assert_eq!(found[0].kind, SignalKind::Dwell);
         assert_eq!(
             found[0].description,
-            "has been on /pricing for 65 s with only 2 actions there"
+            r#"has been on "/pricing" for 65 s with only 2 actions there"#
         );
         // 59 s is not a minute; six actions there is activity, not dwelling.
         assert!(kinds(&s, 64, &config).is_empty());
@@ -688,7 +701,7 @@ mod tests {
         assert_eq!(found[0].kind, SignalKind::FlowAbandoned);
         assert_eq!(
             found[0].description,
-            "left the checkout flow at step 2 of 3 (/checkout/42) for /docs"
+            r#"left the "checkout" flow at step 2 of 3 ("/checkout/42") for "/docs""#
         );
         // Finished, still inside, or never past the first step.
         assert!(kinds(
@@ -714,6 +727,53 @@ mod tests {
             &config
         )
         .is_empty());
+    }
+
+    /// The quadratic definition: for every start, the longest alternation from there.
+    fn ping_pong_by_definition(visits: &[Visit]) -> Option<(usize, usize, usize)> {
+        let mut best: Option<(usize, usize, usize)> = None;
+        for start in 0..visits.len().saturating_sub(2) {
+            let (a, b) = (&visits[start].page, &visits[start + 1].page);
+            let mut end = start + 1;
+            while end + 1 < visits.len()
+                && &visits[end + 1].page == if (end - start) % 2 == 1 { a } else { b }
+            {
+                end += 1;
+            }
+            let returns = end - start - 1;
+            if returns >= 1 && best.is_none_or(|(r, _, _)| returns > r) {
+                best = Some((returns, start, end));
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn one_pass_ping_pong_agrees_with_the_definition() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for case in 0..2_000 {
+            let pages = 2 + next(4);
+            let len = next(40) as i64;
+            let s = pageviews(
+                &(0..len)
+                    .map(|i| (i, ["/a", "/b", "/c", "/d", "/e"][next(pages) as usize]))
+                    .collect::<Vec<_>>(),
+            );
+            let v = visits(&s);
+            let expected = ping_pong_by_definition(&v);
+            let found = ping_pong(&v, &SignalConfig::default());
+            assert_eq!(
+                found.map(|s| (s.evidence.count, s.evidence.from)),
+                expected.map(|(r, start, _)| (r, iso_from_ms(v[start].first_ms))),
+                "case {case}"
+            );
+        }
     }
 
     #[test]

@@ -91,7 +91,15 @@ pub struct TriggerEvent {
     pub fired_at: String,
 }
 
-#[derive(Debug, Default)]
+/// Most recent steps a session keeps for detection: every detector looks at the last few pages
+/// or seconds, and a cap keeps each evaluation's cost bounded however busy the session is.
+const MAX_STEPS: usize = 128;
+/// A session is evaluated at most this often on new actions; later ones wait for [`Watcher::tick`].
+const MIN_EVAL_INTERVAL_MS: i64 = 250;
+/// How often every session is re-evaluated for signals that grow with time alone (dwell).
+const FULL_SWEEP_MS: i64 = 5_000;
+
+#[derive(Debug)]
 struct SessionWatch {
     steps: VecDeque<Step>,
     user_id: Option<String>,
@@ -99,6 +107,24 @@ struct SessionWatch {
     conversation_id: Option<String>,
     last_fired: HashMap<SignalKind, i64>,
     last_seen_ms: i64,
+    last_eval_ms: i64,
+    /// New actions arrived since the last evaluation.
+    dirty: bool,
+}
+
+impl Default for SessionWatch {
+    fn default() -> Self {
+        Self {
+            steps: VecDeque::new(),
+            user_id: None,
+            product_id: String::new(),
+            conversation_id: None,
+            last_fired: HashMap::new(),
+            last_seen_ms: 0,
+            last_eval_ms: i64::MIN,
+            dirty: false,
+        }
+    }
 }
 
 /// Per-session trigger state.
@@ -106,6 +132,7 @@ struct SessionWatch {
 pub struct Watcher {
     config: TriggerConfig,
     sessions: HashMap<String, SessionWatch>,
+    last_sweep_ms: i64,
 }
 
 impl Watcher {
@@ -113,10 +140,12 @@ impl Watcher {
         Self {
             config,
             sessions: HashMap::new(),
+            last_sweep_ms: i64::MIN,
         }
     }
 
-    /// Adds a batch to its session and returns the triggers that fire now.
+    /// Adds a batch to its session and returns the triggers that fire now. A session evaluated
+    /// less than 250 ms ago is evaluated on the next [`Watcher::tick`] instead.
     pub fn push(&mut self, payload: &ActionsPayload, now_ms: i64) -> Vec<TriggerEvent> {
         let Some(session_id) = payload.session_id.clone().filter(|s| !s.is_empty()) else {
             return Vec::new();
@@ -125,6 +154,8 @@ impl Watcher {
         session
             .steps
             .extend(payload.actions.iter().filter_map(Step::from_action));
+        let excess = session.steps.len().saturating_sub(MAX_STEPS);
+        session.steps.drain(..excess);
         if payload.user_id.is_some() {
             session.user_id.clone_from(&payload.user_id);
         }
@@ -133,17 +164,33 @@ impl Watcher {
         }
         session.product_id.clone_from(&payload.product_id);
         session.last_seen_ms = now_ms;
+        if now_ms.saturating_sub(session.last_eval_ms) < MIN_EVAL_INTERVAL_MS {
+            session.dirty = true;
+            return Vec::new();
+        }
         self.evaluate(&session_id, now_ms)
     }
 
-    /// Re-evaluates every session (dwell grows with time alone) and forgets sessions idle for
-    /// longer than the history; returns the triggers that fire now.
+    /// Evaluates sessions that got actions since their last evaluation, every session once per
+    /// 5 s (dwell grows with time alone), and forgets sessions idle for longer than the history;
+    /// returns the triggers that fire now. Call it a few times per second.
     pub fn tick(&mut self, now_ms: i64) -> Vec<TriggerEvent> {
         let history = self.config.history_ms;
         self.sessions
             .retain(|_, s| now_ms.saturating_sub(s.last_seen_ms) <= history);
-        let ids: Vec<String> = self.sessions.keys().cloned().collect();
-        ids.iter()
+        let sweep = now_ms.saturating_sub(self.last_sweep_ms) >= FULL_SWEEP_MS;
+        if sweep {
+            self.last_sweep_ms = now_ms;
+        }
+        let due: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| {
+                sweep || (s.dirty && now_ms.saturating_sub(s.last_eval_ms) >= MIN_EVAL_INTERVAL_MS)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        due.iter()
             .flat_map(|id| self.evaluate(id, now_ms))
             .collect()
     }
@@ -158,6 +205,8 @@ impl Watcher {
         let Some(session) = self.sessions.get_mut(session_id) else {
             return Vec::new();
         };
+        session.dirty = false;
+        session.last_eval_ms = now_ms;
         let oldest = now_ms.saturating_sub(config.history_ms);
         while session.steps.front().is_some_and(|s| s.at_ms < oldest) {
             session.steps.pop_front();
@@ -281,6 +330,23 @@ mod tests {
         assert_eq!(fired.len(), 1);
         assert_eq!(fired[0].trigger, Some(SignalKind::Dwell));
         assert_eq!(fired[0].message, "Stuck?");
+    }
+
+    #[test]
+    fn a_busy_session_is_evaluated_at_most_every_250_ms_and_keeps_a_bounded_history() {
+        let mut w = Watcher::new(TriggerConfig::default());
+        assert!(w.tick(ms(0.0)).is_empty(), "starts the 5 s sweep clock");
+        w.push(&batch("s", &[(0.0, "/a"), (1.0, "/b")]), ms(2.0));
+        // The return to /a arrives 100 ms after the last evaluation: it waits for a tick.
+        assert!(w.push(&batch("s", &[(2.0, "/a")]), ms(2.1)).is_empty());
+        assert!(w.tick(ms(2.2)).is_empty(), "still inside the interval");
+        let fired = w.tick(ms(2.4));
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].trigger, Some(SignalKind::PingPong));
+        for i in 0..1_000 {
+            w.push(&batch("s", &[(3.0 + i as f64, "/c")]), ms(3.0 + i as f64));
+        }
+        assert!(w.sessions["s"].steps.len() <= MAX_STEPS);
     }
 
     #[test]

@@ -4,11 +4,18 @@ import * as autoplay from 'autoplay-botpress/inline'
 
 import { core, parseInput } from './errors.js'
 import { actions, configuration } from './schemas.js'
-import { MATCH_NOTHING, isScoped, pickScope } from './scope.js'
+import { pickScope } from './scope.js'
 import type { Autoplay } from './types.js'
 import { handleWebhook } from './webhook.js'
 
 type Ctx = { configuration: unknown }
+
+/** The tables the streamer writes (its defaults). */
+const TABLES = {
+  sessions: 'AutoPlaySessionsTable',
+  events: 'AutoPlayEventsTable',
+  summaries: 'AutoPlayEventsSummaryTable',
+}
 
 const settings = (ctx: Ctx) => configuration.parse(ctx.configuration)
 
@@ -27,19 +34,19 @@ export default new sdk.Integration<Autoplay>({
       const i = parseInput('contextFilters', actions.contextFilters.input, input)
       const config = settings(ctx)
       const scope = pickScope(config.matchUserBy, i)
-      const scoped = isScoped(scope)
       const windowMs = i.windowMs ?? config.windowMs
-      const recent = core(() => autoplay.recentEventsFilter({ ...scope, now: i.now, windowMs }))
-      return {
-        eventsQuery: {
-          filter: scoped ? recent : MATCH_NOTHING,
-          limit: config.maxEvents,
-          orderBy: 'createdAt',
-          orderDirection: 'desc',
-        },
-        summaryQuery: { filter: scoped ? autoplay.summaryRecordsFilter(scope) : MATCH_NOTHING, limit: 100 },
-        scoped,
-      }
+      const queries = core(() =>
+        autoplay.contextQueries({ ...scope, now: i.now, windowMs, maxEvents: config.maxEvents })
+      )
+      const reads = !queries.scoped
+        ? []
+        : config.layout === 'sessions'
+          ? [{ table: TABLES.sessions, input: 'sessionRows' as const, query: queries.sessions }]
+          : [
+              { table: TABLES.events, input: 'recentEvents' as const, query: queries.events },
+              { table: TABLES.summaries, input: 'summaryRecords' as const, query: queries.summaries },
+            ]
+      return { reads, eventsQuery: queries.events, summaryQuery: queries.summaries, scoped: queries.scoped }
     },
 
     buildAgentContext: async ({ input, ctx }) => {
@@ -51,6 +58,7 @@ export default new sdk.Integration<Autoplay>({
           now: i.now,
           recentEvents: i.recentEvents,
           summaryRecords: i.summaryRecords,
+          sessionRows: i.sessionRows,
           windowMs: i.windowMs ?? config.windowMs,
           maxEvents: i.maxEvents ?? config.maxEvents,
         })

@@ -17,6 +17,12 @@ export const configuration = z.object({
     .default(120_000)
     .describe('How far back "recent" events go, in milliseconds (default two minutes).'),
   maxEvents: z.number().int().min(1).max(500).default(50).describe('Most events handed to the agent (the newest are kept).'),
+  layout: z
+    .enum(['sessions', 'events'])
+    .default('sessions')
+    .describe(
+      "Where the streamer writes: 'sessions' (AutoPlaySessionsTable, one row per session; the streamer's default) or 'events' (AutoPlayEventsTable + AutoPlayEventsSummaryTable, the guide's tables)."
+    ),
   matchUserBy: z
     .enum(['userId', 'sessionId', 'userAndSession'])
     .default('userId')
@@ -46,6 +52,13 @@ const scope = {
   userId: z.string().optional().describe("The chatting user's Autoplay user_id (from the webchat user data)"),
   sessionId: z.string().optional().describe("The chatting user's Autoplay session_id, if the host app passes it"),
 }
+
+const tableQuery = z.object({
+  filter: tableRow,
+  limit: z.number(),
+  orderBy: z.string(),
+  orderDirection: z.string(),
+})
 
 const now = z
   .union([z.number(), z.string()])
@@ -77,8 +90,17 @@ export const actions = {
     description: "The findRecords queries for the chatting user's recent events and summary, scoped per the configuration.",
     input: z.object({ ...scope, now, windowMs: z.number().int().optional() }),
     output: z.object({
-      eventsQuery: z.object({ filter: tableRow, limit: z.number(), orderBy: z.string(), orderDirection: z.string() }),
-      summaryQuery: z.object({ filter: tableRow, limit: z.number() }),
+      reads: z
+        .array(
+          z.object({
+            table: z.string().describe('The table to read'),
+            input: z.enum(['sessionRows', 'recentEvents', 'summaryRecords']).describe('Which Build agent context input its rows are'),
+            query: tableQuery.describe('Pass to client.findTableRows({ table, ...query })'),
+          })
+        )
+        .describe("The reads of this chat turn for the configured layout; empty when no id was given"),
+      eventsQuery: tableQuery,
+      summaryQuery: tableQuery,
       scoped: z.boolean().describe('False when no id was given: the queries then match nothing'),
     }),
   },
@@ -88,8 +110,9 @@ export const actions = {
     input: z.object({
       ...scope,
       now,
-      recentEvents: z.array(tableRow).describe('Rows from AutoPlayEventsTable.findRecords'),
-      summaryRecords: z.array(tableRow).describe('Rows from AutoPlayEventsSummaryTable.findRecords'),
+      recentEvents: z.array(tableRow).optional().describe('Rows of AutoPlayEventsTable (events layout)'),
+      summaryRecords: z.array(tableRow).optional().describe('Rows of AutoPlayEventsSummaryTable (events layout)'),
+      sessionRows: z.array(tableRow).optional().describe('Rows of AutoPlaySessionsTable (sessions layout)'),
       windowMs: z.number().int().optional(),
       maxEvents: z.number().int().optional(),
     }),

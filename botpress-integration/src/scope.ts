@@ -16,10 +16,3 @@ export function pickScope(matchUserBy: Configuration['matchUserBy'], ids: Scope)
       return userId && sessionId ? { userId, sessionId } : {}
   }
 }
-
-export function isScoped(scope: Scope): boolean {
-  return Boolean(scope.userId || scope.sessionId)
-}
-
-/** A filter no row matches (row ids are positive): what an unidentified chat may read. */
-export const MATCH_NOTHING = { id: { $lt: 0 } }

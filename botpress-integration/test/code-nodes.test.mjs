@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 
 import { GUIDE_BODY } from '../../tests/js/fixtures.mjs'
-import { action, loadIntegration, signedPost, startBotpressApi } from './harness.mjs'
+import { CONFIG, action, loadIntegration, signedPost, startBotpressApi } from './harness.mjs'
 
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor
 const node = (name) => readFileSync(new URL(`../code-nodes/${name}`, import.meta.url), 'utf8')
@@ -36,6 +36,7 @@ function matches(row, filter) {
         case '$eq': return v === value
         case '$gte': return v >= value
         case '$lt': return v < value
+        case '$gt': return v > value
         default: throw new Error(`the stand-in table does not know ${op}`)
       }
     })
@@ -54,9 +55,23 @@ function card(code, globals) {
   return new AsyncFunction(...names, code)(...names.map((n) => globals[n]))
 }
 
-const actions = () => ({
-  autoplay: new Proxy({}, { get: (_, type) => (input) => action(integration, type, input) }),
+const EVENTS_LAYOUT = { ...CONFIG, layout: 'events' }
+
+const actions = (configuration = CONFIG) => ({
+  autoplay: new Proxy({}, { get: (_, type) => (input) => action(integration, type, input, configuration) }),
 })
+
+/** The card's `client` global: findTableRows over the named tables, counting reads. */
+function client(tables) {
+  const reads = []
+  return {
+    reads,
+    async findTableRows({ table, ...query }) {
+      reads.push({ table, ...query })
+      return { rows: await tables[table].findRecords(query) }
+    },
+  }
+}
 
 const USER_A = GUIDE_BODY.user_id
 const USER_B = '019dd835-9b21-4c0d'
@@ -87,7 +102,12 @@ test('StoreEventsData stores the rows of a webhook batch; FetchEventsData gives 
   ])
 
   const workflow = { autoplayUserId: USER_A }
-  await card(node('FetchEventsData.js'), { event: {}, workflow, actions: actions(), AutoPlayEventsTable: events, AutoPlayEventsSummaryTable: summaries })
+  const bp = client({ AutoPlayEventsTable: events, AutoPlayEventsSummaryTable: summaries })
+  await card(node('FetchEventsData.js'), { event: {}, workflow, actions: actions(EVENTS_LAYOUT), client: bp })
+  assert.deepEqual(bp.reads.map((r) => [r.table, r.orderBy, r.orderDirection]), [
+    ['AutoPlayEventsTable', 'createdAt', 'desc'],
+    ['AutoPlayEventsSummaryTable', 'updatedAt', 'desc'],
+  ])
   const { autoplayContext: context, autoplayPrompt: prompt } = workflow
   assert.equal(context.summary, 'A compared plans, then went to checkout.')
   assert.deepEqual(context.recentEvents.map((e) => e.description), ['User clicked element on the pricing page', 'Viewed Checkout'])
@@ -121,11 +141,40 @@ test('ProactiveTrigger keeps the nudge for the user from a triggerFired event', 
   assert.equal(workflow.autoplayUserId, USER_A)
 })
 
+test('FetchEventsData reads one row per session (the default layout) and gives A only A', async () => {
+  const sessions = new Table()
+  const row = (session, user, summary, descriptions) => ({
+    session_id: session, user_id: user, product_id: 'prod_42', summary, action_count: 12, signals: [],
+    actions: descriptions.map((description, i) => ({
+      index: 10 + i, type: 'click', title: 'Click', description, canonical_url: 'https://yourapp.com/pricing',
+      occurred_at: new Date(Date.now() - (30 - i) * 1000).toISOString(),
+    })),
+  })
+  await sessions.createRecords([
+    row(GUIDE_BODY.session_id, USER_A, 'A compared plans.', ['Opened pricing', 'Picked annual billing']),
+    row('sess-b', USER_B, 'B is setting up the API.', ['Copied the API key']),
+  ])
+  const workflow = { autoplayUserId: USER_A }
+  const bp = client({ AutoPlaySessionsTable: sessions })
+  await card(node('FetchEventsData.js'), { event: {}, workflow, actions: actions(), client: bp })
+  assert.deepEqual(bp.reads.map((r) => [r.table, r.filter.user_id, r.orderBy, r.orderDirection]), [
+    ['AutoPlaySessionsTable', { $eq: USER_A }, 'updatedAt', 'desc'],
+  ])
+  const { autoplayContext: context, autoplayPrompt: prompt } = workflow
+  assert.equal(context.summary, 'A compared plans.')
+  assert.deepEqual(context.recentEvents.map((e) => e.description), ['Opened pricing', 'Picked annual billing'])
+  for (const text of [JSON.stringify(context), prompt]) {
+    assert.doesNotMatch(text, /API key|setting up the API|9b21/, "B's activity reached A's context")
+  }
+})
+
 test('FetchEventsData without an id reads nothing and gives an empty context', async () => {
-  const events = new Table()
-  await events.createRecords([{ ...GUIDE_BODY.actions[0], user_id: USER_A, session_id: GUIDE_BODY.session_id }])
+  const sessions = new Table()
+  await sessions.createRecords([{ session_id: 's', user_id: USER_A, summary: 'x', actions: [] }])
   const workflow = {}
-  await card(node('FetchEventsData.js'), { event: {}, workflow, actions: actions(), AutoPlayEventsTable: events, AutoPlayEventsSummaryTable: new Table() })
+  const bp = client({ AutoPlaySessionsTable: sessions })
+  await card(node('FetchEventsData.js'), { event: {}, workflow, actions: actions(), client: bp })
+  assert.equal(bp.reads.length, 0, 'no table read without an id')
   assert.equal(workflow.autoplayContext.recentEvents.length, 0)
   assert.equal(workflow.autoplayContext.summary, null)
 })

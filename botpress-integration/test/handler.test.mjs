@@ -59,7 +59,16 @@ test('contextFilters scopes by the configured id and matches nothing without one
   assert.deepEqual(bySession.eventsQuery.filter.session_id, { $eq: SESSION_A })
   assert.equal(bySession.eventsQuery.filter.user_id, undefined)
 
+  assert.deepEqual(
+    scoped.reads.map((r) => [r.table, r.input, r.query.orderBy, r.query.orderDirection]),
+    [['AutoPlaySessionsTable', 'sessionRows', 'updatedAt', 'desc']],
+    'the default layout reads one row per session, newest first'
+  )
+  const events = await action(integration, 'contextFilters', { userId: USER_A, now: NOW }, { ...CONFIG, layout: 'events' })
+  assert.deepEqual(events.reads.map((r) => r.table), ['AutoPlayEventsTable', 'AutoPlayEventsSummaryTable'])
+
   const nobody = await action(integration, 'contextFilters', {})
+  assert.deepEqual(nobody.reads, [], 'nothing to read without an id')
   assert.equal(nobody.scoped, false)
   assert.deepEqual(nobody.eventsQuery.filter, { id: { $lt: 0 } })
   assert.deepEqual(nobody.summaryQuery.filter, { id: { $lt: 0 } })
@@ -69,9 +78,9 @@ test('bad action input fails with a message naming the field', async () => {
   const wrongType = await callAction(integration, 'mapActionsToRows', { body: { actions: [{ title: 5 }] } })
   assert.ok(wrongType.status >= 400, `status ${wrongType.status}`)
   assert.match(wrongType.body.message, /body\.actions\[0\]\.title/)
-  const missing = await callAction(integration, 'buildAgentContext', { userId: USER_A })
-  assert.ok(missing.status >= 400)
-  assert.match(missing.body.message, /recentEvents/)
+  const notRows = await callAction(integration, 'buildAgentContext', { userId: USER_A, sessionRows: 'rows' })
+  assert.ok(notRows.status >= 400)
+  assert.match(notRows.body.message, /sessionRows/)
 })
 
 test('a signed batch becomes one actionsReceived event with its rows; a re-delivery is dropped', async () => {

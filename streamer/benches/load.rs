@@ -1,177 +1,269 @@
-//! Load benchmark of the release `autoplay-botpress stream` on loopback, against the same fake
-//! connector/webhook/Tables/LLM servers as the integration tests. Prints figures only.
+//! Load benchmark of the release `autoplay-botpress stream` on loopback against the crate's
+//! fakes, with the fake Botpress enforcing 600 requests per minute (429 + `RateLimit-*` +
+//! `Retry-After` when over). Prints figures; asserts nothing about speed.
 //!
-//! 1. full rate: 100 sessions × 20 batches × 5 actions (10,000 actions) emitted as fast as the
-//!    fake connector can: actions/s end to end, p50/p99 emit→webhook latency, CPU, peak RSS;
-//! 2. the same 2,000 batches at a steady 500 batches/s (4 s): p50/p99 latency;
-//! 3. full rate with a burst of 20 webhook 503s: actions lost.
+//! 1. live traffic: 200 sessions × 1 batch of 5 actions every 2 s for 60 s (30,000 actions),
+//!    summaries every 10 actions, in each delivery mode — Botpress requests, billed events and
+//!    rows per 1,000 actions next to the guide's path for the same traffic, action → row delay,
+//!    rate-limited answers, memory and CPU;
+//! 2. full rate: the same 30,000 actions as fast as the connector can send them, events layout
+//!    (one row per action), and the sessions layout.
+//!
+//! By default the live run is the sessions layout (the default mode) only, to keep CI short;
+//! `BENCH_ALL=1` adds the events layout and the webhook, `BENCH_ONLY=<text>` picks scenarios.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::time::Duration;
 
+use autoplay_botpress::clock::ms_from_iso;
+use autoplay_botpress::cost::{estimate, Mode as CostMode, Settings, Traffic};
 use common::*;
+use serde_json::{json, Value};
 
-const SESSIONS: u64 = 100;
-const BATCHES: u64 = 20;
+const SESSIONS: u64 = 200;
+const ROUNDS: u64 = 30;
 const PER_BATCH: u64 = 5;
+const PERIOD: Duration = Duration::from_secs(2);
+const ACTIONS: u64 = SESSIONS * ROUNDS * PER_BATCH;
 
-fn stamped(session: u64, batch: u64) -> Step {
-    let data = actions_frame(&format!("sess-{session}"), batch * PER_BATCH, PER_BATCH)
-        .replace("\"forwarded_at\":1795521600.0", "\"forwarded_at\":{NOW}");
-    Step::Stamped(data)
+/// A batch of `session` whose actions are stamped with the time the fake connector sends it.
+fn stamped(session: u64, round: u64) -> Step {
+    let first = round * PER_BATCH;
+    let actions: Vec<Value> = (first..first + PER_BATCH)
+        .map(|i| {
+            json!({"title": "Click element", "description": format!("clicked option {i} of the plan picker"),
+                   "canonical_url": "https://yourapp.com/pricing", "index": i, "type": "click",
+                   "timestamp_start": "{NOW}"})
+        })
+        .collect();
+    let data = json!({"type": "actions", "product_id": "p1", "session_id": format!("sess-{session}"),
+                      "user_id": format!("user-{session}"), "actions": actions, "count": PER_BATCH,
+                      "forwarded_at": "{NOW}"});
+    Step::Stamped(data.to_string())
 }
 
 struct Run {
-    actions: usize,
-    lost: usize,
-    seconds: f64,
-    /// From the first emission to the last.
-    emit_seconds: f64,
-    latencies_ms: Vec<f64>,
-    cpu_seconds: f64,
-    peak_rss_kib: u64,
+    /// Seconds from the last emission until every action was held.
+    settled_after: f64,
+    /// Seconds from the first emission until every action was held.
+    total: f64,
+    requests: usize,
+    billed: usize,
+    rows: usize,
+    rate_limited: usize,
+    delays_ms: Vec<f64>,
+    rss_kib: u64,
+    cpu: f64,
 }
 
-async fn run(script: Vec<Step>, webhook_failures: usize) -> Run {
-    let batches = script
-        .iter()
-        .filter(|s| matches!(s, Step::Stamped(_)))
-        .count();
-    let expected = batches * PER_BATCH as usize;
-    let fakes = Fakes::start().await;
+async fn run(mode: Mode, script: Vec<Step>) -> Run {
+    let fakes = fakes(mode).await;
     fakes.with(|s| {
-        s.webhook_failures = std::iter::repeat_n((503, None), webhook_failures).collect();
+        s.rate_limit = Some(600);
         s.connections.push_back(Connection::Script(
             script.into_iter().chain([Step::Hold]).collect(),
         ));
     });
     let dir = tempfile::tempdir().unwrap();
-    let mut streamer = Streamer::start(&fakes, dir.path(), &["--max-retry-delay-ms", "500"]);
-    let pid = streamer.child.id().unwrap();
+    // The defaults a user gets: a 1 s flush, 300 requests per minute.
+    let mut streamer = Streamer::start(&fakes, dir.path(), mode, &["--flush-every", "1s"]);
+    let sessions: Vec<String> = (0..SESSIONS).map(|s| format!("sess-{s}")).collect();
+    let per_session = ROUNDS * PER_BATCH;
     streamer
-        .wait_while_running("every batch delivered", Duration::from_secs(120), || {
-            fakes.with(|s| s.delivered.len()) >= batches
+        .wait_for("every action held", Duration::from_secs(600), || {
+            all_held(&fakes, mode, &sessions, per_session)
         })
         .await;
-    let (cpu_seconds, peak_rss_kib) = process_usage(pid);
+    let held_at = unix_now();
+    let (rss_kib, cpu) = streamer.usage();
     streamer.terminate().await;
-
-    let unique: HashSet<(String, u64)> = fakes.delivered_actions().into_iter().collect();
+    assert_all_held(&fakes, mode, &sessions, per_session);
     fakes.with(|s| {
-        let first_emit = s
-            .delivered
-            .iter()
-            .map(|(b, _, _)| b["forwarded_at"].as_f64().unwrap())
-            .fold(f64::MAX, f64::min);
-        let last_emit = s
-            .delivered
-            .iter()
-            .map(|(b, _, _)| b["forwarded_at"].as_f64().unwrap())
-            .fold(0.0, f64::max);
-        let last_arrival = s.delivered.iter().map(|(_, _, at)| *at).fold(0.0, f64::max);
-        let mut latencies_ms: Vec<f64> = s
-            .delivered
-            .iter()
-            .map(|(b, _, at)| (at - b["forwarded_at"].as_f64().unwrap()) * 1000.0)
-            .collect();
-        latencies_ms.sort_by(f64::total_cmp);
+        let (delays_ms, first, last) = delays(s, mode);
         Run {
-            actions: unique.len(),
-            lost: expected.saturating_sub(unique.len()),
-            seconds: last_arrival - first_emit,
-            emit_seconds: last_emit - first_emit,
-            latencies_ms,
-            cpu_seconds,
-            peak_rss_kib,
+            settled_after: held_at - last,
+            total: held_at - first,
+            requests: s.tables.calls.len() + s.webhook.posts,
+            billed: s.webhook.posts,
+            rows: s.tables.tables.values().map(|t| t.rows.len()).sum(),
+            rate_limited: s.rate_limited,
+            delays_ms,
+            rss_kib,
+            cpu,
         }
     })
 }
 
-/// CPU seconds (user + system) and peak RSS of a live process, from /proc.
-fn process_usage(pid: u32) -> (f64, u64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit(')')
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
+/// Per action: from when it happened to the first write that carried it; and the first and last
+/// action times.
+fn delays(s: &autoplay_botpress_cli::fakes::FakeState, mode: Mode) -> (Vec<f64>, f64, f64) {
+    let mut first_seen: HashMap<(String, u64), (f64, f64)> = HashMap::new();
+    let mut see = |session: &str, index: u64, happened: f64, at: f64| {
+        first_seen
+            .entry((session.to_owned(), index))
+            .or_insert((happened, at));
+    };
+    let iso = |v: &Value| {
+        v.as_str()
+            .and_then(ms_from_iso)
+            .map_or(0.0, |ms| ms as f64 / 1000.0)
+    };
+    match mode {
+        Mode::Webhook => {
+            for d in &s.webhook.delivered {
+                let session = d.body["session_id"].as_str().unwrap_or("");
+                for a in d.body["actions"].as_array().into_iter().flatten() {
+                    let happened = a["timestamp_start"].as_f64().unwrap_or(0.0);
+                    see(session, a["index"].as_u64().unwrap_or(0), happened, d.at);
+                }
+            }
+        }
+        _ => {
+            for call in s
+                .tables
+                .calls
+                .iter()
+                .filter(|c| c.op == "upsert" && c.status == 200)
+            {
+                for row in call.body["rows"].as_array().into_iter().flatten() {
+                    let session = row["session_id"].as_str().unwrap_or("");
+                    if let Some(actions) = row["actions"].as_array() {
+                        for a in actions {
+                            see(
+                                session,
+                                a["index"].as_u64().unwrap_or(0),
+                                iso(&a["occurred_at"]),
+                                call.at,
+                            );
+                        }
+                    } else if row.get("event_key").is_some() {
+                        see(
+                            session,
+                            row["action_index"].as_u64().unwrap_or(0),
+                            iso(&row["occurred_at"]),
+                            call.at,
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let mut delays: Vec<f64> = first_seen
+        .values()
+        .map(|(h, at)| (at - h) * 1000.0)
         .collect();
-    let ticks: f64 = fields
-        .get(11)
-        .and_then(|u| u.parse::<f64>().ok())
-        .unwrap_or(0.0)
-        + fields
-            .get(12)
-            .and_then(|s| s.parse::<f64>().ok())
-            .unwrap_or(0.0);
-    let clock_ticks = std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .trim()
-                .parse::<f64>()
-                .ok()
-        })
-        .unwrap_or(100.0);
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let hwm = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0);
-    (ticks / clock_ticks, hwm)
+    delays.sort_by(f64::total_cmp);
+    let first = first_seen
+        .values()
+        .map(|(h, _)| *h)
+        .fold(f64::MAX, f64::min);
+    let last = first_seen.values().map(|(h, _)| *h).fold(0.0, f64::max);
+    (delays, first, last)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn per_1000(n: usize) -> f64 {
+    n as f64 * 1000.0 / ACTIONS as f64
+}
+
+/// Whether to run a scenario: `BENCH_ONLY=<text>` picks those whose label contains it; without
+/// it, all of them with `BENCH_ALL=1`, else the default set.
+fn wanted(label: &str) -> bool {
+    match std::env::var("BENCH_ONLY") {
+        Ok(only) => label.contains(&only),
+        Err(_) => {
+            std::env::var_os("BENCH_ALL").is_some()
+                || !label.starts_with("live ")
+                || label == "live Sessions"
+        }
+    }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    // Interleave sessions the way a live product does: round r carries batch r of every session.
-    let full_rate: Vec<Step> = (0..BATCHES)
-        .flat_map(|b| (0..SESSIONS).map(move |s| stamped(s, b)))
+    // The guide's path on the same traffic, from the core's cost model (computed, not run).
+    let traffic = Traffic {
+        users: SESSIONS as f64,
+        actions_per_minute: (PER_BATCH * 60) as f64 / PERIOD.as_secs_f64(),
+        actions_per_batch: PER_BATCH as f64,
+        session_minutes: 30.0,
+    };
+    let settings = Settings {
+        flush_every_ms: 1_000,
+        max_requests_per_minute: 300,
+        threshold: Some(10),
+        retention_hours: None,
+    };
+    let guide = estimate(CostMode::Guide, &traffic, &settings);
+    let minute = 1.0 / 60.0;
+    let guide_requests = guide.requests_per_hour * minute;
+    let guide_billed = guide.billed_events_per_hour * minute;
+    println!(
+        "live traffic: {SESSIONS} sessions × {PER_BATCH} actions every {} s for {} s ({ACTIONS} actions), a summary every 10 actions, Botpress limited to 600 requests/min, default flush (1 s) and budget (300/min)",
+        PERIOD.as_secs(),
+        ROUNDS * PERIOD.as_secs()
+    );
+    println!(
+        "  the guide's path on this traffic (computed): {guide_requests:.0} requests = {:.0} per 1,000 actions, {guide_billed:.0} billed events, {ACTIONS} rows (+1 summary row); at 600/min Botpress takes {:.0} minutes to accept it",
+        per_1000(guide_requests as usize),
+        guide_requests / 600.0
+    );
+    let live: Vec<Step> = (0..ROUNDS)
+        .flat_map(|round| {
+            (0..SESSIONS).flat_map(move |s| {
+                let at = PERIOD * round as u32 + PERIOD.mul_f64(s as f64 / SESSIONS as f64);
+                [Step::At(at), stamped(s, round)]
+            })
+        })
         .collect();
+    for mode in [Mode::Sessions, Mode::Events, Mode::Webhook] {
+        if !wanted(&format!("live {mode:?}")) {
+            continue;
+        }
+        let r = run(mode, live.clone()).await;
+        println!(
+            "  {mode:?}: every action held {:.2} s after the stream ended; {} Botpress requests = {:.2} per 1,000 actions ({:.0}× fewer than the guide); {} billed events = {:.2} per 1,000; {} rows in use; {} rate-limited answers; action → row p50 {:.0} ms, p99 {:.0} ms; peak RSS {:.1} MiB; {:.3} CPU-s per 1,000 actions",
+            r.settled_after,
+            r.requests,
+            per_1000(r.requests),
+            guide_requests / r.requests.max(1) as f64,
+            r.billed,
+            per_1000(r.billed),
+            r.rows,
+            r.rate_limited,
+            percentile(&r.delays_ms, 0.5),
+            percentile(&r.delays_ms, 0.99),
+            r.rss_kib as f64 / 1024.0,
+            r.cpu / ACTIONS as f64 * 1000.0,
+        );
+    }
 
-    let a = run(full_rate.clone(), 0).await;
-    println!(
-        "full rate: {} actions in {:.3} s = {:.0} actions/s end to end",
-        a.actions,
-        a.seconds,
-        a.actions as f64 / a.seconds
-    );
-    println!(
-        "  latency emit→webhook p50 {:.1} ms, p99 {:.1} ms; CPU {:.2} s ({:.3} CPU-s per 1,000 actions); peak RSS {:.1} MiB; lost {}",
-        percentile(&a.latencies_ms, 0.5),
-        percentile(&a.latencies_ms, 0.99),
-        a.cpu_seconds,
-        a.cpu_seconds / a.actions as f64 * 1000.0,
-        a.peak_rss_kib as f64 / 1024.0,
-        a.lost
-    );
-
-    // 500 batches/s: batch i of the run leaves at i × 2 ms.
-    let steady: Vec<Step> = (0..BATCHES)
-        .flat_map(|b| (0..SESSIONS).map(move |s| (b * SESSIONS + s, stamped(s, b))))
-        .flat_map(|(i, step)| [Step::At(Duration::from_millis(2 * i)), step])
+    println!("full rate: the same {ACTIONS} actions as fast as the connector sends them");
+    let full: Vec<Step> = (0..ROUNDS)
+        .flat_map(|round| (0..SESSIONS).map(move |s| stamped(s, round)))
         .collect();
-    let b = run(steady, 0).await;
-    println!(
-        "steady {:.0} batches/s: latency p50 {:.1} ms, p99 {:.1} ms; lost {}",
-        b.latencies_ms.len() as f64 / b.emit_seconds,
-        percentile(&b.latencies_ms, 0.5),
-        percentile(&b.latencies_ms, 0.99),
-        b.lost
-    );
-
-    let c = run(full_rate, 20).await;
-    println!(
-        "full rate with a burst of 20 webhook 503s: {} of 10000 actions delivered, lost {}",
-        c.actions, c.lost
-    );
+    for mode in [Mode::Events, Mode::Sessions] {
+        if !wanted(&format!("full {mode:?}")) {
+            continue;
+        }
+        let r = run(mode, full.clone()).await;
+        println!(
+            "  {mode:?}: {:.0} actions/s into rows ({ACTIONS} in {:.2} s); {} requests; {} rate-limited answers; peak RSS {:.1} MiB; {:.3} CPU-s per 1,000 actions",
+            ACTIONS as f64 / r.total,
+            r.total,
+            r.requests,
+            r.rate_limited,
+            r.rss_kib as f64 / 1024.0,
+            r.cpu / ACTIONS as f64 * 1000.0,
+        );
+    }
 }

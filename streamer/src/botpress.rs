@@ -1,47 +1,47 @@
-//! A small client for the Botpress Tables API (only the calls this tool makes).
+//! A small client for the Botpress Tables API (only the calls this tool makes). Every request
+//! counts against the shared [`Budget`]; retries go through the shared driver.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use autoplay_botpress::schema::{table_schema, ColumnType};
 use reqwest::{StatusCode, Url};
-use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
-use crate::backoff::{retry_after, Backoff};
+use crate::budget::Budget;
 use crate::config::BotpressConfig;
-use crate::forward::{describe_transport_error, snippet};
+use crate::http::{check, transport_failure};
+use crate::metrics::{Metrics, RequestKind};
+use crate::retry::{drive, Failure, Policy, Stopped};
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
-const ATTEMPTS: u32 = 6;
 
+/// A Tables API call that did not succeed.
 #[derive(Debug, thiserror::Error)]
-pub enum TablesError {
-    #[error("Botpress answered HTTP {status} for {call}: {message}")]
-    Status {
-        call: String,
-        status: StatusCode,
-        message: String,
-    },
-    #[error("Botpress could not be reached for {call}: {reason}")]
-    Transport { call: String, reason: String },
+#[error("{call}: {}", .failure.reason)]
+pub struct TablesError {
+    /// e.g. `POST /v1/tables/AutoPlaySessionsTable/rows/upsert`
+    pub call: String,
+    pub failure: Failure,
 }
 
 impl TablesError {
     /// The HTTP status Botpress answered, if it answered.
     pub fn status(&self) -> Option<StatusCode> {
-        match self {
-            Self::Status { status, .. } => Some(*status),
-            Self::Transport { .. } => None,
-        }
+        self.failure.status
     }
 }
 
-/// A get-or-create table call: name, column schema and key column.
+/// A get-or-create table call: name, column schema, key column and row factor.
 #[derive(Debug, Clone)]
 pub struct TableRequest {
     pub name: String,
     pub columns: &'static [(&'static str, ColumnType, &'static str)],
     pub key_column: Option<&'static str>,
+    pub factor: u8,
 }
 
 impl TableRequest {
@@ -55,6 +55,9 @@ impl TableRequest {
         if let Some(key) = self.key_column {
             body["keyColumn"] = key.into();
         }
+        if self.factor > 1 {
+            body["factor"] = self.factor.into();
+        }
         body
     }
 }
@@ -64,38 +67,63 @@ impl TableRequest {
 pub struct TablesClient {
     http: reqwest::Client,
     config: BotpressConfig,
-    attempts: u32,
+    budget: Arc<Budget>,
+    metrics: Arc<Metrics>,
+    policy: Policy,
 }
 
 impl TablesClient {
-    pub fn new(http: reqwest::Client, config: BotpressConfig) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        config: BotpressConfig,
+        budget: Arc<Budget>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         Self {
             http,
             config,
-            attempts: ATTEMPTS,
+            budget,
+            metrics,
+            policy: Policy {
+                first_delay: Duration::from_millis(500),
+                max_delay: Duration::from_secs(15),
+                max_attempts: Some(6),
+            },
         }
     }
 
     /// No retries: for checks, where a quick clear answer beats persistence.
     pub fn single_attempt(mut self) -> Self {
-        self.attempts = 1;
+        self.policy.max_attempts = Some(1);
         self
     }
 
-    /// Upserts rows keyed by `key_column`.
-    pub async fn upsert_rows<R: Serialize>(
+    /// Upserts rows keyed by `key_column` (≤ 1,000 rows), once; returns the errors Botpress
+    /// reported for some rows (the rest were written).
+    pub async fn upsert_once<R: Serialize>(
         &self,
         table: &str,
         rows: &[R],
         key_column: &str,
-    ) -> Result<Value, TablesError> {
-        let body = serde_json::json!({ "rows": rows, "keyColumn": key_column });
-        self.call(
-            reqwest::Method::POST,
-            &format!("tables/{table}/rows/upsert"),
-            &body,
-        )
-        .await
+    ) -> Result<Vec<String>, Failure> {
+        /// Botpress echoes every row back; only the errors matter here.
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            errors: Vec<String>,
+        }
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Upsert<'a, R> {
+            rows: &'a [R],
+            key_column: &'a str,
+        }
+        let body = Upsert { rows, key_column };
+        let path = format!("tables/{table}/rows/upsert");
+        let answer: Answer = self
+            .send(reqwest::Method::POST, &path, &body, RequestKind::Upsert)
+            .await?;
+        Ok(answer.errors)
     }
 
     /// Gets or creates a table; `Ok((created, table))` with the table as Botpress describes it.
@@ -103,8 +131,13 @@ impl TablesClient {
         &self,
         request: &TableRequest,
     ) -> Result<(bool, Value), TablesError> {
-        let response = self
-            .call(reqwest::Method::POST, &request.path(), &request.body())
+        let response: Value = self
+            .call(
+                reqwest::Method::POST,
+                &request.path(),
+                &request.body(),
+                RequestKind::Table,
+            )
             .await?;
         let created = response["created"].as_bool().unwrap_or(false);
         Ok((created, response["table"].clone()))
@@ -118,86 +151,74 @@ impl TablesClient {
         limit: u32,
     ) -> Result<Value, TablesError> {
         let body = serde_json::json!({ "filter": filter, "limit": limit });
-        self.call(
-            reqwest::Method::POST,
-            &format!("tables/{table}/rows/find"),
-            &body,
-        )
-        .await
+        let path = format!("tables/{table}/rows/find");
+        self.call(reqwest::Method::POST, &path, &body, RequestKind::Find)
+            .await
     }
 
     /// Deletes the rows matching `filter`; returns how many Botpress deleted.
     pub async fn delete_rows(&self, table: &str, filter: &Value) -> Result<u64, TablesError> {
         let body = serde_json::json!({ "filter": filter });
-        let response = self
-            .call(
-                reqwest::Method::POST,
-                &format!("tables/{table}/rows/delete"),
-                &body,
-            )
+        let path = format!("tables/{table}/rows/delete");
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Deleted {
+            #[serde(default)]
+            deleted_rows: u64,
+        }
+        let deleted: Deleted = self
+            .call(reqwest::Method::POST, &path, &body, RequestKind::Delete)
             .await?;
-        Ok(response["deletedRows"].as_u64().unwrap_or(0))
+        Ok(deleted.deleted_rows)
     }
 
-    /// Sends one call, retrying 429, 5xx and network errors a few times with backoff.
-    pub async fn call(
+    /// One call, retried per the client's policy (transient failures only).
+    async fn call<T: DeserializeOwned>(
         &self,
         method: reqwest::Method,
         path: &str,
         body: &Value,
-    ) -> Result<Value, TablesError> {
-        let url = self.url(path);
-        let call = format!("{method} /v1/{path}");
-        let mut backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(15));
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let result = self
-                .http
-                .request(method.clone(), url.clone())
-                .timeout(REQUEST_TIMEOUT)
-                .bearer_auth(self.config.token.expose())
-                .header("x-bot-id", &self.config.bot_id)
-                .json(body)
-                .send()
-                .await;
-            let (error, after) = match result {
-                Ok(response) if response.status().is_success() => {
-                    return Ok(response.json().await.unwrap_or(Value::Null));
-                }
-                Ok(response) => {
-                    let status = response.status();
-                    let after = retry_after(response.headers(), Duration::from_secs(60));
-                    let text = response.text().await.unwrap_or_default();
-                    let message = serde_json::from_str::<Value>(&text)
-                        .ok()
-                        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-                        .unwrap_or_else(|| snippet(&text));
-                    let error = TablesError::Status {
-                        call: call.clone(),
-                        status,
-                        message,
-                    };
-                    if !(status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS) {
-                        return Err(error);
-                    }
-                    (error, after)
-                }
-                Err(err) => (
-                    TablesError::Transport {
-                        call: call.clone(),
-                        reason: describe_transport_error(&err),
-                    },
-                    None,
-                ),
-            };
-            if attempt >= self.attempts {
-                return Err(error);
-            }
-            let delay = after.unwrap_or_else(|| backoff.next_delay());
-            tracing::warn!(%error, attempt, retry_in_ms = delay.as_millis() as u64, "retrying a Tables API call");
-            tokio::time::sleep(delay).await;
-        }
+        kind: RequestKind,
+    ) -> Result<T, TablesError> {
+        let what = format!("{method} /v1/{path}");
+        let never = CancellationToken::new();
+        drive(self.policy, &never, &what, |_| {
+            self.send(method.clone(), path, body, kind)
+        })
+        .await
+        .map_err(|stopped| TablesError {
+            call: what.clone(),
+            failure: match stopped {
+                Stopped::Failed(failure) => failure,
+                Stopped::Cancelled => Failure::transient("cancelled"),
+            },
+        })
+    }
+
+    /// One request within the budget; the answer decoded as `T` (an empty or unexpected answer
+    /// decodes as `T`'s defaults where it has them).
+    pub async fn send<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &B,
+        kind: RequestKind,
+    ) -> Result<T, Failure> {
+        let request = self
+            .http
+            .request(method, self.url(path))
+            .timeout(REQUEST_TIMEOUT)
+            .bearer_auth(self.config.token.expose())
+            .header("x-bot-id", &self.config.bot_id)
+            .json(body);
+        self.budget.acquire().await;
+        self.metrics.request(kind);
+        let response = request.send().await.map_err(|e| transport_failure(&e))?;
+        self.budget.observe(response.status(), response.headers());
+        let body = check(response).await?;
+        let body: &[u8] = if body.is_empty() { b"{}" } else { &body };
+        serde_json::from_slice(body)
+            .map_err(|e| Failure::transient(format!("Botpress answered with unexpected JSON: {e}")))
     }
 
     /// The full URL of a call under `/v1/`.

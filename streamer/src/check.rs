@@ -6,10 +6,16 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use std::sync::Arc;
+
+use autoplay_botpress::cost::{self, Mode, Settings, Traffic, PLANS};
+
 use crate::botpress::{TablesClient, TablesError};
-use crate::config::{LlmConfig, StreamConfig};
+use crate::budget::Budget;
+use crate::config::{Deliver, Layout, LlmConfig, StreamConfig, WebhookConfig};
 use crate::connector::{fatal_hint, stream_request};
-use crate::forward::{describe_transport_error, snippet};
+use crate::http::{describe_transport_error, snippet};
+use crate::metrics::Metrics;
 use crate::secret::redact_url;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -22,9 +28,10 @@ pub enum Outcome {
     Skip(String),
 }
 
-/// Runs every check, prints the checklist; `Ok(true)` when nothing failed.
-pub async fn run(config: &StreamConfig) -> anyhow::Result<bool> {
-    let http = crate::stream::http_client_builder()
+/// Runs every check, prints the checklist and the cost of these settings for `traffic`;
+/// `Ok(true)` when nothing failed.
+pub async fn run(config: &StreamConfig, traffic: &Traffic) -> anyhow::Result<bool> {
+    let http = crate::http::client_builder()
         .user_agent(concat!(
             "autoplay-botpress/",
             env!("CARGO_PKG_VERSION"),
@@ -37,11 +44,21 @@ pub async fn run(config: &StreamConfig) -> anyhow::Result<bool> {
     let mut results = vec![("Autoplay stream", stream(&http, config).await)];
     match &config.botpress {
         Some(botpress) => {
-            let client = TablesClient::new(http.clone(), botpress.clone()).single_attempt();
-            for (label, table) in [
-                ("Botpress events table", &config.tables.events),
-                ("Botpress summary table", &config.tables.summary),
-            ] {
+            let metrics = Arc::new(Metrics::default());
+            let budget = Arc::new(Budget::new(config.max_requests_per_minute, metrics.clone()));
+            let client =
+                TablesClient::new(http.clone(), botpress.clone(), budget, metrics).single_attempt();
+            let tables: Vec<(&str, &String)> = match (config.deliver, config.tables.layout) {
+                (Deliver::Tables, Layout::Sessions) => {
+                    vec![("Botpress sessions table", &config.tables.sessions)]
+                }
+                (Deliver::Tables, Layout::Events) => vec![
+                    ("Botpress events table", &config.tables.events),
+                    ("Botpress summary table", &config.tables.summary),
+                ],
+                (Deliver::Webhook, _) => vec![("Botpress summary table", &config.tables.summary)],
+            };
+            for (label, table) in tables {
                 results.push((label, table_check(&client, table, &botpress.bot_id).await));
             }
         }
@@ -50,7 +67,13 @@ pub async fn run(config: &StreamConfig) -> anyhow::Result<bool> {
             Outcome::Skip("no --botpress-token/--bot-id: summaries and retention are off".into()),
         )),
     }
-    results.push(("Botpress webhook", webhook(config).await));
+    results.push(match &config.webhook {
+        Some(hook) => ("Botpress webhook", webhook(hook).await),
+        None => (
+            "Botpress webhook",
+            Outcome::Skip("no --webhook-url: proactive triggers are off".into()),
+        ),
+    });
     results.push(match &config.llm {
         Some(llm) => ("LLM", llm_check(&http, llm).await),
         None => (
@@ -71,12 +94,64 @@ pub async fn run(config: &StreamConfig) -> anyhow::Result<bool> {
         };
         println!("  [{mark}] {label:<24} {text}");
     }
+    print_cost(config, traffic);
     if failures == 0 {
         println!("\nall checks passed: `autoplay-botpress stream` with the same settings is ready to run");
     } else {
         println!("\n{failures} check(s) failed");
     }
     Ok(failures == 0)
+}
+
+/// The mode these settings run in.
+pub fn mode(config: &StreamConfig) -> Mode {
+    match (config.deliver, config.tables.layout) {
+        (Deliver::Tables, Layout::Sessions) => Mode::TablesSessions,
+        (Deliver::Tables, Layout::Events) => Mode::TablesEvents,
+        (Deliver::Webhook, _) => Mode::Webhook,
+    }
+}
+
+/// What these settings cost per hour on Botpress at `traffic`, beside the guide's path.
+fn print_cost(config: &StreamConfig, traffic: &Traffic) {
+    let settings = Settings {
+        flush_every_ms: config.flush_every.as_millis() as u64,
+        max_requests_per_minute: config.max_requests_per_minute,
+        threshold: config.llm.as_ref().map(|_| config.threshold as u32),
+        retention_hours: config.retention.map(|r| r.as_secs_f64() / 3_600.0),
+    };
+    println!(
+        "\ncost on Botpress at {} users × {} actions/minute (--users, --actions-per-minute):",
+        traffic.users, traffic.actions_per_minute
+    );
+    println!(
+        "  {:<26} {:>13} {:>19} {:>17} {:>12}",
+        "", "requests/hour", "billed events/hour", "rows created/hour", "rows in use"
+    );
+    let ours = cost::estimate(mode(config), traffic, &settings);
+    let guide = cost::estimate(Mode::Guide, traffic, &settings);
+    for (label, cost) in [
+        ("these settings", ours),
+        ("the guide's webhook path", guide),
+    ] {
+        let in_use = cost
+            .rows_in_use
+            .map_or_else(|| "grows".to_owned(), |r| format!("{r:.0}"));
+        println!(
+            "  {label:<26} {:>13.0} {:>19.0} {:>17.0} {:>12}",
+            cost.requests_per_hour, cost.billed_events_per_hour, cost.rows_created_per_hour, in_use
+        );
+    }
+    for plan in PLANS {
+        let lasts = match cost::hours_until_events_run_out(&plan, &ours) {
+            None => "never".to_owned(),
+            Some(hours) => format!("after {hours:.1} h"),
+        };
+        println!(
+            "  {}: {:.0} events/month, {:.0} rows — the events quota runs out {lasts}",
+            plan.name, plan.events_per_month, plan.table_rows
+        );
+    }
 }
 
 async fn stream(http: &reqwest::Client, config: &StreamConfig) -> Outcome {
@@ -132,16 +207,13 @@ async fn table_check(client: &TablesClient, table: &str, bot_id: &str) -> Outcom
 }
 
 fn message(err: &TablesError) -> String {
-    match err {
-        TablesError::Status { message, .. } => message.clone(),
-        TablesError::Transport { reason, .. } => reason.clone(),
-    }
+    err.failure.reason.clone()
 }
 
 /// Connects to the webhook's host without sending a request: any request to a Botpress webhook
 /// starts the bot's workflow, and a check must not change anything.
-async fn webhook(config: &StreamConfig) -> Outcome {
-    let url = &config.webhook_url.0;
+async fn webhook(hook: &WebhookConfig) -> Outcome {
+    let url = &hook.url.0;
     let shown = redact_url(url);
     let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
         return Outcome::Fail(format!("{shown}: no host"));

@@ -34,22 +34,26 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the whole pipeline offline on loopback with a scripted session, then print what the
-    /// agent would receive. Needs no credentials; start here.
+    /// agent would receive and what it cost on Botpress. Needs no credentials; start here.
     Demo(DemoArgs),
-    /// Create both Botpress tables with their columns (idempotent: existing tables are kept).
+    /// Create the layout's Botpress tables with their columns (idempotent: existing tables are
+    /// kept).
     Setup(SetupArgs),
-    /// Verify a real configuration end to end without changing anything; exits non-zero on any
-    /// failure. Takes the same settings as `stream`.
-    Check(StreamArgs),
-    /// Consume the Autoplay stream and forward every batch to the Botpress webhook, keeping a
-    /// rolling summary per session in the summary table. Runs until SIGINT/SIGTERM.
+    /// Verify a real configuration end to end without changing anything, and print what it
+    /// costs per hour on Botpress; exits non-zero on any failure. Takes the same settings as
+    /// `stream`.
+    Check(CheckArgs),
+    /// Consume the Autoplay stream and write it into Botpress tables (or POST it to a webhook),
+    /// with a rolling summary per session. Runs until SIGINT/SIGTERM.
     Stream(StreamArgs),
-    /// Delete events older than --keep from the events table (keeps it under the plan's row
-    /// limit; `stream --retention` does this periodically).
+    /// Delete rows older than --keep: idle session rows (sessions layout) or old events (events
+    /// layout). `stream --retention` does this periodically.
     Prune(PruneArgs),
+    /// List or re-send what Botpress refused for good (the dead-letter file).
+    DeadLetters(DeadLettersArgs),
 }
 
-/// Where the Botpress Tables API is and which tables to use.
+/// Where the Botpress Tables API is and which bot's tables to use.
 #[derive(Debug, Args)]
 pub struct BotpressArgs {
     /// Botpress personal access token or bot token (Tables API).
@@ -67,18 +71,54 @@ pub struct BotpressArgs {
         default_value = "https://api.botpress.cloud"
     )]
     pub botpress_api_url: String,
+}
 
-    /// Table that holds one row per action.
+/// Which tables hold the activity, and how.
+#[derive(Debug, Args)]
+pub struct TableArgs {
+    /// sessions: one row per session (summary, newest actions, signals): rows in use grow with
+    /// sessions, not clicks. events: the guide's tables, one row per action plus one summary row
+    /// per session.
+    #[arg(long, value_enum, default_value_t = Layout::Sessions, env = "AUTOPLAY_BOTPRESS_LAYOUT")]
+    pub layout: Layout,
+
+    /// Table of the sessions layout (key column session_id).
+    #[arg(long, default_value = schema::SESSIONS_TABLE)]
+    pub sessions_table: String,
+
+    /// Table of the events layout that holds one row per action (key column event_key).
     #[arg(long, default_value = schema::EVENTS_TABLE)]
     pub events_table: String,
 
-    /// Table that holds one summary row per session (key column session_id).
+    /// Table of the events layout that holds one summary row per session (key column
+    /// session_id).
     #[arg(long, default_value = schema::SUMMARY_TABLE)]
     pub summary_table: String,
+
+    /// Row size of the sessions table in 4 KB units (Botpress's table factor, set by `setup`):
+    /// a larger row holds more actions but counts as that many rows against the plan's quota,
+    /// and can only be raised later.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub row_factor: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Layout {
+    Sessions,
+    Events,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Deliver {
+    /// Write rows with the Tables API: no billed Botpress events.
+    Tables,
+    /// POST every batch to a Botpress webhook (each POST is a billed event): for bots built on
+    /// the guide's StoreEventsData.
+    Webhook,
 }
 
 /// The OpenAI-compatible LLM that writes summaries.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct LlmArgs {
     /// API key of the OpenAI-compatible LLM; without it rolling summaries are off.
     #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
@@ -121,6 +161,9 @@ pub struct SetupArgs {
     #[command(flatten)]
     pub botpress: BotpressArgs,
 
+    #[command(flatten)]
+    pub tables: TableArgs,
+
     /// Print the requests instead of sending them.
     #[arg(long)]
     pub dry_run: bool,
@@ -132,7 +175,10 @@ pub struct PruneArgs {
     #[command(flatten)]
     pub botpress: BotpressArgs,
 
-    /// Keep events newer than this (e.g. 24h, 7d, 90m).
+    #[command(flatten)]
+    pub tables: TableArgs,
+
+    /// Keep rows newer than this (e.g. 24h, 7d, 90m).
     #[arg(long, default_value = "24h")]
     pub keep: humantime::Duration,
 }
@@ -151,6 +197,65 @@ pub struct DemoArgs {
     /// Pause between scripted batches, in milliseconds.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(0..=10_000))]
     pub pace_ms: u64,
+
+    /// How the demo delivers: tables (the default, as `stream`) or webhook (the guide's path).
+    #[arg(long, value_enum, default_value_t = Deliver::Tables)]
+    pub deliver: Deliver,
+
+    /// The tables layout the demo writes.
+    #[arg(long, value_enum, default_value_t = Layout::Sessions)]
+    pub layout: Layout,
+}
+
+/// Settings of `check`: those of `stream`, and the traffic to price.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub stream: StreamArgs,
+
+    /// Users active at the same time, for the cost estimate.
+    #[arg(long, default_value_t = 50)]
+    pub users: u32,
+
+    /// Actions per user per minute, for the cost estimate.
+    #[arg(long, default_value_t = 6.0)]
+    pub actions_per_minute: f64,
+}
+
+/// Settings of `dead-letters`.
+#[derive(Debug, Args)]
+pub struct DeadLettersArgs {
+    #[command(subcommand)]
+    pub action: DeadLetterAction,
+
+    /// The streamer's state directory (where dead-letter.jsonl is)
+    /// [default: the user's data directory, e.g. ~/.local/share/autoplay-botpress]
+    #[arg(long, env = "AUTOPLAY_BOTPRESS_STATE_DIR", global = true)]
+    pub state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeadLetterAction {
+    /// Print each dead letter: when, what, why.
+    List,
+    /// Send every dead letter again (rows to their table, bodies to the webhook); those
+    /// accepted are removed from the file, the others stay.
+    Retry(RetryArgs),
+}
+
+/// Where `dead-letters retry` sends.
+#[derive(Debug, Args)]
+pub struct RetryArgs {
+    #[command(flatten)]
+    pub botpress: BotpressArgs,
+
+    /// Botpress webhook for dead-lettered bodies.
+    #[arg(long, env = "BOTPRESS_WEBHOOK_URL", hide_env_values = true)]
+    pub webhook_url: Option<Secret>,
+
+    /// Secret that signs every body (as `stream --webhook-secret`).
+    #[arg(long, env = "BOTPRESS_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<Secret>,
 }
 
 /// Settings of `stream`. Tokens are read from flags or the environment and never printed.
@@ -164,9 +269,14 @@ pub struct StreamArgs {
     #[arg(long, env = "AUTOPLAY_TOKEN", hide_env_values = true)]
     pub token: Option<Secret>,
 
-    /// Botpress Webhook integration URL that receives every batch.
+    /// tables: write rows with the Tables API (no billed Botpress events; needs the token and
+    /// bot id). webhook: POST batches to --webhook-url (each POST is a billed event).
+    #[arg(long, value_enum, default_value_t = Deliver::Tables, env = "AUTOPLAY_BOTPRESS_DELIVER")]
+    pub deliver: Deliver,
+
+    /// Botpress webhook: receives every batch with --deliver webhook, and proactive triggers.
     #[arg(long, env = "BOTPRESS_WEBHOOK_URL", hide_env_values = true)]
-    pub webhook_url: Secret,
+    pub webhook_url: Option<Secret>,
 
     /// Shared secret that signs every webhook body (header X-Connector-Signature:
     /// sha256=<HMAC>), as the autoplay-botpress integration verifies.
@@ -177,14 +287,17 @@ pub struct StreamArgs {
     pub botpress: BotpressArgs,
 
     #[command(flatten)]
+    pub tables: TableArgs,
+
+    #[command(flatten)]
     pub llm: LlmArgs,
 
     /// Actions per summary.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub threshold: u32,
 
-    /// Where undelivered batches and the dead-letter file are kept
-    /// [default: the user's data directory, e.g. ~/.local/share/autoplay-botpress]
+    /// Where undelivered batches, the session rows last written and the dead-letter file are
+    /// kept [default: the user's data directory, e.g. ~/.local/share/autoplay-botpress]
     #[arg(long, env = "AUTOPLAY_BOTPRESS_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
 
@@ -192,25 +305,56 @@ pub struct StreamArgs {
     #[arg(long, env = "AUTOPLAY_BOTPRESS_METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
 
-    /// Batches held in memory awaiting delivery before reading the stream pauses.
-    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..))]
+    /// How often changed rows are written (or webhook bodies sent): one flush carries
+    /// everything new, in as few requests as possible.
+    #[arg(long, default_value = "1s", env = "AUTOPLAY_BOTPRESS_FLUSH_EVERY")]
+    pub flush_every: humantime::Duration,
+
+    /// Most requests to Botpress in any minute (default half a bot's 600, leaving room for the
+    /// bot's own calls). Falling behind makes flushes bigger, never the rate higher.
+    #[arg(long, default_value_t = 300, env = "AUTOPLAY_BOTPRESS_MAX_RPM", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_requests_per_minute: u32,
+
+    /// Batches held in memory between the stream and the spool before reading pauses.
+    #[arg(long, default_value_t = 1_024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_queued: u32,
 
-    /// Longest wait between webhook delivery retries, in milliseconds (backoff starts at 200).
+    /// Largest size of the spool on disk, in MB; when full, reading the stream pauses until
+    /// delivery catches up.
+    #[arg(long, default_value_t = 1_024, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_spool_mb: u64,
+
+    /// Largest size of the dead-letter file, in MB (one older rotation is kept too).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_dead_letter_mb: u64,
+
+    /// Longest wait between delivery retries, in milliseconds (backoff starts at 200–500).
     #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(200..=3_600_000))]
     pub max_retry_delay_ms: u64,
 
-    /// Largest SSE frame accepted, in bytes; larger frames are skipped and counted.
-    #[arg(long, default_value_t = 1 << 20)]
+    /// Largest SSE frame accepted, in bytes; larger frames are skipped while reading, and
+    /// counted.
+    #[arg(long, default_value_t = 256 << 10)]
     pub max_frame_bytes: usize,
 
-    /// Delete events older than this from the events table while streaming (e.g. 24h); off
-    /// when unset. Needs the Botpress token and bot id.
+    /// Largest webhook body, in bytes (Botpress takes 128 KB per event): more is sent in
+    /// several bodies.
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(4_096..=10_000_000))]
+    pub max_body_bytes: u64,
+
+    /// Reconnect when the stream sends nothing, not even a heartbeat, for this long (the
+    /// connector sends one every 30 s).
+    #[arg(long, default_value = "60s")]
+    pub stream_idle_timeout: humantime::Duration,
+
+    /// Delete rows older than this while streaming (e.g. 24h): idle session rows, or events
+    /// with --layout events; off when unset. Needs the Botpress token and bot id.
     #[arg(long, env = "AUTOPLAY_BOTPRESS_RETENTION")]
     pub retention: Option<humantime::Duration>,
 
     /// Proactive triggers: a JSON file of which signals fire, thresholds, cooldowns and
-    /// messages (`{}` for the defaults); off when unset. See README, "Proactive triggers".
+    /// messages (`{}` for the defaults); off when unset. Needs --webhook-url. See README,
+    /// "Proactive triggers".
     #[arg(long, env = "AUTOPLAY_BOTPRESS_TRIGGERS")]
     pub triggers_config: Option<PathBuf>,
 
@@ -251,27 +395,41 @@ pub struct LlmConfig {
     pub timeout: Duration,
 }
 
+/// The webhook and the secret that signs its bodies.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    pub url: SecretUrl,
+    pub secret: Option<Secret>,
+}
+
 /// Validated settings of `stream`.
 #[derive(Debug, Clone)]
 pub struct StreamConfig {
     pub stream_url: Url,
     pub token: Secret,
-    pub webhook_url: SecretUrl,
-    pub webhook_secret: Option<Secret>,
-    /// `None`: summaries are off (no Botpress credentials).
+    pub deliver: Deliver,
+    /// Required with --deliver webhook and for triggers.
+    pub webhook: Option<WebhookConfig>,
+    /// Required with --deliver tables, summaries in webhook mode and retention.
     pub botpress: Option<BotpressConfig>,
-    /// `None`: summaries are off (no LLM key).
+    /// `None`: rolling summaries are off (no LLM key).
     pub llm: Option<LlmConfig>,
     pub tables: Tables,
     pub threshold: usize,
     pub state_dir: PathBuf,
     pub metrics_addr: Option<SocketAddr>,
+    pub flush_every: Duration,
+    pub max_requests_per_minute: u32,
     pub max_queued: usize,
+    pub max_spool_bytes: u64,
+    pub max_dead_letter_bytes: u64,
     pub max_retry_delay: Duration,
     pub max_frame_bytes: usize,
+    pub max_body_bytes: usize,
+    pub idle_timeout: Duration,
     /// `Some`: watch sessions for friction and post triggers.
     pub triggers: Option<TriggersSettings>,
-    /// `Some`: prune events older than this every `prune_every`.
+    /// `Some`: prune rows older than this every `prune_every`.
     pub retention: Option<Duration>,
     pub prune_every: Duration,
 }
@@ -295,74 +453,107 @@ impl TriggersSettings {
     }
 }
 
-/// Names of the two tables.
+/// The layout and its tables.
 #[derive(Debug, Clone)]
 pub struct Tables {
+    pub layout: Layout,
+    pub sessions: String,
     pub events: String,
     pub summary: String,
+    pub row_factor: u8,
 }
 
-impl BotpressArgs {
-    /// Checks the settings: the credentials are `None` when neither the token nor the bot id is
-    /// set (an error when only one is), and the table names must be valid.
-    pub fn resolve(self) -> Result<(Option<BotpressConfig>, Tables), ConfigError> {
+impl TableArgs {
+    /// Checks the table names.
+    pub fn resolve(self) -> Result<Tables, ConfigError> {
         for (setting, name) in [
+            ("--sessions-table", &self.sessions_table),
             ("--events-table", &self.events_table),
             ("--summary-table", &self.summary_table),
         ] {
             table_name(setting, name)?;
         }
-        let tables = Tables {
+        Ok(Tables {
+            layout: self.layout,
+            sessions: self.sessions_table,
             events: self.events_table,
             summary: self.summary_table,
-        };
-        let botpress = match (self.botpress_token, self.bot_id) {
-            (Some(token), Some(bot_id)) if !bot_id.trim().is_empty() => Some(BotpressConfig {
+            row_factor: self.row_factor,
+        })
+    }
+}
+
+impl BotpressArgs {
+    /// The credentials: `None` when neither the token nor the bot id is set (an error when only
+    /// one is).
+    pub fn resolve(self) -> Result<Option<BotpressConfig>, ConfigError> {
+        match (self.botpress_token, self.bot_id) {
+            (Some(token), Some(bot_id)) if !bot_id.trim().is_empty() => Ok(Some(BotpressConfig {
                 api_url: http_url("--botpress-api-url (BOTPRESS_API_URL)", &self.botpress_api_url)?,
                 token,
                 bot_id: bot_id.trim().to_owned(),
-            }),
-            (Some(_), _) => {
-                return Err(bad(
-                    "--bot-id (BOTPRESS_BOT_ID)",
-                    "required with --botpress-token (the id in https://studio.botpress.cloud/<bot-id>/…)",
-                ))
-            }
-            (None, Some(_)) => {
-                return Err(bad(
-                    "--botpress-token (BOTPRESS_TOKEN)",
-                    "required with --bot-id (Botpress → Account Settings → Access Tokens)",
-                ))
-            }
-            (None, None) => None,
-        };
-        Ok((botpress, tables))
+            })),
+            (Some(_), _) => Err(bad(
+                "--bot-id (BOTPRESS_BOT_ID)",
+                "required with --botpress-token (the id in https://studio.botpress.cloud/<bot-id>/…)",
+            )),
+            (None, Some(_)) => Err(bad(
+                "--botpress-token (BOTPRESS_TOKEN)",
+                "required with --bot-id (Botpress → Account Settings → Access Tokens)",
+            )),
+            (None, None) => Ok(None),
+        }
     }
 
     /// Like [`BotpressArgs::resolve`], for commands that cannot work without credentials.
-    pub fn require(self) -> Result<(BotpressConfig, Tables), ConfigError> {
-        match self.resolve()? {
-            (Some(botpress), tables) => Ok((botpress, tables)),
-            (None, _) => Err(bad(
+    pub fn require(self) -> Result<BotpressConfig, ConfigError> {
+        self.resolve()?.ok_or_else(|| {
+            bad(
                 "--botpress-token (BOTPRESS_TOKEN) and --bot-id (BOTPRESS_BOT_ID)",
                 "both are required for this command",
-            )),
-        }
+            )
+        })
     }
+}
+
+/// The state directory: the given one, or the user's data directory.
+pub fn state_dir(given: Option<PathBuf>) -> Result<PathBuf, ConfigError> {
+    match given {
+        Some(dir) => Ok(dir),
+        None => dirs::data_local_dir()
+            .map(|d| d.join("autoplay-botpress"))
+            .ok_or_else(|| {
+                bad(
+                    "--state-dir (AUTOPLAY_BOTPRESS_STATE_DIR)",
+                    "no per-user data directory on this system; set one",
+                )
+            }),
+    }
+}
+
+/// A webhook URL setting, checked.
+pub fn webhook_url(url: &Secret) -> Result<SecretUrl, ConfigError> {
+    http_url("--webhook-url (BOTPRESS_WEBHOOK_URL)", url.expose())
+        .map(SecretUrl)
+        .map_err(|e| bad(e.setting, "must be an http:// or https:// URL with a host"))
 }
 
 impl StreamConfig {
     /// Checks every setting; the error names the first bad one.
     pub fn from_args(args: StreamArgs) -> Result<Self, ConfigError> {
-        let stream_url = http_url("--stream-url (AUTOPLAY_STREAM_URL)", &args.stream_url)?;
+        const STREAM_URL: &str = "--stream-url (AUTOPLAY_STREAM_URL)";
+        let stream_url = http_url(STREAM_URL, &args.stream_url)?;
         let segments: Vec<_> = stream_url
             .path_segments()
             .map(|s| s.collect())
             .unwrap_or_default();
         if !matches!(segments.as_slice(), [.., "stream", id] if !id.is_empty()) {
+            return Err(bad(STREAM_URL, "must end in /stream/<product-id>"));
+        }
+        if !stream_url.username().is_empty() || stream_url.password().is_some() {
             return Err(bad(
-                "--stream-url (AUTOPLAY_STREAM_URL)",
-                "must end in /stream/<product-id>",
+                STREAM_URL,
+                "must not carry credentials (user:password@); pass the token with --token",
             ));
         }
         let token = match args.token {
@@ -377,14 +568,39 @@ impl StreamConfig {
                     )
                 })?,
         };
-        let webhook_url = SecretUrl(
-            http_url(
+        let webhook = match args.webhook_url {
+            Some(url) => Some(WebhookConfig {
+                url: webhook_url(&url)?,
+                secret: args.webhook_secret,
+            }),
+            None => None,
+        };
+        let botpress = args.botpress.resolve()?;
+        let tables = args.tables.resolve()?;
+        match args.deliver {
+            Deliver::Tables if botpress.is_none() => return Err(bad(
+                "--botpress-token (BOTPRESS_TOKEN) and --bot-id (BOTPRESS_BOT_ID)",
+                "--deliver tables (the default) writes rows with the Tables API and needs both; \
+                     or pass --deliver webhook with --webhook-url",
+            )),
+            Deliver::Webhook if webhook.is_none() => {
+                return Err(bad(
+                    "--webhook-url (BOTPRESS_WEBHOOK_URL)",
+                    "required with --deliver webhook",
+                ))
+            }
+            _ => {}
+        }
+        let triggers = args
+            .triggers_config
+            .map(TriggersSettings::load)
+            .transpose()?;
+        if triggers.is_some() && webhook.is_none() {
+            return Err(bad(
                 "--webhook-url (BOTPRESS_WEBHOOK_URL)",
-                args.webhook_url.expose(),
-            )
-            .map_err(|e| bad(e.setting, "must be an http:// or https:// URL with a host"))?,
-        );
-        let (botpress, tables) = args.botpress.resolve()?;
+                "proactive triggers (--triggers-config) are posted to the webhook: set its URL",
+            ));
+        }
         if args.retention.is_some() && botpress.is_none() {
             return Err(bad(
                 "--retention (AUTOPLAY_BOTPRESS_RETENTION)",
@@ -394,40 +610,42 @@ impl StreamConfig {
         if args.prune_every.as_secs() < 1 {
             return Err(bad("--prune-every", "must be at least 1s"));
         }
-        let llm = args.llm.resolve()?;
-        let state_dir = match args.state_dir {
-            Some(dir) => dir,
-            None => dirs::data_local_dir()
-                .map(|d| d.join("autoplay-botpress"))
-                .ok_or_else(|| {
-                    bad(
-                        "--state-dir (AUTOPLAY_BOTPRESS_STATE_DIR)",
-                        "no per-user data directory on this system; set one",
-                    )
-                })?,
-        };
+        let flush_every: Duration = args.flush_every.into();
+        if flush_every < Duration::from_millis(100) || flush_every > Duration::from_secs(3600) {
+            return Err(bad(
+                "--flush-every (AUTOPLAY_BOTPRESS_FLUSH_EVERY)",
+                "must be between 100ms and 1h",
+            ));
+        }
+        let idle_timeout: Duration = args.stream_idle_timeout.into();
+        if idle_timeout < Duration::from_secs(1) {
+            return Err(bad("--stream-idle-timeout", "must be at least 1s"));
+        }
         if args.max_frame_bytes < 1024 {
             return Err(bad("--max-frame-bytes", "must be at least 1024"));
         }
         Ok(Self {
             stream_url,
             token,
-            webhook_url,
-            webhook_secret: args.webhook_secret,
+            deliver: args.deliver,
+            webhook,
             botpress,
-            llm,
+            llm: args.llm.resolve()?,
             tables,
             threshold: args.threshold as usize,
-            state_dir,
+            state_dir: state_dir(args.state_dir)?,
             metrics_addr: args.metrics_addr,
+            flush_every,
+            max_requests_per_minute: args.max_requests_per_minute,
             max_queued: args.max_queued as usize,
+            max_spool_bytes: args.max_spool_mb.saturating_mul(1 << 20),
+            max_dead_letter_bytes: args.max_dead_letter_mb.saturating_mul(1 << 20),
             max_retry_delay: Duration::from_millis(args.max_retry_delay_ms),
             max_frame_bytes: args.max_frame_bytes,
+            max_body_bytes: args.max_body_bytes as usize,
+            idle_timeout,
+            triggers,
             retention: args.retention.map(Into::into),
-            triggers: args
-                .triggers_config
-                .map(TriggersSettings::load)
-                .transpose()?,
             prune_every: args.prune_every.into(),
         })
     }
@@ -470,7 +688,8 @@ mod tests {
         let defaults = [
             ("--stream-url", "http://127.0.0.1:1/stream/p1"),
             ("--token", "t"),
-            ("--webhook-url", "http://127.0.0.1:2/hook"),
+            ("--botpress-token", "bp"),
+            ("--bot-id", "b"),
             ("--state-dir", "/tmp/x"),
         ];
         let mut argv = vec!["autoplay-botpress", "stream"];
@@ -488,12 +707,16 @@ mod tests {
     }
 
     #[test]
-    fn minimal_config_has_summaries_off() {
+    fn defaults_write_session_rows_in_budget() {
         let c = args(&[]).unwrap();
-        assert!(c.botpress.is_none() && c.llm.is_none());
+        assert_eq!(c.deliver, Deliver::Tables);
+        assert_eq!(c.tables.layout, Layout::Sessions);
+        assert_eq!(c.tables.sessions, "AutoPlaySessionsTable");
+        assert_eq!(c.flush_every, Duration::from_secs(1));
+        assert_eq!(c.max_requests_per_minute, 300);
+        assert_eq!(c.idle_timeout, Duration::from_secs(60));
+        assert!(c.llm.is_none() && c.webhook.is_none() && c.retention.is_none());
         assert_eq!(c.threshold, 10);
-        assert_eq!(c.tables.events, "AutoPlayEventsTable");
-        assert!(c.retention.is_none());
     }
 
     #[test]
@@ -504,7 +727,10 @@ mod tests {
         assert!(args(&["--stream-url", "http://h/other"])
             .unwrap_err()
             .contains("must end in /stream/<product-id>"));
-        assert!(args(&["--botpress-token", "x"])
+        assert!(args(&["--stream-url", "http://u:p@h/stream/p"])
+            .unwrap_err()
+            .contains("must not carry credentials"));
+        assert!(args(&["--botpress-token", "x", "--bot-id", ""])
             .unwrap_err()
             .starts_with("--bot-id (BOTPRESS_BOT_ID)"));
         assert!(args(&["--summary-table", "bad name"])
@@ -513,15 +739,48 @@ mod tests {
         assert!(args(&["--threshold", "0"])
             .unwrap_err()
             .contains("--threshold"));
-        assert!(args(&["--retention", "24h"])
-            .unwrap_err()
-            .starts_with("--retention"));
         assert!(args(&["--retention", "soon"])
             .unwrap_err()
             .contains("--retention"));
-        assert!(args(&["--webhook-url", "ftp://x/y"])
+        assert!(
+            args(&["--deliver", "webhook", "--webhook-url", "ftp://x/y"])
+                .unwrap_err()
+                .contains("http:// or https://")
+        );
+        assert!(args(&["--deliver", "webhook"])
             .unwrap_err()
-            .contains("http:// or https://"));
+            .contains("required with --deliver webhook"));
+        assert!(args(&["--flush-every", "10ms"])
+            .unwrap_err()
+            .starts_with("--flush-every"));
+        assert!(args(&["--row-factor", "11"])
+            .unwrap_err()
+            .contains("--row-factor"));
+    }
+
+    #[test]
+    fn tables_delivery_needs_the_botpress_credentials() {
+        let err = StreamConfig::from_args(
+            match Cli::try_parse_from([
+                "autoplay-botpress",
+                "stream",
+                "--stream-url",
+                "http://h/stream/p",
+                "--token",
+                "t",
+                "--state-dir",
+                "/tmp/x",
+            ])
+            .unwrap()
+            .command
+            {
+                Command::Stream(a) => a,
+                _ => unreachable!("parsed the stream command"),
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("--deliver tables (the default)"), "{err}");
     }
 
     #[test]
@@ -529,14 +788,16 @@ mod tests {
         let c = args(&[
             "--botpress-token",
             "bp-secret",
-            "--bot-id",
-            "b",
             "--openai-api-key",
             "sk-secret",
+            "--webhook-url",
+            "http://127.0.0.1:2/hook-secret",
+            "--webhook-secret",
+            "whsec",
         ])
         .unwrap();
         let debug = format!("{c:?}");
-        for secret in ["bp-secret", "sk-secret", "\"t\"", "/hook"] {
+        for secret in ["bp-secret", "sk-secret", "\"t\"", "hook-secret", "whsec"] {
             assert!(!debug.contains(secret), "{secret} in {debug}");
         }
     }

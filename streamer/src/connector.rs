@@ -1,27 +1,34 @@
-//! The Autoplay connector's SSE stream: connect, classify frames with the core, reconnect.
+//! The Autoplay connector's SSE stream: connect, read frames, classify them with the core,
+//! reconnect.
 //!
-//! Frame parsing is `eventsource-stream`'s; this module adds what the reference client does
-//! around it: `heartbeat` frames and unknown types are skipped, malformed or oversized frames are
-//! logged, counted and skipped, and the connection is re-made after 1 s doubling to 30 s with
-//! jitter. 401, 403 and 404 are not retried: they mean a wrong token or URL.
+//! What the reference client does, and what a hostile stream needs: `heartbeat` frames and
+//! unknown types are skipped; malformed, oversized (checked while reading) or non-UTF-8 frames are
+//! counted and logged, never a wedge; a stream silent for `--stream-idle-timeout` (not even a
+//! heartbeat) is re-made; an answer that is not `text/event-stream` is an error naming its type.
+//! Reconnects follow the shared retry driver: 1 s doubling to 30 s with jitter, restarting after
+//! a connection that delivered frames; 401, 403 and 404 stop the streamer (wrong token or URL).
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use autoplay_botpress::{decode_frame, ActionsPayload, Frame, SummaryPayload};
-use eventsource_stream::Eventsource;
-use futures_util::StreamExt;
 use reqwest::{StatusCode, Url};
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
-use crate::backoff::Backoff;
-use crate::forward::{describe_transport_error, snippet};
+use crate::http::{snippet, transport_failure};
 use crate::metrics::{add, Metrics};
-use crate::secret::Secret;
+use crate::retry::{drive, Failure, FailureKind, Policy, Stopped};
+use crate::secret::{redact_url, Secret};
+use crate::sse::{Item, Parser};
+
+/// Most actions one stored batch holds; bigger frames are split (each action keeps its key).
+pub const MAX_ACTIONS_PER_BATCH: usize = 500;
 
 /// What the stream hands on.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Incoming {
     Actions(ActionsPayload),
     Summary(SummaryPayload),
@@ -32,7 +39,13 @@ pub enum Incoming {
 #[error("the Autoplay stream answered HTTP {status}: {hint}")]
 pub struct FatalStreamError {
     pub status: StatusCode,
-    pub hint: &'static str,
+    pub hint: String,
+}
+
+/// Where the reader hands what it reads. `hand` may wait (that pauses the reader: the memory
+/// bound) but must be cancel-safe: a payload counts as handed only once `hand` returned.
+pub trait Handoff: Sync {
+    fn hand(&self, incoming: &Incoming) -> impl Future<Output = ()> + Send;
 }
 
 pub struct Connector {
@@ -40,119 +53,191 @@ pub struct Connector {
     pub url: Url,
     pub token: Secret,
     pub max_frame_bytes: usize,
+    pub idle_timeout: Duration,
     pub metrics: Arc<Metrics>,
 }
 
 impl Connector {
-    /// Reads the stream until `cancel`, passing each payload to `handle` (which may wait, pausing
-    /// the reader: that is the in-memory bound). Returns an error only for fatal statuses.
-    pub async fn run<F, Fut>(
+    /// Reads the stream until `cancel`, passing each payload to `handoff`. Returns an error only
+    /// for fatal statuses.
+    pub async fn run(
         &self,
         cancel: &CancellationToken,
-        mut handle: F,
-    ) -> Result<(), FatalStreamError>
-    where
-        F: FnMut(Incoming) -> Fut,
-        Fut: std::future::Future<Output = ()>,
-    {
-        let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
-        let mut first = true;
-        while !cancel.is_cancelled() {
-            if !first {
+        handoff: &impl Handoff,
+    ) -> Result<(), FatalStreamError> {
+        let policy = Policy {
+            first_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(30),
+            max_attempts: None,
+        };
+        let queue = Mutex::new(VecDeque::new());
+        let outcome = drive(policy, cancel, "reading the Autoplay stream", |attempt| {
+            if attempt > 1 {
                 add(&self.metrics.reconnects_total, 1);
-                let delay = backoff.next_delay();
-                tracing::info!(
-                    retry_in_ms = delay.as_millis() as u64,
-                    "reconnecting to the Autoplay stream"
-                );
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = cancel.cancelled() => break,
-                }
             }
-            first = false;
-            let request = stream_request(&self.http, &self.url, &self.token).send();
-            let response = tokio::select! {
-                response = request => response,
-                _ = cancel.cancelled() => break,
-            };
-            let response = match response {
-                Ok(r) => r,
-                Err(err) => {
-                    tracing::warn!(reason = %describe_transport_error(&err), "cannot reach the Autoplay stream");
-                    continue;
-                }
-            };
-            let status = response.status();
-            if let Some(hint) = fatal_hint(status) {
-                return Err(FatalStreamError { status, hint });
-            }
-            if !status.is_success() {
-                let body = response.text().await.unwrap_or_default();
-                tracing::warn!(%status, body = %snippet(&body), "the Autoplay stream refused the connection");
-                continue;
-            }
-            tracing::info!(url = %self.url, "connected to the Autoplay stream");
-            let mut events = response.bytes_stream().eventsource();
-            loop {
-                let event = tokio::select! {
-                    event = events.next() => event,
-                    _ = cancel.cancelled() => return Ok(()),
-                };
-                match event {
-                    Some(Ok(event)) => {
-                        backoff.reset();
-                        if let Some(incoming) = self.classify(&event.event, &event.data) {
-                            handle(incoming).await;
-                        }
-                    }
-                    Some(Err(err)) => {
-                        tracing::warn!(%err, "the Autoplay stream broke");
-                        break;
-                    }
-                    None => {
-                        tracing::warn!("the Autoplay stream ended");
-                        break;
-                    }
-                }
-            }
+            self.read(&queue, handoff)
+        })
+        .await;
+        // Frames already read are handed on before stopping.
+        hand_queued(&queue, handoff).await;
+        match outcome {
+            Ok(()) | Err(Stopped::Cancelled) => Ok(()),
+            Err(Stopped::Failed(failure)) => Err(FatalStreamError {
+                status: failure.status.unwrap_or(StatusCode::BAD_REQUEST),
+                hint: failure.reason,
+            }),
         }
-        Ok(())
     }
 
-    fn classify(&self, event: &str, data: &str) -> Option<Incoming> {
-        if data.len() > self.max_frame_bytes {
-            add(&self.metrics.malformed_frames_total, 1);
-            tracing::warn!(
-                bytes = data.len(),
-                limit = self.max_frame_bytes,
-                "skipping an oversized frame"
-            );
-            return None;
+    /// One connection: reads until it ends, breaks or goes silent (always an `Err`).
+    async fn read(
+        &self,
+        queue: &Mutex<VecDeque<Incoming>>,
+        handoff: &impl Handoff,
+    ) -> Result<(), Failure> {
+        hand_queued(queue, handoff).await;
+        let mut response = self.connect().await?;
+        tracing::info!(url = %redact_url(&self.url), "connected to the Autoplay stream");
+        let mut parser = Parser::new(self.max_frame_bytes);
+        let mut items = Vec::new();
+        let mut progressed = false;
+        let ended = |reason: String, progressed| Failure {
+            progressed,
+            ..Failure::transient(reason)
+        };
+        loop {
+            let chunk = match tokio::time::timeout(self.idle_timeout, response.chunk()).await {
+                Err(_) => {
+                    add(&self.metrics.stream_idle_timeouts_total, 1);
+                    return Err(ended(
+                        format!(
+                            "no data for {} s, not even a heartbeat (--stream-idle-timeout)",
+                            self.idle_timeout.as_secs()
+                        ),
+                        progressed,
+                    ));
+                }
+                Ok(Err(err)) => {
+                    return Err(ended(transport_failure(&err).reason, progressed));
+                }
+                Ok(Ok(None)) => return Err(ended("the stream ended".into(), progressed)),
+                Ok(Ok(Some(chunk))) => chunk,
+            };
+            parser.push(&chunk, &mut items);
+            {
+                let mut queue = lock(queue);
+                for item in items.drain(..) {
+                    progressed |= self.classify(item, &mut queue);
+                }
+            }
+            hand_queued(queue, handoff).await;
         }
-        match decode_frame(event, data) {
+    }
+
+    /// Opens the stream; the failure says what to fix.
+    async fn connect(&self) -> Result<reqwest::Response, Failure> {
+        let response = stream_request(&self.http, &self.url, &self.token)
+            .send()
+            .await
+            .map_err(|e| transport_failure(&e))?;
+        let status = response.status();
+        if let Some(hint) = fatal_hint(status) {
+            return Err(Failure {
+                kind: FailureKind::Fatal,
+                status: Some(status),
+                reason: hint.to_owned(),
+                after: None,
+                progressed: false,
+            });
+        }
+        if !status.is_success() {
+            let body = response.text().await.unwrap_or_default();
+            return Err(Failure::transient(format!(
+                "the Autoplay stream refused the connection: HTTP {status}: {}",
+                snippet(&body)
+            )));
+        }
+        let kind = content_type(&response);
+        if !kind.starts_with("text/event-stream") {
+            return Err(Failure::transient(format!(
+                "the Autoplay stream answered with content type {kind:?}, not text/event-stream: \
+                 is --stream-url the connector's /stream/<product-id>?"
+            )));
+        }
+        Ok(response)
+    }
+
+    /// Queues what a frame carries (a big batch in parts); `true` when it carried anything.
+    fn classify(&self, item: Item, queue: &mut VecDeque<Incoming>) -> bool {
+        let (name, data, lossy) = match item {
+            Item::Oversized { bytes } => {
+                add(&self.metrics.oversized_frames_total, 1);
+                add(&self.metrics.malformed_frames_total, 1);
+                tracing::warn!(
+                    bytes,
+                    limit = self.max_frame_bytes,
+                    "skipping an oversized frame (--max-frame-bytes)"
+                );
+                return false;
+            }
+            Item::Event { name, data, lossy } => (name, data, lossy),
+        };
+        if lossy {
+            add(&self.metrics.invalid_utf8_frames_total, 1);
+            tracing::warn!("a frame had invalid UTF-8; the bad bytes were replaced");
+        }
+        match decode_frame(&name, &data) {
             Ok(Frame::Actions(mut payload)) => {
                 add(&self.metrics.batches_received_total, 1);
                 add(
                     &self.metrics.actions_received_total,
                     payload.actions.len() as u64,
                 );
-                payload.batch_id = Some(batch_id(&payload));
-                Some(Incoming::Actions(payload))
+                payload.assign_keys(batch_id(&data));
+                let parts = payload.split(MAX_ACTIONS_PER_BATCH);
+                queue.extend(parts.into_iter().map(Incoming::Actions));
+                true
             }
-            Ok(Frame::Summary(summary)) => Some(Incoming::Summary(summary)),
-            Ok(Frame::Heartbeat) => None,
+            Ok(Frame::Summary(summary)) => {
+                queue.push_back(Incoming::Summary(summary));
+                true
+            }
+            Ok(Frame::Heartbeat) => false,
             Ok(Frame::Ignored { event_type }) => {
                 tracing::debug!(%event_type, "skipping a frame of unknown type");
-                None
+                false
             }
             Err(err) => {
                 add(&self.metrics.malformed_frames_total, 1);
                 tracing::warn!(%err, "skipping a malformed frame");
-                None
+                false
             }
         }
     }
+}
+
+/// Hands on the queued payloads in order; each leaves the queue only once handed.
+async fn hand_queued(queue: &Mutex<VecDeque<Incoming>>, handoff: &impl Handoff) {
+    loop {
+        let Some(next) = lock(queue).front().cloned() else {
+            return;
+        };
+        handoff.hand(&next).await;
+        lock(queue).pop_front();
+    }
+}
+
+fn lock(queue: &Mutex<VecDeque<Incoming>>) -> std::sync::MutexGuard<'_, VecDeque<Incoming>> {
+    queue.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn content_type(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("none")
+        .to_owned()
 }
 
 /// The GET that opens the stream.
@@ -176,12 +261,11 @@ pub fn fatal_hint(status: StatusCode) -> Option<&'static str> {
     }
 }
 
-/// A stable idempotency key for a batch: the first 128 bits of the SHA-256 of its JSON. The same
-/// batch gets the same key on every delivery attempt and after a restart.
-pub fn batch_id(payload: &ActionsPayload) -> String {
-    let mut unkeyed = payload.clone();
-    unkeyed.batch_id = None;
-    let digest = Sha256::digest(serde_json::to_vec(&unkeyed).unwrap_or_default());
+/// A stable idempotency key for a batch: the first 128 bits of the SHA-256 of its frame. The
+/// same frame gets the same key on every delivery attempt and after a restart (the key is stored
+/// with the batch).
+pub fn batch_id(frame_data: &str) -> String {
+    let digest = Sha256::digest(frame_data.as_bytes());
     digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -191,17 +275,14 @@ mod tests {
 
     #[test]
     fn batch_ids_are_stable_and_distinct() {
-        let a = ActionsPayload::from_json(r#"{"session_id":"s","actions":[{"index":1}]}"#).unwrap();
-        let b = ActionsPayload::from_json(r#"{"session_id":"s","actions":[{"index":2}]}"#).unwrap();
-        assert_eq!(batch_id(&a), batch_id(&a.clone()));
-        assert_ne!(batch_id(&a), batch_id(&b));
-        assert_eq!(batch_id(&a).len(), 32);
-        let mut keyed = a.clone();
-        keyed.batch_id = Some(batch_id(&a));
+        let a = r#"{"session_id":"s","actions":[{"index":1}]}"#;
+        let b = r#"{"session_id":"s","actions":[{"index":2}]}"#;
         assert_eq!(
-            batch_id(&keyed),
-            batch_id(&a),
-            "the key does not depend on itself"
+            batch_id("abc"),
+            "ba7816bf8f01cfea414140de5dae2223",
+            "SHA-256, 128 bits"
         );
+        assert_ne!(batch_id(a), batch_id(b));
+        assert_eq!(batch_id(a).len(), 32);
     }
 }

@@ -1,9 +1,9 @@
 //! The OpenAI-compatible chat completions call that turns a prompt into a session summary.
 
-use serde_json::{json, Value};
+use serde::Deserialize;
 
 use crate::config::LlmConfig;
-use crate::forward::{describe_transport_error, snippet};
+use crate::http::{describe_transport_error, snippet};
 
 #[derive(Debug, thiserror::Error)]
 #[error("LLM call failed: {0}")]
@@ -26,12 +26,27 @@ impl LlmClient {
             "{}/chat/completions",
             self.config.base_url.as_str().trim_end_matches('/')
         );
-        let body = json!({
-            "model": self.config.model,
-            "messages": [{ "role": "user", "content": prompt }],
-            "temperature": 0.3,
-            "max_tokens": 256,
-        });
+        #[derive(serde::Serialize)]
+        struct Request<'a> {
+            model: &'a str,
+            messages: [Prompt<'a>; 1],
+            temperature: f32,
+            max_tokens: u32,
+        }
+        #[derive(serde::Serialize)]
+        struct Prompt<'a> {
+            role: &'a str,
+            content: &'a str,
+        }
+        let body = Request {
+            model: &self.config.model,
+            messages: [Prompt {
+                role: "user",
+                content: prompt,
+            }],
+            temperature: 0.3,
+            max_tokens: 256,
+        };
         let response = self
             .http
             .post(url)
@@ -49,13 +64,21 @@ impl LlmClient {
         if !status.is_success() {
             return Err(LlmError(format!("HTTP {status}: {}", snippet(&text))));
         }
-        let content = serde_json::from_str::<Value>(&text)
+        #[derive(Deserialize)]
+        struct Completion {
+            choices: Vec<Choice>,
+        }
+        #[derive(Deserialize)]
+        struct Choice {
+            message: Message,
+        }
+        #[derive(Deserialize)]
+        struct Message {
+            content: Option<String>,
+        }
+        let content = serde_json::from_str::<Completion>(&text)
             .ok()
-            .and_then(|v| {
-                v.pointer("/choices/0/message/content")?
-                    .as_str()
-                    .map(str::to_owned)
-            })
+            .and_then(|c| c.choices.into_iter().next()?.message.content)
             .ok_or_else(|| {
                 LlmError(format!(
                     "no choices[0].message.content in the answer: {}",

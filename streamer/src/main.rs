@@ -1,30 +1,12 @@
-//! `autoplay-botpress`: the native companion of the autoplay-botpress WASM package.
-
-mod backoff;
-mod botpress;
-mod check;
-mod config;
-mod connector;
-mod demo;
-mod forward;
-mod llm;
-mod metrics;
-mod prune;
-mod secret;
-mod setup;
-mod spool;
-mod stream;
-mod summaries;
-mod triggers;
+//! `autoplay-botpress`: parses the command line, sets up logging and the runtime, runs the command.
 
 use std::process::ExitCode;
 
+use autoplay_botpress_cli::config::{Cli, Command, LogFormat};
+use autoplay_botpress_cli::Failure;
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
-
-use crate::botpress::TablesClient;
-use crate::config::{Cli, Command, ConfigError, LogFormat, StreamConfig};
 
 fn main() -> ExitCode {
     limit_malloc_arenas();
@@ -35,7 +17,9 @@ fn main() -> ExitCode {
         _ => "info",
     };
     init_logging(cli.log_format, default_level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread runs every task: the work is I/O-bound, and a single thread saves the wakeups
+    // of tasks bouncing between workers (the spool writer has a thread of its own).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
@@ -45,7 +29,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    let cancel = CancellationToken::new();
+    runtime.spawn(stop_on_signal(cancel.clone()));
+    match runtime.block_on(autoplay_botpress_cli::run(cli.command, cancel)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(Failure::Config(err)) => {
@@ -60,76 +46,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// Why a command failed: bad settings (exit 2) or a failure while running (exit 1).
-enum Failure {
-    Config(ConfigError),
-    Run(anyhow::Error),
-}
-
-impl From<ConfigError> for Failure {
-    fn from(err: ConfigError) -> Self {
-        Self::Config(err)
-    }
-}
-
-impl From<anyhow::Error> for Failure {
-    fn from(err: anyhow::Error) -> Self {
-        Self::Run(err)
-    }
-}
-
-/// Runs one command; `Ok(false)` when it ran but reports a failure (a failed check).
-async fn run(command: Command) -> Result<bool, Failure> {
-    match command {
-        Command::Demo(args) => demo::run(args).await?,
-        Command::Setup(args) => {
-            let (botpress, tables) = args.botpress.require()?;
-            let client = TablesClient::new(http_client()?, botpress.clone());
-            if args.dry_run {
-                setup::print_dry_run(&botpress, &tables, &client);
-            } else {
-                setup::run(&client, &tables).await?;
-            }
-        }
-        Command::Check(args) => {
-            let config = StreamConfig::from_args(args)?;
-            return Ok(check::run(&config).await?);
-        }
-        Command::Stream(args) => {
-            let config = StreamConfig::from_args(args)?;
-            let cancel = CancellationToken::new();
-            tokio::spawn(stop_on_signal(cancel.clone()));
-            stream::run(config, cancel).await?;
-        }
-        Command::Prune(args) => {
-            let (botpress, tables) = args.botpress.require()?;
-            let client = TablesClient::new(http_client()?, botpress);
-            let keep: std::time::Duration = args.keep.into();
-            let deleted = prune::prune(&client, &tables.events, keep)
-                .await
-                .map_err(anyhow::Error::from)?;
-            println!(
-                "deleted {deleted} events older than {} from {}",
-                humantime::format_duration(keep),
-                tables.events
-            );
-        }
-    }
-    Ok(true)
-}
-
-fn http_client() -> anyhow::Result<reqwest::Client> {
-    Ok(stream::http_client_builder().build()?)
-}
-
-/// glibc gives every thread that allocates its own malloc arena; with the runtime's workers, the
-/// spool thread and blocking threads each keeping freed pages, that roughly doubles the resident
-/// set under load. One shared arena is plenty for a handful of threads moving small batches.
+/// glibc tuning for a small resident set. Every thread that allocates gets its own malloc arena
+/// keeping freed pages: one shared arena is plenty for a handful of threads. And glibc raises its
+/// mmap threshold after large blocks are freed, after which a flush's large buffers (rows, the
+/// answer that echoes them) stay in the heap at their peak: a fixed threshold hands them back.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only adjusts allocator tuning; called before any other thread exists.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 64 << 10);
     }
 }
 

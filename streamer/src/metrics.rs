@@ -1,10 +1,12 @@
-//! Counters of what the streamer did, and the optional `/healthz` + Prometheus `/metrics` server.
+//! Counters of what the streamer did, its health, and the optional `/healthz` + Prometheus
+//! `/metrics` server.
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use tokio_util::sync::CancellationToken;
@@ -15,6 +17,8 @@ macro_rules! metrics {
         #[derive(Debug, Default)]
         pub struct Metrics {
             $($(#[doc = $doc])* pub $name: AtomicU64,)*
+            /// Requests sent to Botpress, by kind.
+            pub requests: [AtomicU64; RequestKind::ALL.len()],
         }
 
         impl Metrics {
@@ -27,6 +31,11 @@ macro_rules! metrics {
                     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {}\n{name} {}",
                         $kind, self.$name.load(Ordering::Relaxed));
                 )*
+                let name = "autoplay_botpress_botpress_requests_total";
+                let _ = writeln!(out, "# HELP {name} Requests sent to Botpress, by kind.\n# TYPE {name} counter");
+                for kind in RequestKind::ALL {
+                    let _ = writeln!(out, "{name}{{kind=\"{}\"}} {}", kind.label(), self.requests(kind));
+                }
                 out
             }
         }
@@ -38,24 +47,93 @@ metrics! {
     actions_received_total: "counter";
     /// Batches received from the connector.
     batches_received_total: "counter";
-    /// Actions delivered to the Botpress webhook.
-    actions_forwarded_total: "counter";
-    /// Webhook delivery attempts that will be retried.
-    forward_retries_total: "counter";
-    /// Batches the webhook rejected for good, written to the dead-letter file.
+    /// Actions written to Botpress (table rows or webhook bodies accepted).
+    actions_delivered_total: "counter";
+    /// Delivery attempts that failed and will be retried.
+    delivery_retries_total: "counter";
+    /// Batches or rows Botpress refused for good, written to the dead-letter file.
     dead_lettered_total: "counter";
     /// Frames skipped: not JSON, wrong field types, or over the size limit.
     malformed_frames_total: "counter";
+    /// Frames larger than --max-frame-bytes, skipped while reading.
+    oversized_frames_total: "counter";
+    /// Frames with invalid UTF-8, read with the bad bytes replaced.
+    invalid_utf8_frames_total: "counter";
     /// Batches in the durable spool, not yet delivered.
     spool_depth: "gauge";
-    /// Summary rows written to the summary table.
+    /// Bytes of batches in the spool.
+    spool_bytes: "gauge";
+    /// Failed writes to the spool (full disk, I/O errors); each is retried.
+    storage_errors_total: "counter";
+    /// Flushes to the Tables API that succeeded.
+    flushes_total: "counter";
+    /// Rows written by the last flush.
+    last_flush_rows: "gauge";
+    /// Rows written to Botpress tables (upserted).
+    rows_written_total: "counter";
+    /// Responses that said Botpress's rate limit was reached (429).
+    rate_limited_total: "counter";
+    /// Requests left in the current minute of the request budget.
+    budget_remaining: "gauge";
+    /// 1 while delivery is stopped by a configuration error (401/403/404).
+    delivery_paused: "gauge";
+    /// Summaries written (into session rows or the summary table).
     summaries_written_total: "counter";
     /// LLM calls that failed (their actions wait for the next try).
     llm_failures_total: "counter";
     /// Reconnections to the connector stream.
     reconnects_total: "counter";
+    /// Reconnections because the stream went silent for --stream-idle-timeout.
+    stream_idle_timeouts_total: "counter";
     /// Proactive triggers that fired (with --triggers-config).
     triggers_fired_total: "counter";
+    /// Triggers that could not be delivered and were dropped.
+    triggers_dropped_total: "counter";
+}
+
+/// Kinds of Botpress request, for the per-kind counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    Upsert,
+    Find,
+    Delete,
+    Table,
+    Webhook,
+    Trigger,
+}
+
+impl RequestKind {
+    pub const ALL: [RequestKind; 6] = [
+        RequestKind::Upsert,
+        RequestKind::Find,
+        RequestKind::Delete,
+        RequestKind::Table,
+        RequestKind::Webhook,
+        RequestKind::Trigger,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            RequestKind::Upsert => "upsert",
+            RequestKind::Find => "find",
+            RequestKind::Delete => "delete",
+            RequestKind::Table => "table",
+            RequestKind::Webhook => "webhook",
+            RequestKind::Trigger => "trigger",
+        }
+    }
+}
+
+impl Metrics {
+    /// Counts one request of `kind`.
+    pub fn request(&self, kind: RequestKind) {
+        self.requests[kind as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests of `kind` so far.
+    pub fn requests(&self, kind: RequestKind) -> u64 {
+        self.requests[kind as usize].load(Ordering::Relaxed)
+    }
 }
 
 /// Adds `n` to a counter.
@@ -63,16 +141,64 @@ pub fn add(counter: &AtomicU64, n: u64) {
     counter.fetch_add(n, Ordering::Relaxed);
 }
 
-/// Serves `/healthz` and `/metrics` until `cancel` fires.
+/// Sets a gauge.
+pub fn set(gauge: &AtomicU64, value: u64) {
+    gauge.store(value, Ordering::Relaxed);
+}
+
+/// What is wrong right now, for `/healthz`: the spool cannot write, or delivery is stopped.
+#[derive(Debug, Default)]
+pub struct Health {
+    problems: Mutex<[Option<String>; 2]>,
+}
+
+/// The part of the streamer a problem is in.
+#[derive(Debug, Clone, Copy)]
+pub enum Part {
+    Storage = 0,
+    Delivery = 1,
+}
+
+impl Health {
+    /// Records a problem (`Some`) or its end (`None`).
+    pub fn set(&self, part: Part, problem: Option<String>) {
+        self.lock()[part as usize] = problem;
+    }
+
+    /// The current problems, one per line; empty when healthy.
+    pub fn problems(&self) -> Vec<String> {
+        self.lock().iter().flatten().cloned().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, [Option<String>; 2]> {
+        self.problems.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Serves `/healthz` (200 `ok`, or 503 with the problems) and `/metrics` until `cancel` fires.
 pub async fn serve(
     addr: SocketAddr,
     metrics: Arc<Metrics>,
+    health: Arc<Health>,
     cancel: CancellationToken,
 ) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
     let app = Router::new()
-        .route("/healthz", get(|| async { "ok\n" }))
+        .route(
+            "/healthz",
+            get(move || {
+                let problems = health.problems();
+                async move {
+                    if problems.is_empty() {
+                        (StatusCode::OK, "ok\n".to_owned())
+                    } else {
+                        let text = problems.join("\n") + "\n";
+                        (StatusCode::SERVICE_UNAVAILABLE, text)
+                    }
+                }
+            }),
+        )
         .route(
             "/metrics",
             get(move || {
@@ -100,6 +226,7 @@ mod tests {
     fn renders_prometheus_text() {
         let m = Metrics::default();
         add(&m.actions_received_total, 5);
+        m.request(RequestKind::Upsert);
         let text = m.render();
         assert!(text.contains(
             "# HELP autoplay_botpress_actions_received_total Actions received from the connector.\n\
@@ -109,5 +236,17 @@ mod tests {
         assert!(text.contains(
             "# TYPE autoplay_botpress_spool_depth gauge\nautoplay_botpress_spool_depth 0"
         ));
+        assert!(text.contains("autoplay_botpress_botpress_requests_total{kind=\"upsert\"} 1\n"));
+    }
+
+    #[test]
+    fn health_lists_current_problems() {
+        let h = Health::default();
+        assert!(h.problems().is_empty());
+        h.set(Part::Storage, Some("disk full".into()));
+        h.set(Part::Delivery, Some("401".into()));
+        assert_eq!(h.problems(), ["disk full", "401"]);
+        h.set(Part::Storage, None);
+        assert_eq!(h.problems(), ["401"]);
     }
 }

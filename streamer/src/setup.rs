@@ -1,25 +1,35 @@
-//! `autoplay-botpress setup`: creates the two tables with their columns, or finds them.
+//! `autoplay-botpress setup`: creates the layout's tables with their columns, or finds them.
 
 use autoplay_botpress::schema;
 use serde_json::Value;
 
 use crate::botpress::{TableRequest, TablesClient};
-use crate::config::{BotpressConfig, Tables};
+use crate::config::{BotpressConfig, Layout, Tables};
 
-/// The get-or-create calls for both tables.
-pub fn table_requests(tables: &Tables) -> [TableRequest; 2] {
-    [
-        TableRequest {
-            name: tables.events.clone(),
-            columns: schema::EVENT_COLUMNS,
-            key_column: None,
-        },
-        TableRequest {
-            name: tables.summary.clone(),
-            columns: schema::SUMMARY_COLUMNS,
+/// The get-or-create calls for the layout's tables.
+pub fn table_requests(tables: &Tables) -> Vec<TableRequest> {
+    match tables.layout {
+        Layout::Sessions => vec![TableRequest {
+            name: tables.sessions.clone(),
+            columns: schema::SESSION_COLUMNS,
             key_column: Some(schema::SUMMARY_KEY_COLUMN),
-        },
-    ]
+            factor: tables.row_factor,
+        }],
+        Layout::Events => vec![
+            TableRequest {
+                name: tables.events.clone(),
+                columns: schema::EVENT_COLUMNS,
+                key_column: Some(schema::EVENT_KEY_COLUMN),
+                factor: 1,
+            },
+            TableRequest {
+                name: tables.summary.clone(),
+                columns: schema::SUMMARY_COLUMNS,
+                key_column: Some(schema::SUMMARY_KEY_COLUMN),
+                factor: 1,
+            },
+        ],
+    }
 }
 
 /// Prints the requests `setup` would send, with the token left out.
@@ -38,8 +48,8 @@ pub fn print_dry_run(config: &BotpressConfig, tables: &Tables, client: &TablesCl
     }
 }
 
-/// Gets or creates both tables and reports each; an existing table that lacks columns or the
-/// key column is reported (not altered: its data is the user's).
+/// Gets or creates the layout's tables and reports each; an existing table that lacks columns or
+/// the key column is reported (not altered: its data is the user's).
 pub async fn run(client: &TablesClient, tables: &Tables) -> anyhow::Result<()> {
     let mut incomplete = 0;
     for request in table_requests(tables) {
@@ -92,6 +102,14 @@ fn differences(request: &TableRequest, table: &Value) -> Vec<String> {
                 "key column is not {key} (upserts still work, more slowly)"
             ));
         }
+    }
+    let factor = table["factor"].as_u64().unwrap_or(1);
+    if factor < u64::from(request.factor) {
+        problems.push(format!(
+            "row factor is {factor}, not {} (raise it in Botpress, or drop --row-factor): rows \
+             are sized for the larger factor",
+            request.factor
+        ));
     }
     problems
 }

@@ -1,48 +1,47 @@
-//! The durable spool: every batch accepted from the stream is written here, and removed once the
-//! webhook has it (or it is dead-lettered). After a crash, the batches still here are delivered on
-//! the next start.
+//! The durable spool: every batch read from the stream is written here before anything else
+//! happens to it, and removed once Botpress has it (or it is dead-lettered). After a crash the
+//! batches still here are delivered on the next start.
 //!
-//! Writes go through one thread that drains whatever is queued and commits it in a single redb
-//! transaction ("group commit"): one fsync covers a whole burst of batches, so durability does not
-//! cap throughput at the disk's sync rate.
+//! ```text
+//!  reader ──(bounded: count and bytes)──► writer thread ──► redb ◄── delivery reads by sequence
+//!                                            ▲                         │
+//!                                            └──── settle (unbounded) ◄┘
+//! ```
+//!
+//! The writer never waits on delivery, and delivery never hands batches back through a bounded
+//! queue, so no cycle of waits can form: a stalled receiver only makes the spool grow, up to
+//! `--max-spool-mb`, after which the *reader* pauses (and so does the stream). Writes are grouped:
+//! one transaction and one fsync cover every batch read in a 100 ms window. A failed write (full disk, I/O error)
+//! is reported at once (log, `/healthz`, metric) and retried with the database reopened, holding
+//! its batches in memory meanwhile; the reader waits rather than reading frames it cannot keep.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
-use autoplay_botpress::ActionsPayload;
-use redb::{Database, Durability, ReadableTable, ReadableTableMetadata, TableDefinition};
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use autoplay_botpress::{ActionsPayload, SessionRow};
+use redb::{Database, Durability, ReadableTable, TableDefinition};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
 
-use crate::metrics::Metrics;
+use crate::metrics::{add, set, Health, Metrics, Part};
+use crate::retry::Backoff;
 
-const SPOOL_CACHE_BYTES: usize = 2 << 20;
+const CACHE_BYTES: usize = 1 << 20;
 const BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("batches");
-
-/// A batch on its way to the webhook, with its spool key.
-#[derive(Debug)]
-pub struct Spooled {
-    pub seq: u64,
-    pub payload: ActionsPayload,
-    /// Holds one place of the in-memory queue bound until the batch is dropped (settled).
-    pub _permit: OwnedSemaphorePermit,
-}
-
-/// Requests to the spool thread.
-#[derive(Debug)]
-pub enum SpoolRequest {
-    /// Store durably, then pass on for delivery.
-    Insert(ActionsPayload),
-    /// Delivered or dead-lettered: forget it.
-    Remove(u64),
-}
+/// Session rows as last written to Botpress (sessions layout), so a restart continues them.
+const ROWS: TableDefinition<&str, &[u8]> = TableDefinition::new("session_rows");
+/// Most inserts one transaction takes.
+const MAX_GROUP: usize = 4_096;
+/// How long the writer gathers batches before one commit (and one fsync) covers them all: a
+/// batch is on disk within this of being read. Delivery works per flush (1 s by default), so
+/// this adds no delay worth the fsync per batch it saves.
+const GROUP_WINDOW: Duration = Duration::from_millis(100);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SpoolError {
-    #[error("cannot open the spool at {path}: {source}")]
-    Open {
-        path: String,
-        source: redb::DatabaseError,
-    },
+    #[error("cannot open the spool at {path}: {reason}")]
+    Open { path: String, reason: String },
     #[error("spool storage error: {0}")]
     Storage(String),
 }
@@ -51,205 +50,527 @@ fn storage(err: impl std::fmt::Display) -> SpoolError {
     SpoolError::Storage(err.to_string())
 }
 
-/// A stored batch by key: decoded, or why it no longer decodes.
-pub type StoredBatch = (u64, Result<ActionsPayload, String>);
+/// A stored batch: its key, the batch (or why it no longer decodes), its stored size.
+pub struct Stored {
+    pub seq: u64,
+    pub batch: Result<ActionsPayload, String>,
+    pub bytes: usize,
+}
 
-/// The redb database behind the spool.
+/// What one transaction changes.
+#[derive(Debug, Default)]
+pub struct Change {
+    pub inserts: Vec<(u64, Vec<u8>)>,
+    /// Batches to remove: delivered or dead-lettered.
+    pub remove: Vec<Removal>,
+    /// Session rows as just written to Botpress.
+    pub rows: Vec<(String, Vec<u8>)>,
+}
+
+/// Batches leaving the spool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removal {
+    /// Every batch with a key in the range (the tables delivery settles in order).
+    Range(Range<u64>),
+    /// These batches (the webhook delivery settles per session).
+    Keys(Vec<u64>),
+}
+
+/// What was removed by a commit.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Removed {
+    pub batches: u64,
+    pub bytes: u64,
+}
+
+/// The redb database behind the spool; reopened after an I/O error, as redb requires.
 pub struct Spool {
-    db: Database,
+    path: PathBuf,
+    db: RwLock<Option<Database>>,
 }
 
 impl Spool {
     /// Opens (or creates) `dir/spool.redb`.
     pub fn open(dir: &Path) -> Result<Self, SpoolError> {
         let path = dir.join("spool.redb");
-        // The spool is written once and read once per batch: a small page cache is enough, and
-        // redb's default (up to 1 GiB) would dominate the process's memory under load.
+        let db = Self::open_db(&path)?;
+        Ok(Self {
+            path,
+            db: RwLock::new(Some(db)),
+        })
+    }
+
+    fn open_db(path: &Path) -> Result<Database, SpoolError> {
+        let open_error = |reason: String| SpoolError::Open {
+            path: path.display().to_string(),
+            reason,
+        };
+        // Each batch is written once and read once: a small page cache is enough, and redb's
+        // default (up to 1 GiB) would dominate the process's memory under load.
         let db = Database::builder()
-            .set_cache_size(SPOOL_CACHE_BYTES)
-            .create(&path)
-            .map_err(|source| SpoolError::Open {
-                path: path.display().to_string(),
-                source,
-            })?;
-        let txn = db.begin_write().map_err(storage)?;
-        txn.open_table(BATCHES).map_err(storage)?;
-        txn.commit().map_err(storage)?;
-        Ok(Self { db })
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|e| open_error(e.to_string()))?;
+        let txn = db.begin_write().map_err(|e| open_error(e.to_string()))?;
+        txn.open_table(BATCHES)
+            .map_err(|e| open_error(e.to_string()))?;
+        txn.open_table(ROWS)
+            .map_err(|e| open_error(e.to_string()))?;
+        txn.commit().map_err(|e| open_error(e.to_string()))?;
+        Ok(db)
     }
 
-    /// Every stored batch in arrival order. Entries that no longer decode are returned as errors
-    /// with their key so the caller can report and drop them.
-    pub fn pending(&self) -> Result<Vec<StoredBatch>, SpoolError> {
-        let txn = self.db.begin_read().map_err(storage)?;
-        let table = txn.open_table(BATCHES).map_err(storage)?;
-        let mut out = Vec::with_capacity(table.len().map_err(storage)? as usize);
-        for entry in table.iter().map_err(storage)? {
-            let (key, value) = entry.map_err(storage)?;
-            let decoded = serde_json::from_slice(value.value()).map_err(|e| e.to_string());
-            out.push((key.value(), decoded));
-        }
-        Ok(out)
+    fn with_db<T>(
+        &self,
+        f: impl FnOnce(&Database) -> Result<T, SpoolError>,
+    ) -> Result<T, SpoolError> {
+        let guard = self.db.read().unwrap_or_else(|p| p.into_inner());
+        let db = guard
+            .as_ref()
+            .ok_or_else(|| storage("the spool is being reopened"))?;
+        f(db)
     }
 
-    /// Applies inserts and removals in one transaction. Inserts are synced to disk before this
-    /// returns; a commit of removals only is not, since losing one merely re-delivers a batch
-    /// that carries its idempotency key.
-    pub fn commit(&self, inserts: &[(u64, Vec<u8>)], removals: &[u64]) -> Result<(), SpoolError> {
-        let mut txn = self.db.begin_write().map_err(storage)?;
-        txn.set_durability(if inserts.is_empty() {
-            Durability::Eventual
-        } else {
-            Durability::Immediate
-        });
-        {
-            let mut table = txn.open_table(BATCHES).map_err(storage)?;
-            for (key, value) in inserts {
-                table.insert(key, value.as_slice()).map_err(storage)?;
+    /// Closes and reopens the database (redb refuses further use after an I/O error).
+    pub fn reopen(&self) -> Result<(), SpoolError> {
+        let mut guard = self.db.write().unwrap_or_else(|p| p.into_inner());
+        *guard = None; // close first: redb locks the file while open
+        *guard = Some(Self::open_db(&self.path)?);
+        Ok(())
+    }
+
+    /// Batches with keys from `from` on, in order: at most `max_batches` and, past the first,
+    /// at most `max_bytes` of stored JSON.
+    pub fn read_from(
+        &self,
+        from: u64,
+        max_batches: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Stored>, SpoolError> {
+        self.with_db(|db| {
+            let txn = db.begin_read().map_err(storage)?;
+            let table = txn.open_table(BATCHES).map_err(storage)?;
+            let mut out = Vec::new();
+            let mut bytes = 0;
+            for entry in table.range(from..).map_err(storage)? {
+                let (key, value) = entry.map_err(storage)?;
+                let value = value.value();
+                if out.len() >= max_batches || (!out.is_empty() && bytes + value.len() > max_bytes)
+                {
+                    break;
+                }
+                bytes += value.len();
+                out.push(Stored {
+                    seq: key.value(),
+                    batch: serde_json::from_slice(value).map_err(|e| e.to_string()),
+                    bytes: value.len(),
+                });
             }
-            for key in removals {
-                table.remove(key).map_err(storage)?;
-            }
-        }
-        txn.commit().map_err(storage)
+            Ok(out)
+        })
     }
 
-    /// Number of stored batches.
-    pub fn len(&self) -> Result<u64, SpoolError> {
-        let txn = self.db.begin_read().map_err(storage)?;
-        let table = txn.open_table(BATCHES).map_err(storage)?;
-        table.len().map_err(storage)
+    /// These batches, by key (missing keys are skipped).
+    pub fn read_keys(&self, keys: &[u64]) -> Result<Vec<Stored>, SpoolError> {
+        self.with_db(|db| {
+            let txn = db.begin_read().map_err(storage)?;
+            let table = txn.open_table(BATCHES).map_err(storage)?;
+            let mut out = Vec::with_capacity(keys.len());
+            for &seq in keys {
+                if let Some(value) = table.get(seq).map_err(storage)? {
+                    let value = value.value();
+                    out.push(Stored {
+                        seq,
+                        batch: serde_json::from_slice(value).map_err(|e| e.to_string()),
+                        bytes: value.len(),
+                    });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The session row last written for `session`, if any.
+    pub fn row(&self, session: &str) -> Result<Option<SessionRow>, SpoolError> {
+        self.with_db(|db| {
+            let txn = db.begin_read().map_err(storage)?;
+            let table = txn.open_table(ROWS).map_err(storage)?;
+            let Some(value) = table.get(session).map_err(storage)? else {
+                return Ok(None);
+            };
+            Ok(serde_json::from_slice(value.value()).ok())
+        })
+    }
+
+    /// (batches, bytes, next key) of what is stored.
+    pub fn stats(&self) -> Result<(u64, u64, u64), SpoolError> {
+        self.with_db(|db| {
+            let txn = db.begin_read().map_err(storage)?;
+            let table = txn.open_table(BATCHES).map_err(storage)?;
+            let (mut count, mut bytes, mut next) = (0, 0, 0);
+            for entry in table.iter().map_err(storage)? {
+                let (key, value) = entry.map_err(storage)?;
+                count += 1;
+                bytes += value.value().len() as u64;
+                next = key.value() + 1;
+            }
+            Ok((count, bytes, next))
+        })
+    }
+
+    /// Applies `change` in one transaction. With inserts it is synced to disk before this
+    /// returns; removals and rows alone are not (losing them merely re-delivers batches that
+    /// carry their idempotency keys onto rows that come out the same).
+    pub fn commit(&self, change: &Change) -> Result<Removed, SpoolError> {
+        self.with_db(|db| {
+            let mut txn = db.begin_write().map_err(storage)?;
+            txn.set_durability(if change.inserts.is_empty() {
+                Durability::Eventual
+            } else {
+                Durability::Immediate
+            });
+            let mut removed = Removed::default();
+            {
+                let mut batches = txn.open_table(BATCHES).map_err(storage)?;
+                for (key, value) in &change.inserts {
+                    batches.insert(key, value.as_slice()).map_err(storage)?;
+                }
+                let mut count = |value: &[u8]| {
+                    removed.batches += 1;
+                    removed.bytes += value.len() as u64;
+                };
+                for removal in &change.remove {
+                    match removal {
+                        Removal::Range(range) => batches
+                            .retain_in(range.clone(), |_, value| {
+                                count(value);
+                                false
+                            })
+                            .map_err(storage)?,
+                        Removal::Keys(keys) => {
+                            for key in keys {
+                                if let Some(value) = batches.remove(key).map_err(storage)? {
+                                    count(value.value());
+                                }
+                            }
+                        }
+                    }
+                }
+                let mut rows = txn.open_table(ROWS).map_err(storage)?;
+                for (session, row) in &change.rows {
+                    rows.insert(session.as_str(), row.as_slice())
+                        .map_err(storage)?;
+                }
+            }
+            txn.commit().map_err(storage)?;
+            Ok(removed)
+        })
     }
 }
 
-/// Runs the spool thread: replays what a previous run left, then serves requests until every
-/// sender is gone. Each stored batch is passed to `deliver` after its commit, holding a permit
-/// of `queue_bound` (so at most that many batches wait in memory).
-pub fn run(
-    runtime: tokio::runtime::Handle,
-    spool: Spool,
-    mut requests: mpsc::Receiver<SpoolRequest>,
-    deliver: mpsc::Sender<Spooled>,
-    queue_bound: Arc<Semaphore>,
-    metrics: Arc<Metrics>,
-) -> Result<(), SpoolError> {
-    let acquire = |bound: &Arc<Semaphore>| runtime.block_on(bound.clone().acquire_owned()).ok();
-    let mut next_seq = 0;
-    let mut stale = Vec::new();
-    let pending = spool.pending()?;
-    if !pending.is_empty() {
-        tracing::info!(
-            batches = pending.len(),
-            "delivering batches left by a previous run"
-        );
+/// A batch on its way into the spool, holding its share of the reader's memory bound.
+pub struct Incoming {
+    pub batch: ActionsPayload,
+    pub _permit: OwnedSemaphorePermit,
+}
+
+/// Batches that left Botpress's hands for good, and the session rows now written.
+#[derive(Debug)]
+pub struct Settle {
+    pub remove: Removal,
+    pub rows: Vec<(String, Vec<u8>)>,
+}
+
+/// What the rest of the streamer uses to talk to the writer thread.
+#[derive(Clone)]
+pub struct SpoolHandle {
+    pub spool: Arc<Spool>,
+    settles: mpsc::UnboundedSender<Settle>,
+    /// Next key: every batch with a smaller key is on disk.
+    pub written: watch::Receiver<u64>,
+}
+
+impl SpoolHandle {
+    /// Hands a settle to the writer (a no-op once it has stopped).
+    pub fn settle(&self, settle: Settle) {
+        let _ = self.settles.send(settle);
     }
-    for (seq, decoded) in pending {
-        next_seq = seq + 1;
-        match decoded {
-            Ok(payload) => {
-                let Some(permit) = acquire(&queue_bound) else {
-                    return Ok(());
+}
+
+/// Settings of the writer thread.
+pub struct WriterConfig {
+    /// Stop taking batches once the spool holds this many bytes.
+    pub max_bytes: u64,
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<Health>,
+}
+
+/// Starts the writer thread. It runs until the inserts sender and every settle handle are gone,
+/// or, if storage keeps failing, until `stop` is set (returning the error).
+pub fn start(
+    spool: Arc<Spool>,
+    inserts: mpsc::Receiver<Incoming>,
+    config: WriterConfig,
+    stop: tokio_util::sync::CancellationToken,
+) -> Result<(SpoolHandle, std::thread::JoinHandle<Result<(), SpoolError>>), SpoolError> {
+    let (depth, bytes, next) = spool.stats()?;
+    set(&config.metrics.spool_depth, depth);
+    set(&config.metrics.spool_bytes, bytes);
+    if depth > 0 {
+        tracing::info!(batches = depth, "delivering batches left by a previous run");
+    }
+    let (settles_tx, settles) = mpsc::unbounded_channel();
+    let (written_tx, written) = watch::channel(next);
+    let handle = SpoolHandle {
+        spool: spool.clone(),
+        settles: settles_tx,
+        written,
+    };
+    let runtime = tokio::runtime::Handle::current();
+    let writer = Writer {
+        spool,
+        inserts,
+        settles,
+        written: written_tx,
+        next,
+        bytes,
+        depth,
+        config,
+        stop,
+    };
+    let thread = std::thread::Builder::new()
+        .name("spool".into())
+        .spawn(move || writer.run(runtime))
+        .map_err(storage)?;
+    Ok((handle, thread))
+}
+
+struct Writer {
+    spool: Arc<Spool>,
+    inserts: mpsc::Receiver<Incoming>,
+    settles: mpsc::UnboundedReceiver<Settle>,
+    written: watch::Sender<u64>,
+    next: u64,
+    bytes: u64,
+    depth: u64,
+    config: WriterConfig,
+    stop: tokio_util::sync::CancellationToken,
+}
+
+enum Next {
+    Insert(Incoming),
+    Settle(Settle),
+    Idle,
+    /// That channel is closed and drained.
+    InsertsClosed,
+    SettlesClosed,
+}
+
+impl Writer {
+    fn run(mut self, runtime: tokio::runtime::Handle) -> Result<(), SpoolError> {
+        let (mut inserts_open, mut settles_open) = (true, true);
+        let mut full_reported = false;
+        loop {
+            let full = self.bytes >= self.config.max_bytes;
+            self.report_full(full, &mut full_reported);
+            let first = runtime.block_on(async {
+                tokio::select! {
+                    biased;
+                    settle = self.settles.recv(), if settles_open => settle.map_or(Next::SettlesClosed, Next::Settle),
+                    insert = self.inserts.recv(), if inserts_open && !full => insert.map_or(Next::InsertsClosed, Next::Insert),
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => Next::Idle,
+                }
+            });
+            if matches!(first, Next::Insert(_)) {
+                // Let the window fill: one commit for every batch of the next 100 ms.
+                std::thread::sleep(GROUP_WINDOW);
+            }
+            let mut group = Group::default();
+            match first {
+                Next::Insert(incoming) => self.add_insert(&mut group, incoming)?,
+                Next::Settle(settle) => group.add_settle(settle),
+                Next::Idle => {}
+                Next::InsertsClosed => inserts_open = false,
+                Next::SettlesClosed => settles_open = false,
+            }
+            while let Ok(settle) = self.settles.try_recv() {
+                group.add_settle(settle);
+            }
+            while !full && group.inserts() < MAX_GROUP {
+                let Ok(incoming) = self.inserts.try_recv() else {
+                    break;
                 };
-                if deliver
-                    .blocking_send(Spooled {
-                        seq,
-                        payload,
-                        _permit: permit,
-                    })
-                    .is_err()
-                {
+                self.add_insert(&mut group, incoming)?;
+            }
+            if !group.is_empty() {
+                self.commit(group)?;
+            }
+            if !inserts_open && !settles_open {
+                return Ok(());
+            }
+        }
+    }
+
+    fn add_insert(&mut self, group: &mut Group, incoming: Incoming) -> Result<(), SpoolError> {
+        let value = serde_json::to_vec(&incoming.batch).map_err(storage)?;
+        group.change.inserts.push((self.next, value));
+        group.permits.push(incoming._permit);
+        self.next += 1;
+        Ok(())
+    }
+
+    /// Commits the group, retrying (with the database reopened) until it is written or `stop`.
+    fn commit(&mut self, group: Group) -> Result<(), SpoolError> {
+        let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+        let mut failing = false;
+        loop {
+            match self.spool.commit(&group.change) {
+                Ok(removed) => {
+                    if failing {
+                        tracing::info!("the spool is writable again");
+                        self.config.health.set(Part::Storage, None);
+                    }
+                    self.account(&group.change, removed);
+                    let _ = self.written.send(self.next);
                     return Ok(());
                 }
-            }
-            Err(err) => {
-                tracing::error!(seq, %err, "dropping an unreadable spool entry");
-                stale.push(seq);
-            }
-        }
-    }
-    spool.commit(&[], &stale)?;
-    metrics
-        .spool_depth
-        .store(spool.len()?, std::sync::atomic::Ordering::Relaxed);
-
-    let mut batch = Vec::new();
-    while let Some(first) = requests.blocking_recv() {
-        batch.push(first);
-        while let Ok(more) = requests.try_recv() {
-            batch.push(more);
-            if batch.len() >= 4096 {
-                break;
-            }
-        }
-        let mut inserts = Vec::new();
-        let mut removals = Vec::new();
-        for request in batch.drain(..) {
-            match request {
-                SpoolRequest::Insert(payload) => {
-                    let seq = next_seq;
-                    next_seq += 1;
-                    inserts.push((seq, serde_json::to_vec(&payload).map_err(storage)?));
-                    // Delivery starts while the group is being synced: the batch's removal can
-                    // only come back after this commit (it is queued behind it), and a crash
-                    // before the sync loses nothing that waiting would have saved.
-                    let Some(permit) = acquire(&queue_bound) else {
-                        return Ok(());
-                    };
-                    let spooled = Spooled {
-                        seq,
-                        payload,
-                        _permit: permit,
-                    };
-                    if deliver.blocking_send(spooled).is_err() {
-                        return Ok(());
+                Err(err) => {
+                    add(&self.config.metrics.storage_errors_total, 1);
+                    let problem = format!(
+                        "cannot write the spool ({err}); reading from the stream is paused and \
+                         the write is retried (is the disk of {} full?)",
+                        self.spool.path.display()
+                    );
+                    if !failing {
+                        tracing::error!("{problem}");
+                        self.config.health.set(Part::Storage, Some(problem));
+                        failing = true;
+                    }
+                    if self.stop.is_cancelled() {
+                        return Err(SpoolError::Storage(format!(
+                            "{err}; {} batches read from the stream could not be stored before \
+                             shutdown",
+                            group.change.inserts.len()
+                        )));
+                    }
+                    std::thread::sleep(backoff.next_delay());
+                    if let Err(err) = self.spool.reopen() {
+                        tracing::warn!(%err, "reopening the spool failed; trying again");
                     }
                 }
-                SpoolRequest::Remove(seq) => removals.push(seq),
             }
         }
-        spool.commit(&inserts, &removals)?;
-        let depth = metrics
-            .spool_depth
-            .load(std::sync::atomic::Ordering::Relaxed)
-            + inserts.len() as u64;
-        metrics.spool_depth.store(
-            depth.saturating_sub(removals.len() as u64),
-            std::sync::atomic::Ordering::Relaxed,
-        );
     }
-    // Every sender is gone: make the last removals durable too.
-    let txn = spool.db.begin_write().map_err(storage)?;
-    txn.commit().map_err(storage)
+
+    fn account(&mut self, change: &Change, removed: Removed) {
+        let inserted: u64 = change.inserts.iter().map(|(_, v)| v.len() as u64).sum();
+        self.bytes = (self.bytes + inserted).saturating_sub(removed.bytes);
+        self.depth = (self.depth + change.inserts.len() as u64).saturating_sub(removed.batches);
+        set(&self.config.metrics.spool_depth, self.depth);
+        set(&self.config.metrics.spool_bytes, self.bytes);
+    }
+
+    fn report_full(&self, full: bool, reported: &mut bool) {
+        if full == *reported {
+            return;
+        }
+        *reported = full;
+        if full {
+            let problem = format!(
+                "the spool holds {} MB (--max-spool-mb): reading from the stream is paused until \
+                 delivery catches up",
+                self.bytes >> 20
+            );
+            tracing::warn!("{problem}");
+            self.config.health.set(Part::Storage, Some(problem));
+        } else {
+            tracing::info!("the spool has room again; reading from the stream resumes");
+            self.config.health.set(Part::Storage, None);
+        }
+    }
+}
+
+/// The requests one transaction carries, with the memory permits of its inserts.
+#[derive(Default)]
+struct Group {
+    change: Change,
+    permits: Vec<OwnedSemaphorePermit>,
+}
+
+impl Group {
+    fn add_settle(&mut self, settle: Settle) {
+        self.change.remove.push(settle.remove);
+        self.change.rows.extend(settle.rows);
+    }
+
+    fn inserts(&self) -> usize {
+        self.change.inserts.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.change.inserts.is_empty()
+            && self.change.remove.is_empty()
+            && self.change.rows.is_empty()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn batch(session: &str) -> Vec<u8> {
+        serde_json::to_vec(&ActionsPayload {
+            session_id: Some(session.into()),
+            ..ActionsPayload::default()
+        })
+        .unwrap()
+    }
+
+    fn sessions(stored: Vec<Stored>) -> Vec<(u64, String)> {
+        stored
+            .into_iter()
+            .map(|s| (s.seq, s.batch.unwrap().session_id.unwrap()))
+            .collect()
+    }
+
     #[test]
-    fn survives_reopen_in_order() {
+    fn survives_reopen_in_order_and_removes_ranges_and_keys() {
         let dir = tempfile::tempdir().unwrap();
         {
             let spool = Spool::open(dir.path()).unwrap();
-            let batch = |s: &str| {
-                serde_json::to_vec(&ActionsPayload {
-                    session_id: Some(s.into()),
-                    ..ActionsPayload::default()
-                })
-                .unwrap()
+            let change = Change {
+                inserts: ["a", "b", "c", "d", "e"]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (i as u64, batch(s)))
+                    .collect(),
+                ..Change::default()
             };
-            spool
-                .commit(&[(0, batch("a")), (1, batch("b")), (2, batch("c"))], &[])
+            spool.commit(&change).unwrap();
+            let removed = spool
+                .commit(&Change {
+                    remove: vec![Removal::Range(0..2), Removal::Keys(vec![3, 9])],
+                    rows: vec![(
+                        "s1".into(),
+                        serde_json::to_vec(&SessionRow::new("s1")).unwrap(),
+                    )],
+                    ..Change::default()
+                })
                 .unwrap();
-            spool.commit(&[], &[1]).unwrap();
+            assert_eq!(removed.batches, 3);
         }
         let spool = Spool::open(dir.path()).unwrap();
-        let sessions: Vec<_> = spool
-            .pending()
-            .unwrap()
-            .into_iter()
-            .map(|(k, p)| (k, p.unwrap().session_id.unwrap()))
-            .collect();
-        assert_eq!(sessions, [(0, "a".to_owned()), (2, "c".to_owned())]);
+        assert_eq!(
+            sessions(spool.read_from(0, 10, 1 << 20).unwrap()),
+            [(2, "c".to_owned()), (4, "e".to_owned())]
+        );
+        assert_eq!(
+            sessions(spool.read_keys(&[4, 7]).unwrap()),
+            [(4, "e".to_owned())]
+        );
+        assert_eq!(spool.stats().unwrap().2, 5, "next key");
+        assert_eq!(spool.row("s1").unwrap().unwrap().session_id, "s1");
+        spool.reopen().unwrap();
+        assert_eq!(spool.read_from(3, 10, 1 << 20).unwrap().len(), 1);
     }
 }

@@ -1,12 +1,14 @@
-//! `autoplay-botpress stream`: wires the connector, spool, forwarder and summaries together.
+//! `autoplay-botpress stream`: wires the connector, spool, delivery, summaries and triggers.
 //!
 //! ```text
-//!  SSE ──► connector ──► spool thread ──(+ fsync)──► dispatcher ──► one worker per session ──► webhook
-//!              │            ▲  group commit                                   │
-//!              │            └────────────── remove when settled ◄─────────────┘
-//!              └──► summaries ──► LLM ──► Tables API upsert (one row per session)
+//!  SSE ─► connector ─(bounded)─► spool writer ─► redb ─► delivery ─(budget)─► Botpress
+//!            │                                     ▲          │   tables: upserts of rows
+//!            │                                     └ settle ◄─┘   webhook: coalesced POSTs
+//!            ├─► summaries ─► LLM ─► inbox ─► (written with the next flush)
+//!            └─► triggers ─(budget)─► webhook
 //! ```
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,19 +17,27 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::botpress::TablesClient;
-use crate::config::StreamConfig;
+use crate::budget::Budget;
+use crate::config::{Deliver, Layout, StreamConfig};
 use crate::connector::{Connector, Incoming};
-use crate::forward::{self, Forwarder};
+use crate::deadletter::DeadLetters;
+use crate::deliver::tables::{self, TablesDelivery};
+use crate::deliver::webhook::WebhookDelivery;
+use crate::deliver::SummaryInbox;
 use crate::llm::LlmClient;
-use crate::metrics::{self, Metrics};
-use crate::prune;
+use crate::metrics::{self, Health, Metrics};
 use crate::secret::redact_url;
-use crate::spool::{self, Spool, SpoolRequest};
-use crate::summaries::{Summaries, SummaryInput};
-use crate::triggers::{self, TriggerSink};
+use crate::spool::{self, Spool, WriterConfig};
+use crate::summaries::Summaries;
+use crate::webhook::Webhook;
+use crate::{http, prune, triggers};
 
-/// How long shutdown waits for in-flight deliveries before leaving them to the spool.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// Bytes of batches read from the stream and not yet on disk, at most.
+const MAX_BYTES_IN_FLIGHT: usize = 16 << 20;
+/// How long, once shutdown starts, a frame already read may wait for room in the spool.
+const HANDOFF_GRACE: Duration = Duration::from_secs(2);
+/// How long shutdown waits for each part before leaving what it holds to the spool.
+const STOP_GRACE: Duration = Duration::from_secs(8);
 
 /// Runs until `cancel` fires (clean exit) or the stream fails fatally.
 pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Result<()> {
@@ -37,164 +47,370 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
             config.state_dir.display()
         )
     })?;
-    let spool = Spool::open(&config.state_dir)?;
     let metrics = Arc::new(Metrics::default());
-    let http = http_client_builder()
+    let health = Arc::new(Health::default());
+    let http = http::client_builder()
         .build()
         .context("cannot build the HTTP client")?;
-
+    let budget = Arc::new(Budget::new(config.max_requests_per_minute, metrics.clone()));
     if let Some(addr) = config.metrics_addr {
-        let bound = metrics::serve(addr, metrics.clone(), cancel.clone())
+        let bound = metrics::serve(addr, metrics.clone(), health.clone(), cancel.clone())
             .await
             .with_context(|| format!("cannot serve metrics on {addr}"))?;
         tracing::info!(%bound, "serving /healthz and /metrics");
     }
 
-    // Spool thread: durable first, then on to delivery.
-    let (spool_tx, spool_rx) = mpsc::channel::<SpoolRequest>(1024);
-    let (deliver_tx, deliver_rx) = mpsc::channel(1024);
-    let bound = Arc::new(Semaphore::new(config.max_queued));
-    let spool_thread = {
-        let (runtime, metrics) = (tokio::runtime::Handle::current(), metrics.clone());
-        std::thread::Builder::new()
-            .name("spool".into())
-            .spawn(move || spool::run(runtime, spool, spool_rx, deliver_tx, bound, metrics))?
-    };
-
-    let forwarder = Arc::new(Forwarder {
-        http: http.clone(),
-        webhook: config.webhook_url.clone(),
-        signing_secret: config.webhook_secret.clone(),
-        spool: spool_tx.clone(),
-        dead_letter_path: config.state_dir.join("dead-letter.jsonl"),
-        max_retry_delay: config.max_retry_delay,
+    let spool = Arc::new(Spool::open(&config.state_dir)?);
+    let (insert_tx, insert_rx) = mpsc::channel(config.max_queued);
+    let writer_stop = CancellationToken::new();
+    let writer_config = WriterConfig {
+        max_bytes: config.max_spool_bytes,
         metrics: metrics.clone(),
-        cancel: cancel.clone(),
-    });
-    let dispatcher = tokio::spawn(forward::dispatch(forwarder, deliver_rx));
+        health: health.clone(),
+    };
+    let (spool_handle, writer) =
+        spool::start(spool, insert_rx, writer_config, writer_stop.clone())?;
 
-    let summaries_tx = start_summaries(&config, &http, &metrics, &cancel);
-    if let (Some(keep), Some(botpress)) = (config.retention, &config.botpress) {
+    let tables_client = config
+        .botpress
+        .clone()
+        .map(|b| TablesClient::new(http.clone(), b, budget.clone(), metrics.clone()));
+    let webhook = config.webhook.clone().map(|w| Webhook {
+        http: http.clone(),
+        url: w.url,
+        secret: w.secret,
+        budget: budget.clone(),
+        metrics: metrics.clone(),
+    });
+    let dead_letters = Arc::new(DeadLetters::new(
+        &config.state_dir,
+        config.max_dead_letter_bytes,
+    ));
+    let inbox = Arc::new(SummaryInbox::default());
+    let delivery_stop = CancellationToken::new();
+    let delivery = match (config.deliver, &tables_client, &webhook) {
+        (Deliver::Tables, Some(client), _) => {
+            let layout = match config.tables.layout {
+                Layout::Sessions => tables::Layout::Sessions {
+                    table: config.tables.sessions.clone(),
+                    row_bytes: autoplay_botpress::session_row::row_budget(config.tables.row_factor),
+                },
+                Layout::Events => tables::Layout::Events {
+                    events: config.tables.events.clone(),
+                    summary: config.tables.summary.clone(),
+                },
+            };
+            let delivery = TablesDelivery {
+                client: client.clone(),
+                layout,
+                spool: spool_handle.clone(),
+                summaries: inbox.clone(),
+                dead_letters: dead_letters.clone(),
+                flush_every: config.flush_every,
+                max_retry_delay: config.max_retry_delay,
+                signals: config
+                    .triggers
+                    .as_ref()
+                    .map(|t| t.config.signals.clone())
+                    .unwrap_or_default(),
+                metrics: metrics.clone(),
+                health: health.clone(),
+            };
+            tokio::spawn(delivery.run(delivery_stop.clone()))
+        }
+        (Deliver::Webhook, _, Some(webhook)) => {
+            let delivery = WebhookDelivery {
+                webhook: webhook.clone(),
+                spool: spool_handle.clone(),
+                dead_letters: dead_letters.clone(),
+                flush_every: config.flush_every,
+                max_retry_delay: config.max_retry_delay,
+                max_body_bytes: config.max_body_bytes,
+                max_queued: 20_000,
+                max_requests_per_minute: config.max_requests_per_minute,
+                summary_table: tables_client
+                    .clone()
+                    .map(|c| (c, config.tables.summary.clone())),
+                summaries: inbox.clone(),
+                metrics: metrics.clone(),
+                health: health.clone(),
+            };
+            tokio::spawn(delivery.run(delivery_stop.clone()))
+        }
+        _ => anyhow::bail!("delivery is not configured (a bug: the settings were checked)"),
+    };
+    let mut written = spool_handle.written.clone();
+    let first_new_seq = *written.borrow_and_update();
+    drop(spool_handle);
+
+    let summaries_tx = start_summaries(&config, &http, &inbox, &metrics, &tables_client, &cancel);
+    let triggers_tx = match (&config.triggers, &webhook) {
+        (Some(settings), Some(webhook)) => {
+            tracing::info!(file = %settings.path.display(), "proactive triggers on");
+            let (tx, rx) = mpsc::channel(4_096);
+            tokio::spawn(triggers::run(
+                settings.clone(),
+                webhook.clone(),
+                rx,
+                cancel.clone(),
+            ));
+            Some(tx)
+        }
+        _ => None,
+    };
+    if let (Some(keep), Some(client)) = (config.retention, &tables_client) {
         tokio::spawn(prune::run_periodically(
-            TablesClient::new(http.clone(), botpress.clone()),
-            config.tables.events.clone(),
+            client.clone(),
+            config.tables.clone(),
             keep,
             config.prune_every,
             cancel.clone(),
         ));
     }
-    tracing::info!(
-        webhook = %redact_url(&config.webhook_url.0),
-        state_dir = %config.state_dir.display(),
-        threshold = config.threshold,
-        events_table = %config.tables.events,
-        summary_table = %config.tables.summary,
-        "streaming (the webhook workflow stores events in events_table)"
-    );
-
-    let triggers_tx = config.triggers.clone().map(|settings| {
-        tracing::info!(file = %settings.path.display(), "proactive triggers on");
-        let (tx, rx) = mpsc::channel(1024);
-        let sink = TriggerSink {
-            http: http.clone(),
-            webhook: config.webhook_url.clone(),
-            signing_secret: config.webhook_secret.clone(),
-            metrics: metrics.clone(),
-        };
-        tokio::spawn(triggers::run(settings, sink, rx, cancel.clone()));
-        tx
-    });
+    announce(&config);
+    if config.tables.layout == Layout::Events && config.deliver == Deliver::Tables {
+        tokio::spawn(report_rows_per_hour(
+            metrics.clone(),
+            config.retention,
+            cancel.clone(),
+        ));
+    }
 
     let connector = Connector {
         http,
         url: config.stream_url.clone(),
         token: config.token.clone(),
         max_frame_bytes: config.max_frame_bytes,
+        idle_timeout: config.idle_timeout,
         metrics: metrics.clone(),
     };
-    let result = connector
-        .run(&cancel, |incoming| {
-            let (spool_tx, summaries_tx) = (spool_tx.clone(), summaries_tx.clone());
-            let triggers_tx = triggers_tx.clone();
-            async move {
-                match incoming {
-                    Incoming::Actions(payload) => {
-                        if let Some(tx) = &triggers_tx {
-                            let _ = tx.send(payload.clone()).await;
-                        }
-                        if let Some(tx) = &summaries_tx {
-                            let _ = tx.send(SummaryInput::Actions(payload.clone())).await;
-                        }
-                        let _ = spool_tx.send(SpoolRequest::Insert(payload)).await;
-                    }
-                    Incoming::Summary(summary) => {
-                        if let Some(tx) = &summaries_tx {
-                            let _ = tx.send(SummaryInput::Connector(summary)).await;
-                        }
-                    }
-                }
-            }
-        })
-        .await;
+    let handoff = SpoolHandoff {
+        memory: Arc::new(Semaphore::new(MAX_BYTES_IN_FLIGHT)),
+        inserts: insert_tx,
+        summaries: summaries_tx,
+        triggers: triggers_tx,
+        cancel: cancel.clone(),
+        handed: AtomicU64::new(0),
+        lost: AtomicU64::new(0),
+    };
+    let result = connector.run(&cancel, &handoff).await;
 
-    // Shutdown: stop delivering (unsettled batches stay in the spool), then close the spool.
+    // Shutdown: the writer stores what the reader handed it, delivery flushes once more, the
+    // writer finishes; each step bounded so a broken disk or a hanging Botpress cannot hold it.
     cancel.cancel();
-    drop(spool_tx);
-    if tokio::time::timeout(SHUTDOWN_GRACE, dispatcher)
-        .await
-        .is_err()
-    {
-        tracing::warn!("deliveries still running at shutdown; they stay in the spool");
+    let (handed, lost) = (
+        handoff.handed.load(Ordering::Relaxed),
+        handoff.lost.load(Ordering::Relaxed),
+    );
+    drop(handoff); // closes the spool's input
+    let stored_until = first_new_seq + handed;
+    let _ = tokio::time::timeout(STOP_GRACE, async {
+        while *written.borrow_and_update() < stored_until {
+            if written.changed().await.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    delivery_stop.cancel();
+    if tokio::time::timeout(STOP_GRACE, delivery).await.is_err() {
+        tracing::warn!("delivery did not stop in time; what it held stays in the spool");
     }
-    let spool_result = tokio::task::spawn_blocking(move || spool_thread.join())
+    writer_stop.cancel();
+    let writer_result = tokio::task::spawn_blocking(move || writer.join())
         .await
         .ok()
         .and_then(|joined| joined.ok());
-    match spool_result {
+    if lost > 0 {
+        tracing::error!(
+            batches = lost,
+            "batches read from the stream could not be stored before shutdown (the spool was full or failing)"
+        );
+    }
+    tracing::info!(
+        received = metrics.actions_received_total.load(Ordering::Relaxed),
+        delivered = metrics.actions_delivered_total.load(Ordering::Relaxed),
+        stored = handed,
+        "stopped"
+    );
+    match writer_result {
         Some(Ok(())) => {}
         Some(Err(err)) => return Err(err.into()),
         None => anyhow::bail!("the spool thread stopped unexpectedly"),
     }
-    tracing::info!(
-        received = metrics
-            .actions_received_total
-            .load(std::sync::atomic::Ordering::Relaxed),
-        forwarded = metrics
-            .actions_forwarded_total
-            .load(std::sync::atomic::Ordering::Relaxed),
-        "stopped"
-    );
     result.map_err(Into::into)
 }
 
-/// The HTTP client settings every command shares: user agent, connect timeout.
-pub fn http_client_builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
-        .user_agent(concat!("autoplay-botpress/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(10))
+/// Where the reader's payloads go: the spool (waiting for room, within the memory bound), and,
+/// without waiting, the summaries and the trigger watcher.
+struct SpoolHandoff {
+    memory: Arc<Semaphore>,
+    inserts: mpsc::Sender<spool::Incoming>,
+    summaries: Option<mpsc::Sender<Incoming>>,
+    triggers: Option<mpsc::Sender<autoplay_botpress::ActionsPayload>>,
+    cancel: CancellationToken,
+    /// Batches handed to the spool writer, and batches lost at shutdown (no room).
+    handed: AtomicU64,
+    lost: AtomicU64,
+}
+
+impl crate::connector::Handoff for SpoolHandoff {
+    async fn hand(&self, incoming: &Incoming) {
+        let batch = match incoming {
+            Incoming::Actions(batch) => batch,
+            Incoming::Summary(_) => return self.pass_on(incoming),
+        };
+        // Room first (cancel-safe); then everything below happens without waiting.
+        let grace = async {
+            self.cancel.cancelled().await;
+            tokio::time::sleep(HANDOFF_GRACE).await;
+        };
+        let room = async {
+            let permit = self
+                .memory
+                .clone()
+                .acquire_many_owned(estimate_bytes(batch))
+                .await
+                .ok()?;
+            let slot = self.inserts.reserve().await.ok()?;
+            Some((permit, slot))
+        };
+        let Some((permit, slot)) = (tokio::select! {
+            biased;
+            room = room => room,
+            _ = grace => None,
+        }) else {
+            self.lost.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        if let Some(tx) = &self.triggers {
+            let _ = tx.try_send(batch.clone());
+        }
+        self.pass_on(incoming);
+        slot.send(spool::Incoming {
+            batch: batch.clone(),
+            _permit: permit,
+        });
+        self.handed.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl SpoolHandoff {
+    /// Gives a payload to the summaries task without waiting (a full queue skips the summary).
+    fn pass_on(&self, incoming: &Incoming) {
+        if let Some(tx) = &self.summaries {
+            if tx.try_send(incoming.clone()).is_err() {
+                tracing::warn!("the summaries queue is full; a batch is left out of its summary");
+            }
+        }
+    }
+}
+
+/// About how much memory a batch takes until it is written, in bytes (the semaphore's unit).
+fn estimate_bytes(batch: &autoplay_botpress::ActionsPayload) -> u32 {
+    let actions: usize = batch
+        .actions
+        .iter()
+        .map(|a| {
+            256 + a.title.len() + a.description.len() + a.canonical_url.len() + a.raw_url.len()
+        })
+        .sum();
+    (512 + actions).min(MAX_BYTES_IN_FLIGHT) as u32
+}
+
+fn announce(config: &StreamConfig) {
+    let webhook = config
+        .webhook
+        .as_ref()
+        .map_or_else(|| "none".to_owned(), |w| redact_url(&w.url.0));
+    match config.deliver {
+        Deliver::Tables => {
+            let tables = match config.tables.layout {
+                Layout::Sessions => config.tables.sessions.clone(),
+                Layout::Events => {
+                    format!("{} + {}", config.tables.events, config.tables.summary)
+                }
+            };
+            tracing::info!(
+                layout = ?config.tables.layout,
+                %tables,
+                flush_every = %humantime::format_duration(config.flush_every),
+                max_requests_per_minute = config.max_requests_per_minute,
+                triggers_webhook = %webhook,
+                state_dir = %config.state_dir.display(),
+                "streaming into Botpress tables (Tables API: no billed events)"
+            );
+        }
+        Deliver::Webhook => tracing::info!(
+            %webhook,
+            flush_every = %humantime::format_duration(config.flush_every),
+            max_requests_per_minute = config.max_requests_per_minute,
+            state_dir = %config.state_dir.display(),
+            "streaming to the Botpress webhook (each POST is a billed Botpress event)"
+        ),
+    }
+    if config.tables.layout == Layout::Events
+        && config.deliver == Deliver::Tables
+        && config.retention.is_none()
+    {
+        tracing::warn!("the events layout writes one row per action and --retention is not set: the events table grows without end and will pass the plan's row quota");
+    }
+}
+
+/// With the events layout: after the first minute, and hourly, states the rows per hour being
+/// created at the current rate.
+async fn report_rows_per_hour(
+    metrics: Arc<Metrics>,
+    retention: Option<Duration>,
+    cancel: CancellationToken,
+) {
+    let mut last = 0;
+    let mut wait = Duration::from_secs(60);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = cancel.cancelled() => return,
+        }
+        let now = metrics.actions_received_total.load(Ordering::Relaxed);
+        let per_hour = (now - last) as f64 * 3_600.0 / wait.as_secs_f64();
+        last = now;
+        match retention {
+            Some(keep) => tracing::info!(
+                rows_per_hour = per_hour as u64,
+                rows_in_use = (per_hour * keep.as_secs_f64() / 3_600.0) as u64,
+                "events layout: rows created at the current rate, and rows kept with --retention"
+            ),
+            None => tracing::warn!(
+                rows_per_hour = per_hour as u64,
+                "events layout: rows created at the current rate, kept forever (no --retention)"
+            ),
+        }
+        wait = Duration::from_secs(3_600);
+    }
 }
 
 fn start_summaries(
     config: &StreamConfig,
     http: &reqwest::Client,
+    inbox: &Arc<SummaryInbox>,
     metrics: &Arc<Metrics>,
+    tables_client: &Option<TablesClient>,
     cancel: &CancellationToken,
-) -> Option<mpsc::Sender<SummaryInput>> {
-    let Some(botpress) = config.botpress.clone() else {
-        tracing::warn!("summaries are off: set --botpress-token and --bot-id to write them");
+) -> Option<mpsc::Sender<Incoming>> {
+    if config.deliver == Deliver::Webhook && tables_client.is_none() {
+        tracing::warn!("summaries are off: with --deliver webhook they go to the summary table; set --botpress-token and --bot-id");
         return None;
-    };
-    if config.llm.is_none() {
-        tracing::warn!("rolling summaries are off: set --openai-api-key (OPENAI_API_KEY) to turn them on; connector summaries are still written");
     }
-    let (tx, rx) = mpsc::channel(1024);
+    if config.llm.is_none() {
+        tracing::warn!("rolling summaries are off: set --openai-api-key (OPENAI_API_KEY) to turn them on; the connector's summaries are still written");
+    }
+    let (tx, rx) = mpsc::channel(8_192);
     let summaries = Summaries {
-        tables: TablesClient::new(http.clone(), botpress),
         llm: config
             .llm
             .clone()
             .map(|c| Arc::new(LlmClient::new(http.clone(), c))),
-        table: config.tables.summary.clone(),
+        inbox: inbox.clone(),
         threshold: config.threshold,
         metrics: metrics.clone(),
     };

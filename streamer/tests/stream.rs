@@ -1,104 +1,107 @@
-//! The real `autoplay-botpress stream` against fake servers speaking real HTTP/SSE.
+//! The real `autoplay-botpress stream` against fake servers speaking real HTTP/SSE, in each
+//! delivery mode: tables (sessions layout, the default), tables (events layout) and webhook.
 
 mod common;
 
-use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use common::*;
 use serde_json::Value;
 
-const LIMIT: Duration = Duration::from_secs(30);
+const LIMIT: Duration = Duration::from_secs(40);
+const MODES: [Mode; 3] = [Mode::Sessions, Mode::Events, Mode::Webhook];
 
-/// Every delivered action once, in order within its session.
-fn assert_exactly_once_in_order(fakes: &Fakes, expected: &[(&str, u64)]) {
-    let delivered = fakes.delivered_actions();
-    let unique: HashSet<_> = delivered.iter().cloned().collect();
-    let wanted: HashSet<_> = expected.iter().map(|(s, i)| (s.to_string(), *i)).collect();
-    assert_eq!(unique, wanted, "the set of delivered actions");
-    let mut last: HashMap<String, u64> = HashMap::new();
-    for (session, index) in delivered {
-        if let Some(prev) = last.insert(session.clone(), index) {
-            assert!(index > prev, "session {session}: {index} after {prev}");
-        }
-    }
-}
-
-fn all_actions(
-    sessions: &[&'static str],
-    batches: u64,
-    per_batch: u64,
-) -> Vec<(&'static str, u64)> {
-    sessions
-        .iter()
-        .flat_map(|s| (0..batches * per_batch).map(move |i| (*s, i)))
-        .collect()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn happy_path_delivers_everything_once_with_summaries_per_session() {
-    let fakes = Fakes::start().await;
-    let sessions = ["s1", "s2", "s3"];
+/// Every action, once; no billed events for activity in the tables modes; clean exit, no secret
+/// in the logs.
+async fn happy_path(mode: Mode) {
+    let fakes = fakes(mode).await;
+    let sessions = session_names("s", 3);
     let mut script = vec![Step::Frame(Some("heartbeat"), "{}".into())];
-    for b in 0..4 {
-        for s in sessions {
-            script.push(frame(actions_frame(s, b * 3, 3)));
-        }
-    }
+    script.extend(interleaved(&sessions, 4, 3));
     script.push(Step::Hold);
     fakes.with(|s| s.connections.push_back(Connection::Script(script)));
     let dir = tempfile::tempdir().unwrap();
-    let streamer = Streamer::start(&fakes, dir.path(), &["--threshold", "6"]);
-
-    wait_until("12 batches delivered", LIMIT, || {
-        fakes.with(|s| s.delivered.len()) == 12
-    })
-    .await;
-    wait_until("2 summaries per session", LIMIT, || {
-        fakes.with(|s| s.upserts.len()) == 6
-    })
-    .await;
-    assert_exactly_once_in_order(&fakes, &all_actions(&sessions, 4, 3));
-    assert_eq!(streamer.metric("actions_forwarded_total").await, 36);
+    let mut streamer = Streamer::start(&fakes, dir.path(), mode, &["--threshold", "6"]);
+    streamer
+        .wait_for("every action held", LIMIT, || {
+            all_held(&fakes, mode, &sessions, 12)
+        })
+        .await;
+    assert_all_held(&fakes, mode, &sessions, 12);
+    // Two summaries per session; a summary is written with the next flush (the latest one of a
+    // session wins), so wait until each session's stored summary is its second.
+    streamer
+        .wait_for("each session's second summary stored", LIMIT, || {
+            fakes.with(|s| {
+                let prompts = s
+                    .llm
+                    .prompts
+                    .iter()
+                    .filter(|p| p.contains("Summary so far:"))
+                    .count();
+                let table = if mode == Mode::Sessions {
+                    "AutoPlaySessionsTable"
+                } else {
+                    "AutoPlayEventsSummaryTable"
+                };
+                let stored = s.tables.tables[table]
+                    .rows
+                    .iter()
+                    .filter(|r| {
+                        r["summary"]
+                            .as_str()
+                            .is_some_and(|t| t.contains("moving between /pricing (12 actions)"))
+                    })
+                    .count();
+                prompts == 3 && stored == 3
+            })
+        })
+        .await;
+    assert_eq!(streamer.metric("actions_delivered_total").await, 36);
 
     fakes.with(|s| {
         assert_eq!(s.stream_auth[0], "Bearer autoplay-test-token");
-        for (body, key, _) in &s.delivered {
-            let id = body["batch_id"]
-                .as_str()
-                .expect("every body carries its batch_id");
-            assert_eq!(
-                key.as_deref(),
-                Some(id),
-                "the Idempotency-Key header matches"
-            );
-            assert_eq!(
-                body["user_id"],
-                Value::from(format!("user-{}", body["session_id"].as_str().unwrap()))
-            );
-        }
-        for (table, body, auth, bot) in &s.upserts {
-            assert_eq!(table, "AutoPlayEventsSummaryTable");
-            assert_eq!(body["keyColumn"], "session_id");
-            assert_eq!(auth.as_deref(), Some("Bearer bp-test-token"));
-            assert_eq!(bot.as_deref(), Some("bot-1"));
-            let row = &body["rows"][0];
-            assert_eq!(row["summary"], "The user performed 6 actions.");
-            assert_eq!(
-                row["user_id"],
-                Value::from(format!("user-{}", row["session_id"].as_str().unwrap()))
+        let summaries: Vec<&serde_json::Map<String, Value>> = match mode {
+            Mode::Sessions => s.tables.tables["AutoPlaySessionsTable"]
+                .rows
+                .iter()
+                .collect(),
+            _ => s.tables.tables["AutoPlayEventsSummaryTable"]
+                .rows
+                .iter()
+                .collect(),
+        };
+        assert_eq!(summaries.len(), 3, "one summary row per session");
+        for row in summaries {
+            let session = row["session_id"].as_str().unwrap();
+            assert_eq!(row["user_id"], Value::from(format!("user-{session}")));
+            assert!(
+                row["summary"].as_str().unwrap().contains("6 actions"),
+                "{row:?}"
             );
         }
-        let rolled: Vec<_> = s
-            .llm_prompts
-            .iter()
-            .filter(|p| p.contains("Summary so far:"))
-            .collect();
-        assert_eq!(
-            rolled.len(),
-            3,
-            "each session's second summary builds on its first"
-        );
+        assert_eq!(s.llm.calls, 6, "a summary every 6 actions");
+        match mode {
+            Mode::Webhook => {
+                assert!(
+                    s.webhook.posts <= 12,
+                    "coalesced: {} POSTs",
+                    s.webhook.posts
+                );
+                for d in &s.webhook.delivered {
+                    let id = d.body["batch_id"].as_str().expect("a batch_id");
+                    assert_eq!(d.key.as_deref(), Some(id), "Idempotency-Key = batch_id");
+                    assert!(d.body["actions"][0]["event_key"].is_string());
+                }
+            }
+            _ => {
+                assert_eq!(s.webhook.posts, 0, "the tables path makes no billed events");
+                assert!(
+                    s.tables.calls.iter().all(|c| c.op == "upsert"),
+                    "only upserts"
+                );
+            }
+        }
     });
 
     let (status, logs, took) = streamer.terminate().await;
@@ -118,40 +121,95 @@ async fn happy_path_delivers_everything_once_with_summaries_per_session() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn webhook_outage_and_rate_limits_lose_nothing() {
-    let fakes = Fakes::start().await;
-    let mut script: Vec<Step> = (0..10)
-        .map(|b| {
-            frame(actions_frame(
-                if b % 2 == 0 { "a" } else { "b" },
-                b / 2 * 5,
-                5,
-            ))
-        })
-        .collect();
-    script.push(Step::Hold);
+async fn happy_path_sessions_layout() {
+    happy_path(Mode::Sessions).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn happy_path_events_layout() {
+    happy_path(Mode::Events).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn happy_path_webhook() {
+    happy_path(Mode::Webhook).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_rows_carry_the_newest_actions_signals_and_times() {
+    let fakes = fakes(Mode::Sessions).await;
+    let now = unix_now();
     fakes.with(|s| {
-        s.connections.push_back(Connection::Script(script));
-        s.webhook_failures = std::iter::repeat_n((503, None), 20)
-            .chain([(429, Some(1))])
-            .collect();
+        s.connections.push_back(Connection::Script(vec![
+            frame(pages_frame(
+                "s1",
+                0,
+                &["/pricing", "/checkout", "/pricing"],
+                now,
+            )),
+            Step::Hold,
+        ]))
     });
     let dir = tempfile::tempdir().unwrap();
-    let streamer = Streamer::start(&fakes, dir.path(), &["--max-retry-delay-ms", "1000"]);
-    wait_until("all 10 batches delivered", LIMIT, || {
-        fakes.with(|s| s.delivered.len()) == 10
-    })
-    .await;
-    assert_exactly_once_in_order(&fakes, &all_actions(&["a", "b"], 5, 5));
-    assert!(streamer.metric("forward_retries_total").await >= 21);
-    assert_eq!(streamer.metric("spool_depth").await, 0);
-    let (status, _, _) = streamer.terminate().await;
-    assert!(status.success());
+    let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Sessions, &[]);
+    let s1 = vec!["s1".to_owned()];
+    streamer
+        .wait_for("the row", LIMIT, || {
+            all_held(&fakes, Mode::Sessions, &s1, 3)
+        })
+        .await;
+    streamer.terminate().await;
+    fakes.with(|s| {
+        let row = &s.tables.tables["AutoPlaySessionsTable"].rows[0];
+        assert_eq!(row["actions"].as_array().unwrap().len(), 3);
+        assert_eq!(
+            row["actions"][2]["canonical_url"],
+            "https://yourapp.com/pricing"
+        );
+        assert_eq!(row["signals"][0]["kind"], "ping_pong");
+        assert!(row["first_action_at"].as_str().unwrap() < row["last_action_at"].as_str().unwrap());
+        assert!(row["summary"].is_null(), "no summary before the threshold");
+    });
+}
+
+/// 20 × 503 then a 429 from Botpress, in every mode: nothing lost, nothing doubled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outages_and_rate_limits_lose_nothing() {
+    for mode in MODES {
+        let fakes = fakes(mode).await;
+        let sessions = session_names("o", 2);
+        let mut script = interleaved(&sessions, 5, 5);
+        script.push(Step::Hold);
+        fakes.with(|s| {
+            s.connections.push_back(Connection::Script(script));
+            let faults = std::iter::repeat_n((503, None), 20).chain([(429, Some(1))]);
+            match mode {
+                Mode::Webhook => s.webhook.faults.failures = faults.collect(),
+                _ => s.tables_faults.failures = faults.collect(),
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let mut streamer =
+            Streamer::start(&fakes, dir.path(), mode, &["--max-retry-delay-ms", "500"]);
+        streamer
+            .wait_for("all actions after the outage", LIMIT, || {
+                all_held(&fakes, mode, &sessions, 25)
+            })
+            .await;
+        assert_all_held(&fakes, mode, &sessions, 25);
+        assert!(
+            streamer.metric("delivery_retries_total").await >= 1,
+            "{mode:?}"
+        );
+        assert!(streamer.metric("rate_limited_total").await >= 1, "{mode:?}");
+        let (status, _, _) = streamer.terminate().await;
+        assert!(status.success());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_stream_reconnects_and_carries_on() {
-    let fakes = Fakes::start().await;
+    let fakes = fakes(Mode::Sessions).await;
     fakes.with(|s| {
         s.connections.push_back(Connection::Script(
             (0..3)
@@ -167,12 +225,15 @@ async fn a_dropped_stream_reconnects_and_carries_on() {
         ));
     });
     let dir = tempfile::tempdir().unwrap();
-    let streamer = Streamer::start(&fakes, dir.path(), &[]);
-    wait_until("6 batches across reconnects", LIMIT, || {
-        fakes.with(|s| s.delivered.len()) == 6
-    })
-    .await;
-    assert_exactly_once_in_order(&fakes, &all_actions(&["s"], 6, 2));
+    let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Sessions, &[]);
+    let s = vec!["s".to_owned()];
+    streamer
+        .wait_for("12 actions across reconnects", LIMIT, || {
+            all_held(&fakes, Mode::Sessions, &s, 12)
+        })
+        .await;
+    let indices = reached(&fakes, Mode::Sessions).indices["s"].clone();
+    assert_eq!(indices, (0..12).collect(), "every action was written");
     assert!(streamer.metric("reconnects_total").await >= 2);
     assert_eq!(fakes.with(|s| s.connects), 3);
     streamer.terminate().await;
@@ -180,7 +241,7 @@ async fn a_dropped_stream_reconnects_and_carries_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_frames_are_skipped_and_counted() {
-    let fakes = Fakes::start().await;
+    let fakes = fakes(Mode::Events).await;
     let oversized = actions_frame("s", 0, 1).replace("clicked option 0", &"x".repeat(5000));
     fakes.with(|s| {
         s.connections.push_back(Connection::Script(vec![
@@ -197,13 +258,20 @@ async fn malformed_frames_are_skipped_and_counted() {
         ]))
     });
     let dir = tempfile::tempdir().unwrap();
-    let streamer = Streamer::start(&fakes, dir.path(), &["--max-frame-bytes", "2048"]);
-    wait_until("the two good batches", LIMIT, || {
-        fakes.with(|s| s.delivered.len()) == 2
-    })
-    .await;
-    assert_exactly_once_in_order(&fakes, &[("s", 0), ("s", 1)]);
+    let mut streamer = Streamer::start(
+        &fakes,
+        dir.path(),
+        Mode::Events,
+        &["--max-frame-bytes", "2048"],
+    );
+    let s = vec!["s".to_owned()];
+    streamer
+        .wait_for("the two good actions", LIMIT, || {
+            all_held(&fakes, Mode::Events, &s, 2)
+        })
+        .await;
     assert_eq!(streamer.metric("malformed_frames_total").await, 5);
+    assert_eq!(streamer.metric("oversized_frames_total").await, 1);
     let (status, logs, _) = streamer.terminate().await;
     assert!(status.success());
     assert!(
@@ -214,10 +282,10 @@ async fn malformed_frames_are_skipped_and_counted() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn llm_failures_write_nothing_until_a_later_summary_covers_the_restored_actions() {
-    let fakes = Fakes::start().await;
+async fn a_failed_summary_is_retried_with_the_restored_actions_and_lands_in_the_row() {
+    let fakes = fakes(Mode::Sessions).await;
     fakes.with(|s| {
-        s.llm_failures_left = 1;
+        s.llm.failures_left = 1;
         s.connections.push_back(Connection::Script(vec![
             frame(actions_frame("s", 0, 4)),
             Step::Sleep(Duration::from_millis(1500)),
@@ -226,65 +294,70 @@ async fn llm_failures_write_nothing_until_a_later_summary_covers_the_restored_ac
         ]));
     });
     let dir = tempfile::tempdir().unwrap();
-    let streamer = Streamer::start(&fakes, dir.path(), &["--threshold", "4"]);
-    wait_until("the first LLM call", LIMIT, || {
-        fakes.with(|s| s.llm_prompts.len()) == 1
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(
-        fakes.with(|s| s.upserts.len()),
-        0,
-        "no summary row after a failed LLM call"
+    let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Sessions, &["--threshold", "4"]);
+    let summary = || {
+        fakes.with(|s| {
+            s.tables.tables["AutoPlaySessionsTable"]
+                .rows
+                .first()
+                .and_then(|r| r["summary"].as_str().map(str::to_owned))
+        })
+    };
+    streamer
+        .wait_for("a summary in the row", LIMIT, || summary().is_some())
+        .await;
+    assert!(
+        summary().unwrap().contains("8 actions"),
+        "covers the 4 restored and 4 new actions: {summary:?}",
+        summary = summary()
     );
-    wait_until("a summary row", LIMIT, || {
-        fakes.with(|s| s.upserts.len()) == 1
-    })
-    .await;
-    fakes.with(|s| {
-        let row = &s.upserts[0].1["rows"][0];
-        assert_eq!(
-            row["summary"], "The user performed 8 actions.",
-            "covers the 4 restored and 4 new actions"
-        );
-        assert_eq!(row["action_count"], 8);
-    });
     assert_eq!(streamer.metric("llm_failures_total").await, 1);
     streamer.terminate().await;
 }
 
+/// The connector's own summaries are stored with the session's user id, LLM key or not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connector_summaries_are_upserted_per_session() {
-    let fakes = Fakes::start().await;
-    fakes.with(|s| {
-        s.connections.push_back(Connection::Script(vec![
-            frame(actions_frame("s9", 0, 1)),
-            frame(r#"{"type":"summary","product_id":"p1","session_id":"s9","summary":"Comparing plans.","replaces":12}"#.into()),
-            Step::Hold,
-        ]))
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let streamer = Streamer::start(&fakes, dir.path(), &[]);
-    wait_until("the connector summary", LIMIT, || {
-        fakes.with(|s| s.upserts.len()) == 1
-    })
-    .await;
-    fakes.with(|s| {
-        let row = &s.upserts[0].1["rows"][0];
-        assert_eq!(
-            (row["session_id"].as_str(), row["summary"].as_str()),
-            (Some("s9"), Some("Comparing plans."))
-        );
-        assert_eq!(row["user_id"], "user-s9");
-    });
-    streamer.terminate().await;
+async fn connector_summaries_keep_the_users_id_without_an_llm() {
+    for mode in [Mode::Sessions, Mode::Events] {
+        let fakes = fakes(mode).await;
+        fakes.with(|s| {
+            s.connections.push_back(Connection::Script(vec![
+                frame(actions_frame("s9", 0, 1)),
+                frame(r#"{"type":"summary","product_id":"p1","session_id":"s9","summary":"Comparing plans.","replaces":12}"#.into()),
+                Step::Hold,
+            ]))
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let mut streamer = Streamer::without_llm(&fakes, dir.path(), mode, &[]);
+        let table = if mode == Mode::Sessions {
+            "AutoPlaySessionsTable"
+        } else {
+            "AutoPlayEventsSummaryTable"
+        };
+        let row = || {
+            fakes.with(|s| {
+                s.tables.tables[table]
+                    .rows
+                    .iter()
+                    .find(|r| r["summary"] == "Comparing plans.")
+                    .cloned()
+            })
+        };
+        streamer
+            .wait_for("the connector summary", LIMIT, || row().is_some())
+            .await;
+        let row = row().unwrap();
+        assert_eq!(row["session_id"], "s9");
+        assert_eq!(row["user_id"], "user-s9", "{mode:?}");
+        streamer.terminate().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_batches_go_to_the_dead_letter_file() {
-    let fakes = Fakes::start().await;
+async fn refused_batches_go_to_a_private_dead_letter_file() {
+    let fakes = fakes(Mode::Webhook).await;
     fakes.with(|s| {
-        s.reject_sessions.push("bad".into());
+        s.webhook.reject_sessions.push("bad".into());
         s.connections.push_back(Connection::Script(vec![
             frame(actions_frame("bad", 0, 2)),
             frame(actions_frame("good", 0, 2)),
@@ -292,11 +365,13 @@ async fn refused_batches_go_to_the_dead_letter_file() {
         ]));
     });
     let dir = tempfile::tempdir().unwrap();
-    let streamer = Streamer::start(&fakes, dir.path(), &[]);
-    wait_until("the good batch", LIMIT, || {
-        fakes.with(|s| s.delivered.len()) == 1
-    })
-    .await;
+    let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Webhook, &[]);
+    let good = vec!["good".to_owned()];
+    streamer
+        .wait_for("the good batch", LIMIT, || {
+            all_held(&fakes, Mode::Webhook, &good, 2)
+        })
+        .await;
     let path = dir.path().join("dead-letter.jsonl");
     wait_until("a dead letter", LIMIT, || {
         std::fs::read_to_string(&path).is_ok_and(|t| t.lines().count() == 1)
@@ -304,64 +379,112 @@ async fn refused_batches_go_to_the_dead_letter_file() {
     .await;
     let line: Value = serde_json::from_str(std::fs::read_to_string(&path).unwrap().trim()).unwrap();
     assert_eq!(line["status"], 400);
+    assert_eq!(line["kind"], "webhook");
     assert!(line["reason"].as_str().unwrap().contains("no such product"));
-    assert_eq!(line["batch"]["session_id"], "bad");
+    assert_eq!(line["body"]["session_id"], "bad");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "readable by its owner only");
     assert_eq!(streamer.metric("dead_lettered_total").await, 1);
-    assert_eq!(streamer.metric("spool_depth").await, 0);
     streamer.terminate().await;
 }
 
+/// SIGKILL while Botpress is failing, then a restart after it heals: every action held once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_killed_streamer_delivers_its_spool_after_restart() {
-    let fakes = Fakes::start().await;
+async fn sigkill_while_botpress_fails_then_a_restart_delivers_everything_once() {
+    for mode in MODES {
+        let fakes = fakes(mode).await;
+        let sessions = session_names("k", 5);
+        let mut script = interleaved(&sessions, 2, 3);
+        script.push(Step::Hold);
+        fakes.with(|s| {
+            s.connections.push_back(Connection::Script(script));
+            match mode {
+                Mode::Webhook => s.webhook.faults.down = true,
+                _ => s.tables_faults.down = true,
+            }
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let mut streamer = Streamer::start(&fakes, dir.path(), mode, &[]);
+        streamer
+            .wait_for_metric(
+                "all ten batches spooled",
+                LIMIT,
+                "batches_received_total",
+                10,
+            )
+            .await;
+        tokio::time::sleep(Duration::from_millis(500)).await; // a few failing flushes
+        streamer.kill().await;
+        fakes.with(|s| {
+            s.webhook.faults.down = false;
+            s.tables_faults.down = false;
+            s.connections
+                .push_back(Connection::Script(vec![Step::Hold]));
+        });
+        let mut restarted = Streamer::start(&fakes, dir.path(), mode, &[]);
+        restarted
+            .wait_for("the spooled batches after restart", LIMIT, || {
+                all_held(&fakes, mode, &sessions, 6)
+            })
+            .await;
+        assert_all_held(&fakes, mode, &sessions, 6);
+        let (status, _, _) = restarted.terminate().await;
+        assert!(status.success(), "{mode:?}");
+    }
+}
+
+/// Rows written before a restart stay in the session's row after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_continues_session_rows() {
+    let fakes = fakes(Mode::Sessions).await;
     fakes.with(|s| {
-        s.webhook_down = true;
-        s.connections.push_back(Connection::Script(
-            (0..5)
-                .map(|i| frame(actions_frame(&format!("k{i}"), 0, 3)))
-                .chain([Step::Hold])
-                .collect(),
-        ));
+        s.connections.push_back(Connection::Script(vec![
+            frame(actions_frame("r", 0, 3)),
+            Step::Hold,
+        ]))
     });
     let dir = tempfile::tempdir().unwrap();
-    let mut streamer = Streamer::start(&fakes, dir.path(), &[]);
-    let mut depth = 0;
-    for _ in 0..1500 {
-        depth = streamer.metric("spool_depth").await;
-        if depth == 5 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(
-        depth, 5,
-        "all five batches spooled while the webhook is down"
-    );
-    streamer.child.start_kill().unwrap(); // SIGKILL: no chance to clean up
-    streamer.child.wait().await.unwrap();
-    assert!(fakes.with(|s| s.delivered.is_empty()));
-
-    fakes.with(|s| s.webhook_down = false);
-    let restarted = Streamer::start(&fakes, dir.path(), &[]);
-    wait_until("the spooled batches after restart", LIMIT, || {
-        fakes.with(|s| s.delivered.len()) == 5
-    })
-    .await;
-    let expected: Vec<(String, u64)> = (0..5)
-        .flat_map(|i| (0..3).map(move |a| (format!("k{i}"), a)))
-        .collect();
-    let expected: Vec<(&str, u64)> = expected.iter().map(|(s, a)| (s.as_str(), *a)).collect();
-    assert_exactly_once_in_order(&fakes, &expected);
-    let (status, _, _) = restarted.terminate().await;
-    assert!(status.success());
+    let r = vec!["r".to_owned()];
+    let mut first = Streamer::start(&fakes, dir.path(), Mode::Sessions, &[]);
+    first
+        .wait_for("the first row", LIMIT, || {
+            all_held(&fakes, Mode::Sessions, &r, 3)
+        })
+        .await;
+    first.terminate().await;
+    fakes.with(|s| {
+        s.connections.push_back(Connection::Script(vec![
+            frame(actions_frame("r", 3, 2)),
+            Step::Hold,
+        ]))
+    });
+    let mut second = Streamer::start(&fakes, dir.path(), Mode::Sessions, &[]);
+    second
+        .wait_for("the row grows", LIMIT, || {
+            all_held(&fakes, Mode::Sessions, &r, 5)
+        })
+        .await;
+    second.terminate().await;
+    let indices: Vec<u64> = fakes.with(|s| {
+        s.tables.tables["AutoPlaySessionsTable"].rows[0]["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["index"].as_u64().unwrap())
+            .collect()
+    });
+    assert_eq!(indices, [0, 1, 2, 3, 4]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_token_stops_with_an_explanation() {
-    let fakes = Fakes::start().await;
+    let fakes = fakes(Mode::Sessions).await;
     fakes.with(|s| s.connections.push_back(Connection::Status(401)));
     let dir = tempfile::tempdir().unwrap();
-    let (status, logs) = Streamer::start(&fakes, dir.path(), &[]).exit().await;
+    let (status, logs) = Streamer::start(&fakes, dir.path(), Mode::Sessions, &[])
+        .exit()
+        .await;
     assert_eq!(status.code(), Some(1));
     assert!(logs.contains("HTTP 401 Unauthorized: the Autoplay token was not accepted; check --token / AUTOPLAY_TOKEN"), "{logs}");
     assert!(!logs.contains("autoplay-test-token"));
@@ -376,15 +499,25 @@ async fn bad_configuration_fails_fast_naming_the_setting() {
             .output()
             .unwrap()
     };
-    let out = run(&[
+    let base = [
         "stream",
         "--stream-url",
         "http://h/stream/p",
         "--token",
         "t",
-    ]);
+        "--state-dir",
+        "/tmp/x",
+    ];
+    let out = run(&base);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--webhook-url <WEBHOOK_URL>"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--deliver tables (the default)"));
+
+    let out = run(&[&base[..], &["--deliver", "webhook"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "error: --webhook-url (BOTPRESS_WEBHOOK_URL): required with --deliver webhook"
+    );
 
     let out = run(&[
         "stream",
@@ -392,6 +525,8 @@ async fn bad_configuration_fails_fast_naming_the_setting() {
         "http://h/stream/p",
         "--webhook-url",
         "http://h/x",
+        "--deliver",
+        "webhook",
         "--state-dir",
         "/tmp/x",
     ]);
@@ -401,38 +536,28 @@ async fn bad_configuration_fails_fast_naming_the_setting() {
         "error: --token (AUTOPLAY_TOKEN or AUTOPLAY_APP_UNKEY_TOKEN): the Autoplay API token is required"
     );
 
-    let out = run(&[
-        "stream",
-        "--stream-url",
-        "http://h/",
-        "--token",
-        "t",
-        "--webhook-url",
-        "http://h/x",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("--stream-url (AUTOPLAY_STREAM_URL): must end in /stream/<product-id>"));
-
     let help = run(&["stream", "--help"]);
     let help = String::from_utf8_lossy(&help.stdout);
     for flag in [
         "--stream-url",
         "AUTOPLAY_TOKEN",
-        "BOTPRESS_WEBHOOK_URL",
-        "--threshold",
+        "--deliver",
+        "--layout",
+        "--flush-every",
+        "--max-requests-per-minute",
+        "--stream-idle-timeout",
+        "--max-spool-mb",
         "--state-dir",
-        "--metrics-addr",
     ] {
         assert!(help.contains(flag), "--help mentions {flag}");
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_bodies_are_signed_with_the_shared_secret() {
-    let fakes = Fakes::start().await;
+    let fakes = fakes(Mode::Webhook).await;
     fakes.with(|s| {
-        s.webhook_secret = Some("hook-secret".into());
+        s.webhook.secret = Some("hook-secret".into());
         s.connections.push_back(Connection::Script(vec![
             frame(actions_frame("s1", 0, 2)),
             frame(actions_frame("s2", 0, 3)),
@@ -440,29 +565,33 @@ async fn webhook_bodies_are_signed_with_the_shared_secret() {
         ]));
     });
     let dir = tempfile::tempdir().unwrap();
-    let mut streamer = Streamer::start(&fakes, dir.path(), &["--webhook-secret", "hook-secret"]);
+    let mut streamer = Streamer::start(
+        &fakes,
+        dir.path(),
+        Mode::Webhook,
+        &["--webhook-secret", "hook-secret"],
+    );
     streamer
-        .wait_while_running("both batches accepted", Duration::from_secs(20), || {
-            fakes.with(|s| s.delivered.len()) == 2
+        .wait_for("both batches accepted", LIMIT, || {
+            fakes.with(|s| s.webhook.delivered.len()) == 2
         })
         .await;
     let (_, logs, _) = streamer.terminate().await;
     assert_eq!(
-        fakes.with(|s| s.webhook_attempts),
+        fakes.with(|s| s.webhook.posts),
         2,
         "a signature was refused"
     );
     assert!(!logs.contains("hook-secret"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn triggers_fire_live_once_per_cooldown() {
-    let fakes = Fakes::start().await;
+    let fakes = fakes(Mode::Sessions).await;
     let now = unix_now();
     fakes.with(|s| {
-        s.webhook_secret = Some("hook-secret".into());
+        s.webhook.secret = Some("hook-secret".into());
         s.connections.push_back(Connection::Script(vec![
-            // s1 goes back and forth, then keeps doing it (inside the cooldown).
             frame(pages_frame(
                 "s1",
                 0,
@@ -482,6 +611,7 @@ async fn triggers_fire_live_once_per_cooldown() {
     let mut streamer = Streamer::start(
         &fakes,
         &state,
+        Mode::Sessions,
         &[
             "--triggers-config",
             config.to_str().unwrap(),
@@ -489,20 +619,23 @@ async fn triggers_fire_live_once_per_cooldown() {
             "hook-secret",
         ],
     );
+    let sessions = vec!["s1".to_owned()];
     streamer
-        .wait_while_running("all batches delivered", Duration::from_secs(20), || {
-            fakes.with(|s| s.delivered.len()) == 3
+        .wait_for("all actions stored", LIMIT, || {
+            all_held(&fakes, Mode::Sessions, &sessions, 5)
         })
         .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(streamer.metric("triggers_fired_total").await, 1);
     streamer.terminate().await;
-    let triggers = fakes.with(|s| s.triggers.clone());
+    let triggers = fakes.with(|s| s.webhook.triggers.clone());
     assert_eq!(triggers.len(), 1, "{triggers:#?}");
     let t = &triggers[0];
     assert_eq!(t["trigger"], "ping_pong");
-    assert_eq!(t["session_id"], "s1");
-    assert_eq!(t["user_id"], "user-s1");
+    assert_eq!(
+        (t["session_id"].as_str(), t["user_id"].as_str()),
+        (Some("s1"), Some("user-s1"))
+    );
     assert_eq!(t["message"], "Comparing plans?");
     assert_eq!(
         t["signal"]["evidence"]["pages"],
@@ -511,7 +644,7 @@ async fn triggers_fire_live_once_per_cooldown() {
     assert!(t["signal"]["description"]
         .as_str()
         .unwrap()
-        .starts_with("went back and forth between /pricing and /checkout"));
+        .starts_with(r#"went back and forth between "/pricing" and "/checkout""#));
 }
 
 #[tokio::test]
@@ -525,6 +658,8 @@ async fn a_bad_triggers_file_is_a_configuration_error() {
         "http://127.0.0.1:9/stream/p",
         "--token",
         "t",
+        "--deliver",
+        "webhook",
         "--webhook-url",
         "http://127.0.0.1:9/hook",
         "--triggers-config",

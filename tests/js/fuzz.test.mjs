@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { GUIDE_BODY, NOW, storedEvent } from "./fixtures.mjs";
 
-const bp = createRequire(import.meta.url)("../../pkg/autoplay_botpress.js");
+const bp = createRequire(import.meta.url)("../../pkg");
 
 // Small deterministic PRNG (mulberry32) so a failure can be replayed from its seed.
 function rng(seed) {

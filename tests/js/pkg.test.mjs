@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { GUIDE_BODY, NOW, storedEvent } from "./fixtures.mjs";
 
 const require = createRequire(import.meta.url);
-const bp = require("../../pkg/autoplay_botpress.js");
+const bp = require("../../pkg");
 
 test("StoreEventsData: the guide's sample action note becomes one row", () => {
   const rows = bp.mapActionsToRows(GUIDE_BODY);
@@ -198,4 +198,49 @@ test("the module keeps working after errors (no trap poisoned it)", () => {
 test("the inlined ES module variant works without reading files", async () => {
   const inline = await import("../../pkg/inline.mjs");
   assert.equal(inline.mapActionsToRows(GUIDE_BODY)[0].title, "Click element");
+});
+
+function sessionRow(session, user, summary, updatedSecondsAgo, descriptions) {
+  return {
+    session_id: session, user_id: user, product_id: "prod_42", summary, action_count: 40,
+    updatedAt: new Date(NOW - updatedSecondsAgo * 1000).toISOString(),
+    actions: descriptions.map((description, i) => ({
+      index: 38 + i, type: "click", title: "Click", description, canonical_url: "https://yourapp.com/pricing",
+      occurred_at: new Date(NOW - (20 - i) * 1000).toISOString(),
+    })),
+    signals: [],
+  };
+}
+
+test("sessions layout: one read of the sessions table gives the user's summary and actions, never another's", async () => {
+  const rows = [
+    sessionRow("sa", "A", "A compares plans.", 10, ["A opened pricing", "A picked annual"]),
+    sessionRow("sb", "B", "B updates billing.", 5, ["B opened billing"]),
+  ];
+  const ctx = bp.buildAgentContext({ userId: "A", now: NOW, sessionRows: rows });
+  assert.equal(ctx.summary, "A compares plans.");
+  assert.deepEqual(ctx.recentEvents.map((e) => e.description), ["A opened pricing", "A picked annual"]);
+  assert.ok(!JSON.stringify(ctx).includes("B "), "nothing of user B");
+  const queries = bp.contextQueries({ userId: "A", now: NOW });
+  assert.deepEqual(queries.sessions, {
+    filter: { updatedAt: { $gte: new Date(NOW - 86_400_000).toISOString() }, user_id: { $eq: "A" } },
+    limit: 5, orderBy: "updatedAt", orderDirection: "desc",
+  });
+  assert.deepEqual(bp.sessionRowsFilter({ sessionId: "sb", now: NOW }).session_id, { $eq: "sb" });
+  const calls = [];
+  const sessions = { async findRecords(query) { calls.push(query); return { rows }; } };
+  const fetched = await bp.fetchAgentContext({ sessions }, { userId: "B", now: NOW });
+  assert.equal(fetched.summary, "B updates billing.");
+  assert.deepEqual(calls, [bp.contextQueries({ userId: "B", now: NOW }).sessions]);
+  const nobody = await bp.fetchAgentContext({ sessions }, {});
+  assert.equal(calls.length, 1, "no query without a user or session");
+  assert.equal(nobody.summary, null);
+  const unscoped = bp.contextQueries({});
+  assert.equal(unscoped.scoped, false);
+  assert.deepEqual(unscoped.sessions.filter, { id: { $lt: 0 } });
+});
+
+test("rows carry a stable event key for idempotent storage", () => {
+  const rows = bp.mapActionsToRows({ ...GUIDE_BODY, batch_id: "b1", actions: [{}, { event_key: "x:9" }] });
+  assert.deepEqual(rows.map((r) => r.event_key), ["b1:0", "x:9"]);
 });

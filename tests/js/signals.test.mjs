@@ -28,7 +28,7 @@ test("the agent context states the signals of the chatting user only", () => {
   assert.deepEqual(context.signals.map((s) => s.kind), ["ping_pong"]);
   const text = bp.renderAgentContext(context);
   assert.match(text, /signs of friction/);
-  assert.match(text, /went back and forth between \/pricing and \/checkout 3 times in 40 s/);
+  assert.match(text, /went back and forth between \\"\/pricing\\" and \\"\/checkout\\" 3 times in 40 s/);
   assert.doesNotMatch(text, /clicked \\"Pay\\"/);
 });
 

@@ -1,27 +1,29 @@
 //! `autoplay-botpress demo`: the whole pipeline offline, through the real code paths.
 //!
-//! The embedded [`backend`] plays the Autoplay connector, the Botpress webhook and Tables API,
-//! and (without an LLM key) the LLM. The real `stream` runs against it: SSE client, spool,
-//! forwarder, summaries. At the end the core builds what FetchEventsData would hand the agent
-//! for the scripted user, and the demo checks that the second user's activity is not in it.
+//! The [`fakes`](crate::fakes) play the Autoplay connector, the Botpress webhook and Tables API
+//! and (without an LLM key) the LLM. `setup` creates the tables, then the real `stream` runs
+//! against them. At the end the core builds what FetchEventsData hands the agent for the
+//! scripted user — from the tables, as a bot would read them — checks that the second user's
+//! activity is not in it, and states what the run cost on Botpress next to the guide's path.
 
-mod backend;
 mod script;
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use autoplay_botpress::context::ContextInput;
+use autoplay_botpress::context::{context_queries, ContextInput};
 use autoplay_botpress::render::RenderOptions;
-use autoplay_botpress::{build_agent_context, render_agent_context, schema};
+use autoplay_botpress::{build_agent_context, render_agent_context};
 use reqwest::Url;
+use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{BotpressConfig, DemoArgs, LlmConfig, StreamConfig, Tables, TriggersSettings};
-use crate::forward::now_ms;
+use crate::config::{
+    BotpressConfig, Deliver, DemoArgs, Layout, LlmConfig, StreamConfig, Tables, TriggersSettings,
+    WebhookConfig,
+};
+use crate::fakes::{Connection, FakeState, Fakes, Step};
 use crate::secret::{Secret, SecretUrl};
-
-use backend::Backend;
 
 /// Runs the demo and prints its outcome; an error if the pipeline did not finish or leaked.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
@@ -30,28 +32,39 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
     let script = script::batches();
     let batches = script.len();
-    let backend = Backend::start(script, Duration::from_millis(args.pace_ms), cancel.clone())
+    let fakes = Fakes::start(cancel.clone())
         .await
         .context("cannot start the demo's loopback server")?;
+    let pace = Duration::from_millis(args.pace_ms);
+    fakes.with(|s| {
+        s.verbose = true;
+        s.rate_limit = Some(600);
+        s.webhook.store_in = (args.deliver == Deliver::Webhook)
+            .then(|| autoplay_botpress::schema::EVENTS_TABLE.to_owned());
+        s.connections
+            .push_back(Connection::Script(replay(&script, pace)));
+    });
     let state_dir = tempfile::tempdir().context("cannot create a temporary state directory")?;
-    let config = stream_config(&backend, args, state_dir.path())?;
+    let config = stream_config(&fakes, &args, state_dir.path())?;
 
     println!(
         "autoplay-botpress demo: the real streamer against stand-ins on {}",
-        backend.addr
+        fakes.addr
     );
     println!(
         "  connector  {} replays 2 scripted sessions ({batches} batches)",
         config.stream_url
     );
-    println!(
-        "  webhook    {} stores rows like StoreEventsData",
-        backend.url("/webhook")
-    );
-    println!(
-        "  tables     {} keeps one summary row per session",
-        backend.url("/v1/tables/…")
-    );
+    match args.deliver {
+        Deliver::Tables => println!(
+            "  Botpress   Tables API at {} (rows, no billed events); webhook for proactive triggers only",
+            fakes.url("/v1/tables/…")
+        ),
+        Deliver::Webhook => println!(
+            "  Botpress   webhook {} (every POST is a billed event), stored like StoreEventsData",
+            fakes.url("/hook")
+        ),
+    }
     if let Some(llm) = config.llm.as_ref().filter(|_| real_llm) {
         println!(
             "  LLM        {} ({}), a summary every {threshold} actions",
@@ -61,15 +74,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         println!("  LLM        offline deterministic summarizer (labelled; set OPENAI_API_KEY for a real model), a summary every {threshold} actions");
     }
     println!();
+    create_tables(&config).await?;
+    println!();
 
-    let streamer = tokio::spawn(crate::stream::run(config, cancel.clone()));
+    let streamer = tokio::spawn(crate::stream::run(config.clone(), cancel.clone()));
     let limit = if real_llm {
         Duration::from_secs(90)
     } else {
-        Duration::from_secs(20)
+        Duration::from_secs(30)
     };
     let started = Instant::now();
-    while !settled(&backend, batches, threshold) {
+    while !fakes.with(|s| settled(s, &config, threshold)) {
         if started.elapsed() > limit || streamer.is_finished() {
             cancel.cancel();
             let outcome = streamer.await;
@@ -82,17 +97,43 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     cancel.cancel();
     streamer.await.context("the streamer task failed")??;
-    report(&backend)
+    fakes.with(|s| report(s, &config, &script, threshold))
+}
+
+/// The script as SSE: one batch per `pace`, its actions stamped as having just happened.
+fn replay(script: &[autoplay_botpress::ActionsPayload], pace: Duration) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for (i, batch) in script.iter().enumerate() {
+        steps.push(Step::At(pace * (i as u32 + 1)));
+        let mut frame = serde_json::to_value(batch).unwrap_or_default();
+        frame["type"] = "actions".into();
+        // Spread over the last quarter of the pause, so batches never overlap in time.
+        let n = batch.actions.len().max(1);
+        let spacing = pace.as_secs_f64() / 4.0 / n as f64;
+        for (j, action) in frame["actions"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let back = spacing * (n - 1 - j) as f64;
+            action["timestamp_start"] = format!("{{NOW-{back:.3}}}").into();
+        }
+        frame["forwarded_at"] = "{NOW}".into();
+        steps.push(Step::Stamped(frame.to_string()));
+    }
+    steps.push(Step::Hold);
+    steps
 }
 
 fn stream_config(
-    backend: &Backend,
-    args: DemoArgs,
+    fakes: &Fakes,
+    args: &DemoArgs,
     state_dir: &std::path::Path,
 ) -> anyhow::Result<StreamConfig> {
-    let url = |path: &str| Url::parse(&backend.url(path)).context("loopback URL");
+    let url = |path: &str| Url::parse(&fakes.url(path)).context("loopback URL");
     let demo_secret = |s: &str| s.parse::<Secret>().map_err(anyhow::Error::msg);
-    let llm = match args.llm.resolve()? {
+    let llm = match args.llm.clone().resolve()? {
         Some(real) => real,
         None => LlmConfig {
             base_url: url("/v1")?,
@@ -104,8 +145,11 @@ fn stream_config(
     Ok(StreamConfig {
         stream_url: url(&format!("/stream/{}", script::PRODUCT))?,
         token: demo_secret("demo-token")?,
-        webhook_url: SecretUrl(url("/webhook")?),
-        webhook_secret: None,
+        deliver: args.deliver,
+        webhook: Some(WebhookConfig {
+            url: SecretUrl(url("/hook")?),
+            secret: None,
+        }),
         botpress: Some(BotpressConfig {
             api_url: url("")?,
             token: demo_secret("demo-token")?,
@@ -113,61 +157,134 @@ fn stream_config(
         }),
         llm: Some(llm),
         tables: Tables {
-            events: schema::EVENTS_TABLE.into(),
-            summary: schema::SUMMARY_TABLE.into(),
+            layout: match args.deliver {
+                Deliver::Tables => args.layout,
+                Deliver::Webhook => Layout::Events,
+            },
+            sessions: autoplay_botpress::schema::SESSIONS_TABLE.into(),
+            events: autoplay_botpress::schema::EVENTS_TABLE.into(),
+            summary: autoplay_botpress::schema::SUMMARY_TABLE.into(),
+            row_factor: 1,
         },
         threshold: args.threshold as usize,
         state_dir: state_dir.to_owned(),
         metrics_addr: None,
-        max_queued: 1_000,
+        flush_every: Duration::from_millis(500),
+        max_requests_per_minute: 300,
+        max_queued: 1_024,
+        max_spool_bytes: 64 << 20,
+        max_dead_letter_bytes: 1 << 20,
         max_retry_delay: Duration::from_secs(1),
-        max_frame_bytes: 1 << 20,
-        retention: None,
+        max_frame_bytes: 256 << 10,
+        max_body_bytes: 100_000,
+        idle_timeout: Duration::from_secs(60),
         triggers: Some(TriggersSettings {
             path: "(built into the demo)".into(),
             config: script::trigger_config(),
         }),
+        retention: None,
         prune_every: Duration::from_secs(3600),
     })
 }
 
-/// Every batch stored, the scripted user's triggers in, and every session's summary caught up:
-/// fewer than `threshold` of its actions are not yet covered (the summarizer waits for that many).
-fn settled(backend: &Backend, batches: usize, threshold: usize) -> bool {
-    let stored = backend.stored();
-    stored.batches_received >= batches
-        && script::EXPECTED_TRIGGERS.iter().all(|kind| {
-            stored
-                .triggers
-                .iter()
-                .any(|t| t.trigger == Some(*kind) && t.session_id == script::SESSION_A)
-        })
-        && script::totals().iter().all(|(session, total)| {
-            let covered = stored
-                .summaries
-                .get(*session)
-                .map_or(0, |r| r.action_count as usize);
-            covered + threshold > *total
-        })
+/// Runs the real `setup` against the stand-in Tables API.
+async fn create_tables(config: &StreamConfig) -> anyhow::Result<()> {
+    let botpress = config
+        .botpress
+        .clone()
+        .context("the demo sets Botpress up")?;
+    let client = crate::tables_client(botpress)?;
+    crate::setup::run(&client, &config.tables).await
 }
 
-/// Builds and prints the scripted user's agent context, and checks the other user is absent.
-fn report(backend: &Backend) -> anyhow::Result<()> {
-    let stored = backend.stored();
-    let input = ContextInput {
+/// Every action stored, every session's summary caught up (fewer than `threshold` of its actions
+/// not yet covered), and the scripted user's triggers in.
+fn settled(s: &FakeState, config: &StreamConfig, threshold: usize) -> bool {
+    let triggers = script::EXPECTED_TRIGGERS.iter().all(|kind| {
+        s.webhook.triggers.iter().any(|t| {
+            t["trigger"] == serde_json::to_value(kind).unwrap_or_default()
+                && t["session_id"] == script::SESSION_A
+        })
+    });
+    let sessions_done = script::totals().iter().all(|(session, total)| {
+        let (stored, covered) = stored_and_covered(s, config, session);
+        stored >= *total && covered + threshold > *total
+    });
+    triggers && sessions_done
+}
+
+/// (actions stored, actions the latest summary covers) for a session.
+fn stored_and_covered(s: &FakeState, config: &StreamConfig, session: &str) -> (usize, usize) {
+    let count = |row: &serde_json::Map<String, Value>| {
+        row.get("action_count").and_then(Value::as_u64).unwrap_or(0) as usize
+    };
+    match config.tables.layout {
+        Layout::Sessions => s
+            .tables
+            .tables
+            .get(&config.tables.sessions)
+            .and_then(|t| t.rows_where("session_id", session).next())
+            .map_or((0, 0), |row| {
+                let covered = if row.get("summary").is_some_and(Value::is_string) {
+                    count(row)
+                } else {
+                    0
+                };
+                (count(row), covered)
+            }),
+        Layout::Events => {
+            let stored = s
+                .tables
+                .tables
+                .get(&config.tables.events)
+                .map_or(0, |t| t.rows_where("session_id", session).count());
+            let covered = s
+                .tables
+                .tables
+                .get(&config.tables.summary)
+                .and_then(|t| t.rows_where("session_id", session).next())
+                .map_or(0, count);
+            (stored, covered)
+        }
+    }
+}
+
+/// Reads the scripted user's rows as FetchEventsData would, builds and prints their context,
+/// checks the other user is absent, and states the cost.
+fn report(
+    s: &mut FakeState,
+    config: &StreamConfig,
+    script: &[autoplay_botpress::ActionsPayload],
+    threshold: usize,
+) -> anyhow::Result<()> {
+    let scope = ContextInput {
         user_id: Some(script::USER_A.into()),
-        session_id: Some(script::SESSION_A.into()),
-        // Everything the tables hold, as an unscoped query would return: the core must scope it.
-        recent_events: stored.events.clone(),
-        summary_records: stored.summaries.values().cloned().collect(),
         ..ContextInput::default()
     };
-    let context = build_agent_context(input, now_ms())?;
+    let queries = context_queries(&scope, crate::now_ms())?;
+    let mut find = |table: &str, query: &autoplay_botpress::context::TableQuery| -> Value {
+        let body = serde_json::to_value(query).unwrap_or_default();
+        s.tables.apply("find", table, &body).1["rows"].clone()
+    };
+    let input = match config.tables.layout {
+        Layout::Sessions => ContextInput {
+            session_rows: serde_json::from_value(find(&config.tables.sessions, &queries.sessions))?,
+            ..scope
+        },
+        Layout::Events => ContextInput {
+            recent_events: serde_json::from_value(find(&config.tables.events, &queries.events))?,
+            summary_records: serde_json::from_value(find(
+                &config.tables.summary,
+                &queries.summaries,
+            ))?,
+            ..scope
+        },
+    };
+    let context = build_agent_context(input, crate::now_ms())?;
     let prompt = render_agent_context(&context, &RenderOptions::default())?;
     println!(
-        "\n── what FetchEventsData hands the agent for user {} (session {}) ──\n{}",
+        "\n── what FetchEventsData hands the agent for user {} ──\n{}",
         script::USER_A,
-        script::SESSION_A,
         serde_json::to_string_pretty(&context)?
     );
     println!(
@@ -175,11 +292,6 @@ fn report(backend: &Backend) -> anyhow::Result<()> {
         prompt.chars().count()
     );
 
-    let others = stored
-        .events
-        .iter()
-        .filter(|e| e.user_id.as_deref() == Some(script::USER_B))
-        .count();
     let context_json = serde_json::to_string(&context)?;
     let leaked = [
         script::USER_B,
@@ -189,6 +301,7 @@ fn report(backend: &Backend) -> anyhow::Result<()> {
     ]
     .iter()
     .any(|needle| context_json.contains(needle) || prompt.contains(needle));
+    let (others, _) = stored_and_covered(s, config, script::SESSION_B);
     if leaked || others == 0 {
         anyhow::bail!(
             "isolation check failed: user {}'s activity reached user {}'s context",
@@ -197,9 +310,47 @@ fn report(backend: &Backend) -> anyhow::Result<()> {
         );
     }
     println!(
-        "\n✓ user {} has {others} actions in the events table and a summary row of their own; none of it is in user {}'s context.",
+        "\n✓ user {} has {others} actions stored and a summary of their own; none of it is in user {}'s context.",
         script::USER_B,
         script::USER_A
     );
+    print_budget(s, config, script, threshold);
     Ok(())
+}
+
+/// What the run cost on Botpress, and what the guide's path would have cost on the same sessions.
+fn print_budget(
+    s: &FakeState,
+    config: &StreamConfig,
+    script: &[autoplay_botpress::ActionsPayload],
+    threshold: usize,
+) {
+    let calls = &s.tables.calls;
+    let count = |op: &str| calls.iter().filter(|c| c.op == op).count();
+    let batch_posts = s.webhook.delivered.len();
+    let trigger_posts = s.webhook.triggers.len();
+    let requests = calls.len() + s.webhook.posts;
+    let rows: usize = s.tables.tables.values().map(|t| t.rows.len()).sum();
+    let actions: usize = script.iter().map(|b| b.actions.len()).sum();
+    let mode = match (config.deliver, config.tables.layout) {
+        (Deliver::Tables, Layout::Sessions) => "tables, sessions layout",
+        (Deliver::Tables, Layout::Events) => "tables, events layout",
+        (Deliver::Webhook, _) => "webhook",
+    };
+    println!("\n── what it cost on Botpress ──");
+    println!(
+        "  this run ({mode}): {requests} requests ({} upserts, {} table setups, {} webhook POSTs), \
+         {batch_posts} billed events for activity (+{trigger_posts} for proactive triggers, which \
+         open a conversation), {rows} rows in use, {} rate-limited answers",
+        count("upsert"),
+        count("table"),
+        s.webhook.posts,
+        s.rate_limited
+    );
+    println!(
+        "  the guide's path, same sessions: {} requests, {} billed events (one per batch), {actions} \
+         rows (one per action) plus one shared summary row",
+        script.len() + actions / threshold.max(1),
+        script.len()
+    );
 }

@@ -1,0 +1,366 @@
+//! One row per session (the "sessions" layout of `AutoPlaySessionsTable`): the session's ids,
+//! its rolling summary, how many actions it has had, its newest actions and the friction signals
+//! seen in them, all in one row that fits Botpress's per-row limit.
+//!
+//! Rows in use then grow with sessions, not clicks, and one read gives the agent everything.
+//! [`SessionRow::absorb`] folds batches in; [`SessionRow::fitted`] gives the row to write.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{iso_from_ms, ms_from_iso, ms_from_unix_seconds};
+use crate::lenient::null_as_default;
+use crate::model::ActionsPayload;
+use crate::rows::{json_len, EventRow};
+use crate::signals::{detect, Signal, SignalConfig, Step};
+use crate::truncate::truncate_in_place;
+
+/// Bytes Botpress stores per row at factor 1.
+pub const ROW_BYTES_PER_FACTOR: usize = 4_096;
+/// Left free in every row for Botpress's own bookkeeping.
+const ROW_OVERHEAD: usize = 196;
+/// Longest field of one action, in bytes (visibly truncated beyond).
+const MAX_TITLE_BYTES: usize = 120;
+const MAX_TEXT_BYTES: usize = 400;
+/// Actions kept in memory between two writes; a row holds far fewer (the newest that fit).
+pub const MAX_KEPT_ACTIONS: usize = 512;
+/// Signals older than this (by their last evidence) are dropped from the row.
+const SIGNAL_TTL_MS: i64 = 10 * 60_000;
+/// Signals are detected in this many of the newest actions: every detector looks at the last
+/// few pages or seconds.
+const SIGNAL_WINDOW: usize = 48;
+
+/// The byte budget of one row of a table created with `factor`.
+pub fn row_budget(factor: u8) -> usize {
+    usize::from(factor.max(1)) * ROW_BYTES_PER_FACTOR - ROW_OVERHEAD
+}
+
+/// One action as a session row stores it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionAction {
+    /// Position of the action in its session.
+    #[serde(deserialize_with = "null_as_default")]
+    pub index: u64,
+    #[serde(rename = "type", deserialize_with = "null_as_default")]
+    pub action_type: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub title: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub description: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub canonical_url: String,
+    /// When the user acted (ISO-8601).
+    pub occurred_at: Option<String>,
+}
+
+/// A row of `AutoPlaySessionsTable` (key column `session_id`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionRow {
+    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub session_id: String,
+    pub user_id: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub product_id: String,
+    /// The rolling summary; `null` until the first.
+    pub summary: Option<String>,
+    /// Actions the session has had in all.
+    #[serde(deserialize_with = "null_as_default")]
+    pub action_count: u64,
+    /// The newest actions that fit the row, oldest first.
+    #[serde(deserialize_with = "null_as_default")]
+    pub actions: Vec<SessionAction>,
+    /// Friction signals seen in the session's recent actions.
+    #[serde(deserialize_with = "null_as_default")]
+    pub signals: Vec<Signal>,
+    pub first_action_at: Option<String>,
+    pub last_action_at: Option<String>,
+}
+
+impl SessionRow {
+    /// An empty row for `session_id`.
+    pub fn new(session_id: &str) -> Self {
+        Self {
+            session_id: session_id.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// The row a batch belongs to: its session id; a batch without one goes to a row of its
+    /// user's (`no-session:<user_id>`), or to `no-session`, so it is stored rather than lost.
+    pub fn key_of(batch: &ActionsPayload) -> String {
+        match (&batch.session_id, &batch.user_id) {
+            (Some(session), _) if !session.is_empty() => session.clone(),
+            (_, Some(user)) if !user.is_empty() => format!("no-session:{user}"),
+            _ => "no-session".to_owned(),
+        }
+    }
+
+    /// Adds a batch of this session: ids, counts, times, and its actions (each field cut to a
+    /// sane length, visibly). At most `keep` (≤ [`MAX_KEPT_ACTIONS`]) are kept between writes,
+    /// the newest: enough to fill the row, never unbounded.
+    pub fn absorb(&mut self, batch: &ActionsPayload, keep: usize) {
+        if let Some(user) = batch.user_id.as_ref().filter(|u| !u.is_empty()) {
+            self.user_id = Some(user.clone());
+        }
+        if !batch.product_id.is_empty() {
+            self.product_id.clone_from(&batch.product_id);
+        }
+        self.action_count += batch.actions.len() as u64;
+        for action in &batch.actions {
+            let at_ms = ms_from_unix_seconds(action.timestamp_start);
+            if let Some(at) = at_ms {
+                self.widen_times(at);
+            }
+            let mut kept = SessionAction {
+                index: action.index,
+                action_type: action.action_type.clone(),
+                title: action.title.clone(),
+                description: action.description.clone(),
+                canonical_url: action.canonical_url.clone(),
+                occurred_at: at_ms.map(iso_from_ms),
+            };
+            truncate_in_place(&mut kept.action_type, MAX_TITLE_BYTES);
+            truncate_in_place(&mut kept.title, MAX_TITLE_BYTES);
+            truncate_in_place(&mut kept.description, MAX_TEXT_BYTES);
+            truncate_in_place(&mut kept.canonical_url, MAX_TEXT_BYTES);
+            self.actions.push(kept);
+        }
+        let excess = self
+            .actions
+            .len()
+            .saturating_sub(keep.min(MAX_KEPT_ACTIONS));
+        self.actions.drain(..excess);
+    }
+
+    fn widen_times(&mut self, at_ms: i64) {
+        let earlier = |stored: &Option<String>| {
+            stored
+                .as_deref()
+                .and_then(ms_from_iso)
+                .is_none_or(|t| at_ms < t)
+        };
+        if earlier(&self.first_action_at) {
+            self.first_action_at = Some(iso_from_ms(at_ms));
+        }
+        let later = self
+            .last_action_at
+            .as_deref()
+            .and_then(ms_from_iso)
+            .is_none_or(|t| at_ms > t);
+        if later {
+            self.last_action_at = Some(iso_from_ms(at_ms));
+        }
+    }
+
+    /// Re-detects the friction signals in the kept actions as of `now_ms`. A kind found again
+    /// replaces the stored one; stored kinds not found again stay while their evidence is recent.
+    pub fn refresh_signals(&mut self, now_ms: i64, config: &SignalConfig) {
+        let start = self.actions.len().saturating_sub(SIGNAL_WINDOW);
+        let steps: Vec<Step> = self.actions[start..]
+            .iter()
+            .filter_map(|a| {
+                let at = a.occurred_at.as_deref().and_then(ms_from_iso)?;
+                Some(Step::new(
+                    &a.canonical_url,
+                    &a.action_type,
+                    &a.description,
+                    &a.title,
+                    at,
+                ))
+            })
+            .collect();
+        let mut found = detect(steps, now_ms, config);
+        let recent = |s: &Signal| {
+            ms_from_iso(&s.evidence.to).is_some_and(|to| now_ms.saturating_sub(to) <= SIGNAL_TTL_MS)
+        };
+        for old in self.signals.drain(..) {
+            if recent(&old) && !found.iter().any(|s| s.kind == old.kind) {
+                found.push(old);
+            }
+        }
+        self.signals = found;
+    }
+
+    /// The row to write: fixed fields, then the summary (at most a third of the budget), the
+    /// signals (at most a fifth), and as many of the newest actions as fit `max_bytes` of JSON.
+    /// Nothing is dropped silently: a cut summary or signal ends in the truncation marker, and
+    /// `action_count` says how many actions the session had beyond those shown.
+    pub fn fitted(&self, max_bytes: usize) -> SessionRow {
+        let mut row = SessionRow {
+            created_at: None,
+            updated_at: None,
+            session_id: self.session_id.clone(),
+            user_id: self.user_id.clone(),
+            product_id: self.product_id.clone(),
+            summary: self.summary.clone(),
+            action_count: self.action_count,
+            actions: Vec::new(),
+            signals: Vec::new(),
+            first_action_at: self.first_action_at.clone(),
+            last_action_at: self.last_action_at.clone(),
+        };
+        truncate_in_place(&mut row.product_id, 200);
+        if let Some(summary) = &mut row.summary {
+            let mut cap = max_bytes / 3;
+            while json_len(summary) > max_bytes / 3 && cap > 0 {
+                truncate_in_place(summary, cap);
+                cap = cap * 3 / 4;
+            }
+        }
+        let mut used = json_len(&row);
+        let signal_cap = used + max_bytes / 5;
+        for signal in &self.signals {
+            let mut signal = signal.clone();
+            truncate_in_place(&mut signal.description, 240);
+            let cost = json_len(&signal) + 1;
+            if used + cost > signal_cap.min(max_bytes) {
+                break;
+            }
+            used += cost;
+            row.signals.push(signal);
+        }
+        let fit = self
+            .actions
+            .iter()
+            .rev()
+            .take_while(|action| {
+                let cost = json_len(action) + 1;
+                used += cost;
+                used <= max_bytes
+            })
+            .count();
+        row.actions = self.actions[self.actions.len() - fit..].to_vec();
+        row
+    }
+
+    /// The kept actions as event rows (what the agent context works on).
+    pub fn event_rows(&self) -> impl Iterator<Item = EventRow> + '_ {
+        self.actions.iter().map(|a| EventRow {
+            title: a.title.clone(),
+            description: a.description.clone(),
+            canonical_url: a.canonical_url.clone(),
+            user_id: self.user_id.clone(),
+            product_id: self.product_id.clone(),
+            session_id: Some(self.session_id.clone()),
+            action_type: a.action_type.clone(),
+            action_index: a.index,
+            occurred_at: a.occurred_at.clone(),
+            ..EventRow::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SlimAction;
+    use crate::truncate::MARKER;
+
+    const T0: f64 = 1_795_521_600.0;
+
+    fn batch(first: u64, n: u64, text: &str) -> ActionsPayload {
+        ActionsPayload {
+            product_id: "p".into(),
+            session_id: Some("s1".into()),
+            user_id: Some("u1".into()),
+            actions: (first..first + n)
+                .map(|i| SlimAction {
+                    index: i,
+                    action_type: "click".into(),
+                    title: "Click".into(),
+                    description: format!("{text} {i}"),
+                    canonical_url: "https://app.com/pricing".into(),
+                    timestamp_start: T0 + i as f64,
+                    ..SlimAction::default()
+                })
+                .collect(),
+            ..ActionsPayload::default()
+        }
+        .normalized()
+    }
+
+    #[test]
+    fn folds_batches_and_keeps_the_newest_that_fit() {
+        let mut row = SessionRow::new("s1");
+        row.absorb(&batch(0, 5, "clicked"), MAX_KEPT_ACTIONS);
+        row.absorb(&batch(5, 200, &"long text ".repeat(30)), MAX_KEPT_ACTIONS);
+        row.summary = Some("Comparing plans.".into());
+        let written = row.fitted(row_budget(1));
+        assert!(
+            json_len(&written) <= row_budget(1),
+            "{}",
+            json_len(&written)
+        );
+        assert_eq!(written.action_count, 205);
+        assert_eq!(written.user_id.as_deref(), Some("u1"));
+        assert_eq!(written.actions.last().unwrap().index, 204, "newest kept");
+        assert!(written.actions.len() > 3 && written.actions.len() < 205);
+        assert!(written
+            .actions
+            .windows(2)
+            .all(|w| w[0].index + 1 == w[1].index));
+        assert_eq!(
+            written.first_action_at.as_deref(),
+            Some(&*iso_from_ms(1_795_521_600_000))
+        );
+        assert_eq!(
+            written.last_action_at.as_deref(),
+            Some(&*iso_from_ms(1_795_521_804_000))
+        );
+        assert_eq!(written.summary.as_deref(), Some("Comparing plans."));
+        // A larger factor buys a larger row and more actions.
+        assert!(row.fitted(row_budget(2)).actions.len() > written.actions.len());
+    }
+
+    #[test]
+    fn huge_fields_are_cut_visibly_and_never_split_a_character() {
+        let mut row = SessionRow::new("s1");
+        let mut big = batch(0, 1, "");
+        big.actions[0].description = "😀\"".repeat(10_000);
+        big.actions[0].canonical_url = "u".repeat(10_000);
+        row.absorb(&big, 64);
+        row.summary = Some("é".repeat(10_000));
+        let written = row.fitted(row_budget(1));
+        assert!(json_len(&written) <= row_budget(1));
+        assert!(written.summary.as_deref().unwrap().ends_with(MARKER));
+        let action = &written.actions[0];
+        assert!(action.description.ends_with(MARKER) && action.canonical_url.ends_with(MARKER));
+    }
+
+    #[test]
+    fn survives_a_round_trip_and_keeps_growing() {
+        let mut row = SessionRow::new("s1");
+        row.absorb(&batch(0, 3, "a"), 64);
+        let stored: SessionRow =
+            serde_json::from_str(&serde_json::to_string(&row.fitted(3_900)).unwrap()).unwrap();
+        let mut restarted = stored;
+        restarted.absorb(&batch(3, 2, "b"), 64);
+        let indices: Vec<u64> = restarted.actions.iter().map(|a| a.index).collect();
+        assert_eq!(indices, [0, 1, 2, 3, 4]);
+        assert_eq!(restarted.action_count, 5);
+    }
+
+    #[test]
+    fn signals_are_detected_and_expire() {
+        let mut row = SessionRow::new("s1");
+        let mut pages = batch(0, 3, "viewed");
+        for (action, page) in pages.actions.iter_mut().zip(["/a", "/b", "/a"]) {
+            action.action_type = "pageview".into();
+            action.canonical_url = format!("https://app.com{page}");
+        }
+        row.absorb(&pages, 64);
+        let now = 1_795_521_603_000;
+        row.refresh_signals(now, &SignalConfig::default());
+        assert_eq!(row.signals.len(), 1);
+        row.actions.clear();
+        row.refresh_signals(now + 60_000, &SignalConfig::default());
+        assert_eq!(row.signals.len(), 1, "kept while recent");
+        row.refresh_signals(now + 11 * 60_000, &SignalConfig::default());
+        assert!(row.signals.is_empty(), "expired");
+    }
+}

@@ -1,0 +1,135 @@
+//! `autoplay-botpress dead-letters list|retry`: what Botpress refused for good, and sending it
+//! again once the cause is fixed.
+
+use std::sync::Arc;
+
+use crate::botpress::TablesClient;
+use crate::budget::Budget;
+use crate::config::{webhook_url, ConfigError, RetryArgs};
+use crate::deadletter::{DeadLetters, Letter, Target};
+use crate::http::snippet;
+use crate::metrics::{Metrics, RequestKind};
+use crate::webhook::Webhook;
+
+/// Requests per minute `retry` allows itself (it shares the bot's limit with the streamer).
+const RETRY_BUDGET: u32 = 120;
+
+/// Prints every dead letter; `Ok(false)` when a line could not be read.
+pub fn list(letters: &DeadLetters) -> anyhow::Result<bool> {
+    let all = letters.read_all()?;
+    if all.is_empty() {
+        println!("no dead letters in {}", letters.path().display());
+        return Ok(true);
+    }
+    let mut readable = true;
+    for (n, (file, letter)) in all.iter().enumerate() {
+        match letter {
+            Ok(l) => {
+                let (what, target) = match &l.target {
+                    Target::Webhook { .. } => ("actions", "webhook".to_owned()),
+                    Target::Rows { table, .. } => ("rows", table.clone()),
+                };
+                println!(
+                    "{:>4}  {}  HTTP {}  {} {what} → {target}: {}",
+                    n + 1,
+                    l.at,
+                    l.status,
+                    l.target.size(),
+                    snippet(&l.reason)
+                );
+            }
+            Err(err) => {
+                readable = false;
+                println!("{:>4}  unreadable line in {}: {err}", n + 1, file.display());
+            }
+        }
+    }
+    println!(
+        "\n{} dead letter(s); `autoplay-botpress dead-letters retry` sends them again",
+        all.len()
+    );
+    Ok(readable)
+}
+
+/// Sends every dead letter again; keeps those still refused. `Ok(true)` when none is left.
+pub async fn retry(letters: &DeadLetters, args: RetryArgs) -> Result<bool, crate::Failure> {
+    let metrics = Arc::new(Metrics::default());
+    let budget = Arc::new(Budget::new(RETRY_BUDGET, metrics.clone()));
+    let http = crate::http::client_builder()
+        .build()
+        .map_err(anyhow::Error::from)?;
+    let tables = args
+        .botpress
+        .resolve()?
+        .map(|b| TablesClient::new(http.clone(), b, budget.clone(), metrics.clone()));
+    let webhook = match &args.webhook_url {
+        Some(url) => Some(Webhook {
+            http,
+            url: webhook_url(url)?,
+            secret: args.webhook_secret.clone(),
+            budget,
+            metrics,
+        }),
+        None => None,
+    };
+    let all = letters.read_all().map_err(anyhow::Error::from)?;
+    let mut keep: Vec<Letter> = Vec::new();
+    let (mut sent, mut failed) = (0, 0);
+    for (_, letter) in all {
+        let Ok(letter) = letter else { continue };
+        let outcome = match &letter.target {
+            Target::Webhook { key, body } => match &webhook {
+                Some(hook) => {
+                    let body = serde_json::to_vec(body).unwrap_or_default();
+                    hook.post(RequestKind::Webhook, key.as_deref(), body).await
+                }
+                None => {
+                    return Err(ConfigError {
+                        setting: "--webhook-url (BOTPRESS_WEBHOOK_URL)",
+                        problem: "required to re-send dead-lettered webhook bodies".into(),
+                    }
+                    .into())
+                }
+            },
+            Target::Rows {
+                table,
+                key_column,
+                rows,
+            } => match &tables {
+                Some(client) => match client.upsert_once(table, rows, key_column).await {
+                    Ok(errors) if errors.is_empty() => Ok(()),
+                    Ok(errors) => Err(crate::retry::Failure {
+                        kind: crate::retry::FailureKind::Rejected,
+                        ..crate::retry::Failure::transient(format!(
+                            "Botpress reported row errors: {}",
+                            errors.join("; ")
+                        ))
+                    }),
+                    Err(failure) => Err(failure),
+                },
+                None => {
+                    return Err(ConfigError {
+                        setting: "--botpress-token (BOTPRESS_TOKEN) and --bot-id (BOTPRESS_BOT_ID)",
+                        problem: "required to re-send dead-lettered rows".into(),
+                    }
+                    .into())
+                }
+            },
+        };
+        match outcome {
+            Ok(()) => sent += 1,
+            Err(failure) => {
+                failed += 1;
+                println!("still refused: {}", failure.reason);
+                keep.push(Letter {
+                    reason: failure.reason,
+                    status: failure.status.map_or(letter.status, |s| s.as_u16()),
+                    ..letter
+                });
+            }
+        }
+    }
+    letters.replace_all(&keep).map_err(anyhow::Error::from)?;
+    println!("re-sent {sent} dead letter(s); {failed} still refused (kept in the file)");
+    Ok(failed == 0)
+}

@@ -1,0 +1,207 @@
+//! Delivery: from the spool to Botpress in as few requests as the data allows, inside the
+//! request budget. A batch leaves the spool only once what carries it was accepted (or refused
+//! for good and written to the dead-letter file).
+//!
+//! - [`tables`] (default): rows written with the Tables API; no billed Botpress events.
+//! - [`webhook`]: per-session coalesced POSTs to the webhook, for bots built on the guide's
+//!   StoreEventsData and for the connector's push mode.
+
+pub mod tables;
+pub mod webhook;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde_json::value::RawValue;
+use tokio_util::sync::CancellationToken;
+
+use crate::botpress::TablesClient;
+use crate::deadletter::{DeadLetters, Letter, Target};
+use crate::metrics::{add, set, Health, Metrics, Part};
+use crate::retry::{Failure, FailureKind};
+
+/// Rows per upsert: the Tables API's maximum.
+pub const MAX_ROWS_PER_UPSERT: usize = 1_000;
+/// How long delivery rests after a configuration error (401/403/404) before trying again.
+const PAUSE_AFTER_FATAL: Duration = Duration::from_secs(60);
+
+/// A summary ready to be written with the next flush.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadySummary {
+    pub session_id: String,
+    pub user_id: Option<String>,
+    pub product_id: String,
+    pub summary: String,
+    /// Actions the session had when it was written.
+    pub action_count: u64,
+}
+
+/// The latest summary of each session, waiting for the next flush: written with the rows the
+/// flush writes anyway, never as a request of its own. Bounded by the number of sessions.
+#[derive(Debug, Default)]
+pub struct SummaryInbox {
+    ready: Mutex<HashMap<String, ReadySummary>>,
+}
+
+impl SummaryInbox {
+    /// Queues a summary, replacing an older one of the same session.
+    pub fn put(&self, summary: ReadySummary) {
+        self.lock().insert(summary.session_id.clone(), summary);
+    }
+
+    /// Everything queued.
+    pub fn take(&self) -> Vec<ReadySummary> {
+        self.lock().drain().map(|(_, s)| s).collect()
+    }
+
+    /// Puts back summaries a failed write took, unless a newer one arrived meanwhile.
+    pub fn restore(&self, summaries: Vec<ReadySummary>) {
+        let mut ready = self.lock();
+        for summary in summaries {
+            ready.entry(summary.session_id.clone()).or_insert(summary);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ReadySummary>> {
+        self.ready.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Upserts `rows` in requests of at most 1,000 rows. A request refused as too large or invalid is
+/// split in halves to find the rows at fault; a single refused row goes to the dead-letter file,
+/// as do rows a 200 answer lists `errors` for. Transient and configuration failures are
+/// returned, and then nothing is dead-lettered (upserts are idempotent: the caller sends all
+/// again). Returns the number of rows written.
+pub async fn upsert_all(
+    client: &TablesClient,
+    table: &str,
+    key_column: &str,
+    rows: &[Box<RawValue>],
+    dead_letters: &DeadLetters,
+    metrics: &Metrics,
+) -> Result<usize, Failure> {
+    let mut written = 0;
+    let mut parts: Vec<&[Box<RawValue>]> = rows.chunks(MAX_ROWS_PER_UPSERT).rev().collect();
+    while let Some(part) = parts.pop() {
+        match client.upsert_once(table, part, key_column).await {
+            Ok(errors) => {
+                if errors.is_empty() {
+                    written += part.len();
+                } else {
+                    let reason = format!("Botpress reported row errors: {}", errors.join("; "));
+                    refuse(dead_letters, metrics, 200, reason, table, key_column, part).await?;
+                }
+            }
+            Err(f) if matches!(f.kind, FailureKind::TooLarge | FailureKind::Rejected) => {
+                if part.len() > 1 {
+                    let (a, b) = part.split_at(part.len() / 2);
+                    parts.extend([b, a]);
+                } else {
+                    let status = f.status.map_or(0, |s| s.as_u16());
+                    refuse(
+                        dead_letters,
+                        metrics,
+                        status,
+                        f.reason,
+                        table,
+                        key_column,
+                        part,
+                    )
+                    .await?;
+                }
+            }
+            Err(f) => return Err(f),
+        }
+    }
+    add(&metrics.rows_written_total, written as u64);
+    Ok(written)
+}
+
+async fn refuse(
+    dead_letters: &DeadLetters,
+    metrics: &Metrics,
+    status: u16,
+    reason: String,
+    table: &str,
+    key_column: &str,
+    rows: &[Box<RawValue>],
+) -> Result<(), Failure> {
+    tracing::error!(table, rows = rows.len(), %reason, "Botpress refused rows; written to the dead-letter file");
+    let letter = Letter {
+        at: autoplay_botpress::clock::iso_from_ms(crate::now_ms()),
+        status,
+        reason,
+        target: Target::Rows {
+            table: table.to_owned(),
+            key_column: key_column.to_owned(),
+            rows: rows
+                .iter()
+                .map(|r| serde_json::from_str(r.get()).unwrap_or_default())
+                .collect(),
+        },
+    };
+    dead_letter(dead_letters, metrics, &letter).await
+}
+
+/// Rows as raw JSON, each serialized once (for the upsert, and reused for the spool's copy).
+pub fn raw_rows<'a, R: serde::Serialize + 'a>(
+    rows: impl IntoIterator<Item = &'a R>,
+) -> Vec<Box<RawValue>> {
+    rows.into_iter()
+        .filter_map(|r| serde_json::value::to_raw_value(r).ok())
+        .collect()
+}
+
+/// Writes a dead letter; if even that fails, the content stays in the spool (a transient
+/// failure, retried later).
+pub async fn dead_letter(
+    dead_letters: &DeadLetters,
+    metrics: &Metrics,
+    letter: &Letter,
+) -> Result<(), Failure> {
+    dead_letters.write(letter).await.map_err(|err| {
+        Failure::transient(format!(
+            "cannot write the dead-letter file {} ({err}); keeping the data in the spool",
+            dead_letters.path().display()
+        ))
+    })?;
+    add(&metrics.dead_lettered_total, 1);
+    Ok(())
+}
+
+/// Stops delivery after a configuration error: says what to fix (log, `/healthz`, metric), waits
+/// [`PAUSE_AFTER_FATAL`] (or shutdown), then lets the caller try again — the operator may have
+/// fixed it in Botpress meanwhile. The spool keeps everything.
+pub async fn pause(
+    failure: &Failure,
+    hint: &str,
+    metrics: &Metrics,
+    health: &Health,
+    cancel: &CancellationToken,
+) {
+    let problem = format!(
+        "delivery stopped: {} — {hint}; the spool keeps every batch, trying again in {} s",
+        failure.reason,
+        PAUSE_AFTER_FATAL.as_secs()
+    );
+    tracing::error!("{problem}");
+    health.set(Part::Delivery, Some(problem));
+    set(&metrics.delivery_paused, 1);
+    tokio::select! {
+        _ = tokio::time::sleep(PAUSE_AFTER_FATAL) => {}
+        _ = cancel.cancelled() => {}
+    }
+}
+
+/// Clears a pause once a delivery succeeded.
+pub fn resumed(metrics: &Metrics, health: &Health) {
+    if metrics
+        .delivery_paused
+        .swap(0, std::sync::atomic::Ordering::Relaxed)
+        == 1
+    {
+        tracing::info!("delivery resumed");
+        health.set(Part::Delivery, None);
+    }
+}

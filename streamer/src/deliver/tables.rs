@@ -1,0 +1,417 @@
+//! `--deliver tables`: rows written straight to the Botpress Tables API with the bot's token.
+//! Nothing here creates a Botpress event.
+//!
+//! Every `--flush-every` the delivery reads what the spool gained, folds it into rows and writes
+//! every changed row in as few upserts as possible (≤ 1,000 rows each):
+//! - sessions layout: one row per session (summary, newest actions, signals) — rows in use grow
+//!   with sessions, not clicks;
+//! - events layout: the guide's tables, one row per action keyed by `event_key` plus one summary
+//!   row per session, so a re-delivery never adds a row.
+//!
+//! When behind (Botpress slow or down), flushes grow instead of requests queueing up. The spool
+//! is settled in order, only after the flush holding a batch succeeded; a restart continues the
+//! session rows from the spool's copy of what was last written.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use autoplay_botpress::rows::RowOptions;
+use autoplay_botpress::schema::{EVENT_KEY_COLUMN, SUMMARY_KEY_COLUMN};
+use autoplay_botpress::signals::SignalConfig;
+use autoplay_botpress::{map_actions_to_rows, summary_row, EventRow, SessionRow, SummaryRow};
+use tokio_util::sync::CancellationToken;
+
+use super::{pause, raw_rows, resumed, upsert_all, SummaryInbox};
+use crate::botpress::TablesClient;
+use crate::deadletter::DeadLetters;
+use crate::metrics::{add, set, Health, Metrics};
+use crate::retry::{drive, Failure, Policy, Stopped};
+use crate::spool::{Removal, Settle, SpoolHandle};
+
+/// Batches read from the spool per flush, at most.
+const MAX_BATCHES_PER_FLUSH: usize = 20_000;
+const MAX_BYTES_PER_READ: usize = 8 << 20;
+/// Changed session rows per flush, at most (the rest wait for the next one).
+const MAX_DIRTY_SESSIONS: usize = 4_000;
+/// Event rows held for one flush, at most.
+const MAX_PENDING_EVENT_ROWS: usize = 10_000;
+/// Sessions kept in memory; quiet ones are reloaded from the spool's copy when they act again.
+const MAX_SESSIONS_IN_MEMORY: usize = 4_096;
+const IDLE_SESSION: Duration = Duration::from_secs(30 * 60);
+/// How long shutdown gives the last flush.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How often written batches leave the spool, with the copies of the rows they made: one
+/// transaction for many flushes. Until then a restart re-applies them to the older copies,
+/// which gives the same rows.
+const SETTLE_EVERY: Duration = Duration::from_secs(10);
+
+/// Which tables the rows go to.
+#[derive(Debug, Clone)]
+pub enum Layout {
+    /// One row per session in `table`, each at most `row_bytes` of JSON.
+    Sessions { table: String, row_bytes: usize },
+    /// One row per action in `events`, one summary row per session in `summary`.
+    Events { events: String, summary: String },
+}
+
+pub struct TablesDelivery {
+    pub client: TablesClient,
+    pub layout: Layout,
+    pub spool: SpoolHandle,
+    pub summaries: Arc<SummaryInbox>,
+    pub dead_letters: Arc<DeadLetters>,
+    pub flush_every: Duration,
+    pub max_retry_delay: Duration,
+    pub signals: SignalConfig,
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<Health>,
+}
+
+/// What has been read from the spool and not yet written.
+#[derive(Default)]
+struct Pending {
+    /// First spool key not yet settled; every key below it left the spool.
+    settled: u64,
+    /// Next spool key to read.
+    cursor: u64,
+    sessions: HashMap<String, Tracked>,
+    dirty: HashSet<String>,
+    events: Vec<EventRow>,
+    summary_rows: HashMap<String, SummaryRow>,
+    /// Actions read since the last successful flush.
+    actions: u64,
+    summaries: u64,
+    /// Sessions whose rows were written since the last settle. At a settle (right after a
+    /// successful flush) their rows in memory are the rows written.
+    written_rows: HashSet<String>,
+    /// The end of the written part of the spool (`settled..written` is written, not settled).
+    written: u64,
+    last_settle: Option<Instant>,
+}
+
+struct Tracked {
+    row: SessionRow,
+    touched: Instant,
+}
+
+impl TablesDelivery {
+    /// Flushes every `--flush-every` until `cancel`, then once more (briefly) before returning.
+    pub async fn run(self, cancel: CancellationToken) {
+        let pending = tokio::sync::Mutex::new(Pending::default());
+        let mut ticks = tokio::time::interval(self.flush_every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let policy = Policy {
+            first_delay: Duration::from_millis(500),
+            max_delay: self.max_retry_delay,
+            max_attempts: None,
+        };
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = cancel.cancelled() => break,
+            }
+            let outcome = drive(policy, &cancel, "writing to Botpress tables", |_| async {
+                let flushed = self.flush(&mut *pending.lock().await).await;
+                if flushed.is_err() {
+                    add(&self.metrics.delivery_retries_total, 1);
+                }
+                flushed
+            })
+            .await;
+            match outcome {
+                Ok(()) => resumed(&self.metrics, &self.health),
+                Err(Stopped::Cancelled) => break,
+                Err(Stopped::Failed(failure)) => {
+                    let hint = self.hint(&failure);
+                    pause(&failure, &hint, &self.metrics, &self.health, &cancel).await;
+                }
+            }
+        }
+        let mut pending = pending.into_inner();
+        match tokio::time::timeout(SHUTDOWN_GRACE, self.flush(&mut pending)).await {
+            Ok(Ok(())) => {}
+            _ => tracing::warn!("the last flush did not finish; its batches stay in the spool"),
+        }
+        self.settle(&mut pending);
+    }
+
+    /// Reads, folds and writes what is new; `Ok` also when there was nothing to do.
+    async fn flush(&self, p: &mut Pending) -> Result<(), Failure> {
+        self.read(p)?;
+        self.take_summaries(p);
+        let rows = match &self.layout {
+            Layout::Sessions { table, row_bytes } => {
+                self.write_sessions(p, table, *row_bytes).await?
+            }
+            Layout::Events { events, summary } => self.write_events(p, events, summary).await?,
+        };
+        p.written_rows.extend(rows);
+        p.written = p.cursor;
+        if p.last_settle.is_none_or(|t| t.elapsed() >= SETTLE_EVERY) {
+            self.settle(p);
+        }
+        if p.actions > 0 || p.summaries > 0 {
+            add(&self.metrics.flushes_total, 1);
+            add(&self.metrics.actions_delivered_total, p.actions);
+            add(&self.metrics.summaries_written_total, p.summaries);
+            (p.actions, p.summaries) = (0, 0);
+        }
+        self.evict(p);
+        Ok(())
+    }
+
+    /// Hands what is written to the spool: its batches leave, the row copies are kept.
+    fn settle(&self, p: &mut Pending) {
+        p.last_settle = Some(Instant::now());
+        if p.written <= p.settled && p.written_rows.is_empty() {
+            return;
+        }
+        let rows = p
+            .written_rows
+            .drain()
+            .filter_map(|id| {
+                let row = &p.sessions.get(&id)?.row;
+                Some((id, serde_json::to_vec(row).ok()?))
+            })
+            .collect();
+        self.spool.settle(Settle {
+            remove: Removal::Range(p.settled..p.written),
+            rows,
+        });
+        p.settled = p.written;
+    }
+
+    /// Folds batches the spool gained since the last read (up to the per-flush bounds).
+    fn read(&self, p: &mut Pending) -> Result<(), Failure> {
+        let spool_error = |e: crate::spool::SpoolError| Failure::transient(e.to_string());
+        while !self.full(p) {
+            let stored = self
+                .spool
+                .spool
+                .read_from(p.cursor, 512, MAX_BYTES_PER_READ)
+                .map_err(spool_error)?;
+            let Some(last) = stored.last() else {
+                return Ok(());
+            };
+            let read_until = last.seq + 1;
+            for item in stored {
+                match item.batch {
+                    Ok(batch) => self.fold(p, &batch).map_err(spool_error)?,
+                    Err(err) => {
+                        tracing::error!(seq = item.seq, %err, "dropping an unreadable spool entry")
+                    }
+                }
+                p.cursor = item.seq + 1;
+                if self.full(p) {
+                    break;
+                }
+            }
+            if p.cursor < read_until {
+                break; // full
+            }
+        }
+        Ok(())
+    }
+
+    fn full(&self, p: &Pending) -> bool {
+        p.dirty.len() >= MAX_DIRTY_SESSIONS
+            || p.events.len() >= MAX_PENDING_EVENT_ROWS
+            || (p.cursor - p.written) as usize >= MAX_BATCHES_PER_FLUSH
+    }
+
+    fn fold(
+        &self,
+        p: &mut Pending,
+        batch: &autoplay_botpress::ActionsPayload,
+    ) -> Result<(), crate::spool::SpoolError> {
+        p.actions += batch.actions.len() as u64;
+        match &self.layout {
+            Layout::Sessions { row_bytes, .. } => {
+                let session = SessionRow::key_of(batch);
+                let tracked = self.tracked(p, &session)?;
+                tracked.row.absorb(batch, keep_for(*row_bytes));
+                p.dirty.insert(session);
+            }
+            Layout::Events { .. } => {
+                // Default options are always valid.
+                if let Ok(rows) = map_actions_to_rows(batch, &RowOptions::default()) {
+                    p.events.extend(rows);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The session's state, loaded from the spool's copy of its last written row if needed.
+    fn tracked<'a>(
+        &self,
+        p: &'a mut Pending,
+        session: &str,
+    ) -> Result<&'a mut Tracked, crate::spool::SpoolError> {
+        if !p.sessions.contains_key(session) {
+            let row = self
+                .spool
+                .spool
+                .row(session)?
+                .unwrap_or_else(|| SessionRow::new(session));
+            p.sessions.insert(
+                session.to_owned(),
+                Tracked {
+                    row,
+                    touched: Instant::now(),
+                },
+            );
+        }
+        let tracked = p.sessions.get_mut(session).expect("inserted above");
+        tracked.touched = Instant::now();
+        Ok(tracked)
+    }
+
+    fn take_summaries(&self, p: &mut Pending) {
+        for ready in self.summaries.take() {
+            p.summaries += 1;
+            match &self.layout {
+                Layout::Sessions { .. } => {
+                    let Ok(tracked) = self.tracked(p, &ready.session_id) else {
+                        self.summaries.restore(vec![ready]);
+                        continue;
+                    };
+                    tracked.row.summary = Some(ready.summary);
+                    if tracked.row.user_id.is_none() {
+                        tracked.row.user_id = ready.user_id;
+                    }
+                    if tracked.row.product_id.is_empty() {
+                        tracked.row.product_id = ready.product_id;
+                    }
+                    p.dirty.insert(ready.session_id);
+                }
+                Layout::Events { .. } => {
+                    let row = summary_row(
+                        &ready.session_id,
+                        ready.user_id.as_deref(),
+                        &ready.product_id,
+                        &ready.summary,
+                        ready.action_count,
+                    );
+                    p.summary_rows.insert(ready.session_id, row);
+                }
+            }
+        }
+    }
+
+    /// Writes the changed session rows; on success returns their sessions.
+    async fn write_sessions(
+        &self,
+        p: &mut Pending,
+        table: &str,
+        row_bytes: usize,
+    ) -> Result<Vec<String>, Failure> {
+        if p.dirty.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = crate::now_ms();
+        let mut written = Vec::with_capacity(p.dirty.len());
+        for session in &p.dirty {
+            if let Some(tracked) = p.sessions.get_mut(session) {
+                tracked.row.refresh_signals(now, &self.signals);
+                written.push(tracked.row.fitted(row_bytes));
+            }
+        }
+        let raw = raw_rows(&written);
+        upsert_all(
+            &self.client,
+            table,
+            SUMMARY_KEY_COLUMN,
+            &raw,
+            &self.dead_letters,
+            &self.metrics,
+        )
+        .await?;
+        drop(raw);
+        set(&self.metrics.last_flush_rows, written.len() as u64);
+        p.dirty.clear();
+        let mut sessions = Vec::with_capacity(written.len());
+        for row in written {
+            sessions.push(row.session_id.clone());
+            if let Some(tracked) = p.sessions.get_mut(&row.session_id) {
+                tracked.row = row;
+            }
+        }
+        Ok(sessions)
+    }
+
+    /// Writes the pending event rows and summary rows.
+    async fn write_events(
+        &self,
+        p: &mut Pending,
+        events_table: &str,
+        summary_table: &str,
+    ) -> Result<Vec<String>, Failure> {
+        let events = raw_rows(&p.events);
+        let summaries = raw_rows(p.summary_rows.values());
+        let mut rows = 0;
+        for (table, key, values) in [
+            (events_table, EVENT_KEY_COLUMN, &events),
+            (summary_table, SUMMARY_KEY_COLUMN, &summaries),
+        ] {
+            if !values.is_empty() {
+                rows += upsert_all(
+                    &self.client,
+                    table,
+                    key,
+                    values,
+                    &self.dead_letters,
+                    &self.metrics,
+                )
+                .await?;
+            }
+        }
+        if rows > 0 {
+            set(&self.metrics.last_flush_rows, rows as u64);
+        }
+        p.events.clear();
+        p.summary_rows.clear();
+        Ok(Vec::new())
+    }
+
+    /// Forgets quiet sessions whose rows are in the spool's copy (written and settled).
+    fn evict(&self, p: &mut Pending) {
+        let (dirty, unsettled) = (&p.dirty, &p.written_rows);
+        let keep = |id: &String| dirty.contains(id) || unsettled.contains(id);
+        p.sessions
+            .retain(|id, t| keep(id) || t.touched.elapsed() < IDLE_SESSION);
+        if p.sessions.len() <= MAX_SESSIONS_IN_MEMORY {
+            return;
+        }
+        let mut clean: Vec<(Instant, String)> = p
+            .sessions
+            .iter()
+            .filter(|(id, _)| !keep(id))
+            .map(|(id, t)| (t.touched, id.clone()))
+            .collect();
+        clean.sort();
+        let excess = p.sessions.len() - MAX_SESSIONS_IN_MEMORY * 3 / 4;
+        for (_, id) in clean.into_iter().take(excess) {
+            p.sessions.remove(&id);
+        }
+    }
+
+    fn hint(&self, failure: &Failure) -> String {
+        let table = match &self.layout {
+            Layout::Sessions { table, .. } => table.clone(),
+            Layout::Events { events, summary } => format!("{events} / {summary}"),
+        };
+        match failure.status.map(|s| s.as_u16()) {
+            Some(401) => "the Botpress token was rejected: check --botpress-token (BOTPRESS_TOKEN)".into(),
+            Some(403) => "the token may not use this bot: check --bot-id (BOTPRESS_BOT_ID) and the token's workspace".into(),
+            Some(404) => format!("{table} not found: run `autoplay-botpress setup` with the same --layout (or check --bot-id)"),
+            _ => "check the Botpress settings".into(),
+        }
+    }
+}
+
+/// Actions kept per session between writes: more than the row can show, never unbounded.
+fn keep_for(row_bytes: usize) -> usize {
+    (row_bytes / 60).clamp(16, autoplay_botpress::session_row::MAX_KEPT_ACTIONS)
+}

@@ -1,0 +1,136 @@
+//! `autoplay-botpress`: the native companion of the autoplay-botpress WASM package. It streams a
+//! product's live UI actions from Autoplay into a Botpress bot — as table rows by default, inside
+//! Botpress's request budget and without billed events — keeps a rolling LLM summary per session,
+//! fires proactive triggers, and loses nothing on the way (durable spool, retries, dead letters).
+//!
+//! The library holds the commands; `main.rs` only parses arguments and sets up logging. The
+//! [`fakes`] (offline stand-ins for Autoplay, Botpress and the LLM) serve the demo, the tests and
+//! the benchmark alike.
+
+pub mod botpress;
+pub mod budget;
+pub mod check;
+pub mod config;
+pub mod connector;
+pub mod deadletter;
+pub mod deliver;
+pub mod demo;
+pub mod fakes;
+pub mod http;
+pub mod llm;
+pub mod metrics;
+pub mod prune;
+pub mod retry;
+pub mod secret;
+pub mod setup;
+pub mod spool;
+pub mod sse;
+pub mod stream;
+pub mod summaries;
+pub mod triggers;
+pub mod webhook;
+
+use std::sync::Arc;
+
+use autoplay_botpress::cost::Traffic;
+use tokio_util::sync::CancellationToken;
+
+use crate::botpress::TablesClient;
+use crate::budget::Budget;
+use crate::config::{Command, ConfigError, StreamConfig};
+use crate::metrics::Metrics;
+
+/// Wall-clock unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Why a command failed: bad settings (exit 2) or a failure while running (exit 1).
+#[derive(Debug)]
+pub enum Failure {
+    Config(ConfigError),
+    Run(anyhow::Error),
+}
+
+impl From<ConfigError> for Failure {
+    fn from(err: ConfigError) -> Self {
+        Self::Config(err)
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(err: anyhow::Error) -> Self {
+        Self::Run(err)
+    }
+}
+
+/// A Tables client for one-off commands (setup, prune): the default request budget.
+fn tables_client(botpress: config::BotpressConfig) -> anyhow::Result<TablesClient> {
+    let metrics = Arc::new(Metrics::default());
+    let budget = Arc::new(Budget::new(300, metrics.clone()));
+    Ok(TablesClient::new(
+        http::client_builder().build()?,
+        botpress,
+        budget,
+        metrics,
+    ))
+}
+
+/// Runs one command; `Ok(false)` when it ran but reports a failure (a failed check).
+pub async fn run(command: Command, cancel: CancellationToken) -> Result<bool, Failure> {
+    match command {
+        Command::Demo(args) => demo::run(args).await?,
+        Command::Setup(args) => {
+            let botpress = args.botpress.require()?;
+            let tables = args.tables.resolve()?;
+            let client = tables_client(botpress.clone())?;
+            if args.dry_run {
+                setup::print_dry_run(&botpress, &tables, &client);
+            } else {
+                setup::run(&client, &tables).await?;
+            }
+        }
+        Command::Check(args) => {
+            let traffic = Traffic {
+                users: f64::from(args.users),
+                actions_per_minute: args.actions_per_minute,
+                ..Traffic::default()
+            };
+            let config = StreamConfig::from_args(args.stream)?;
+            return Ok(check::run(&config, &traffic).await?);
+        }
+        Command::Stream(args) => {
+            let config = StreamConfig::from_args(args)?;
+            stream::run(config, cancel).await?;
+        }
+        Command::Prune(args) => {
+            let botpress = args.botpress.require()?;
+            let tables = args.tables.resolve()?;
+            let client = tables_client(botpress)?;
+            let keep: std::time::Duration = args.keep.into();
+            let deleted = prune::prune(&client, &tables, keep)
+                .await
+                .map_err(anyhow::Error::from)?;
+            for (table, deleted) in deleted {
+                println!(
+                    "deleted {deleted} rows older than {} from {table}",
+                    humantime::format_duration(keep)
+                );
+            }
+        }
+        Command::DeadLetters(args) => {
+            let dir = config::state_dir(args.state_dir)?;
+            let letters = deadletter::DeadLetters::new(&dir, u64::MAX);
+            return match args.action {
+                config::DeadLetterAction::List => Ok(deadletter::command::list(&letters)?),
+                config::DeadLetterAction::Retry(retry) => {
+                    deadletter::command::retry(&letters, retry).await
+                }
+            };
+        }
+    }
+    Ok(true)
+}

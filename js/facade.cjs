@@ -71,8 +71,9 @@ function makeApi(raw) {
       const name = "mapActionsToRows";
       return JSON.parse(raw.mapActionsToRows(json(name, "body", body), options(name, opts)));
     },
-    parseWebhookBody(body) {
-      return JSON.parse(raw.parseWebhookBody(json("parseWebhookBody", "body", body)));
+    parseWebhookBody(body, opts) {
+      const name = "parseWebhookBody";
+      return JSON.parse(raw.parseWebhookBody(json(name, "body", body), options(name, opts)));
     },
     detectSignals(input) {
       return JSON.parse(raw.detectSignals(json("detectSignals", "input", input)));

@@ -72,8 +72,11 @@ export interface EventRow {
   action_index: number;
   occurred_at: string | null;
   batch_id: string | null;
-  /** Idempotency key of the action (`<batch_id>:<position>`): the table's key column. */
-  event_key: string | null;
+  /**
+   * Idempotency key of the action (`<batch_id>:<position>`; a body without a batch id is keyed by
+   * its content): the table's key column, so a re-delivered action updates its row.
+   */
+  event_key: string;
 }
 
 /** An events-table row as findRecords returns it. */
@@ -134,9 +137,17 @@ export interface WindowOptions extends ScopeOptions {
   windowMs?: number;
 }
 
-export interface RowOptions {
+export interface RowOptions extends RedactOptions {
   /** Upper bound on one row's JSON size; default 3900 (Botpress stores 4 KB per row). */
   maxRowBytes?: number;
+}
+
+export interface RedactOptions {
+  /**
+   * Replace personal data (e-mails, phone numbers, card numbers, IBANs, keys, tokens, URL query
+   * strings and fragments) by typed placeholders such as `[email]`; default true.
+   */
+  redact?: boolean;
 }
 
 /** A Botpress Tables filter (MongoDB-like). */
@@ -205,7 +216,7 @@ export interface DetectSignalsInput {
   config?: SignalConfig;
 }
 
-export interface RenderOptions {
+export interface RenderOptions extends RedactOptions {
   /** Size of the text in characters; default 4000. */
   maxChars?: number;
 }
@@ -239,7 +250,7 @@ export interface BotpressTable {
 /** StoreEventsData: a webhook body → AutoPlayEventsTable rows, each fitted to the row size limit. */
 export function mapActionsToRows(body: ActionsBody | string, options?: RowOptions): EventRow[];
 /** Decodes a POSTed webhook body (the streamer's batch or trigger, or a connector push-mode event). */
-export function parseWebhookBody(body: ActionsBody | SummaryBody | string): WebhookBody;
+export function parseWebhookBody(body: ActionsBody | SummaryBody | string, options?: RedactOptions): WebhookBody;
 /** Friction signals in one session's rows. */
 export function detectSignals(input: DetectSignalsInput): Signal[];
 /** The events-table filter for the chatting user's recent events. */

@@ -23,6 +23,7 @@ pub mod cost;
 pub mod error;
 mod lenient;
 pub mod model;
+pub mod redact;
 pub mod render;
 pub mod rows;
 pub mod schema;

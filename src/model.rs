@@ -125,6 +125,25 @@ impl ActionsPayload {
         parts
     }
 
+    /// A fingerprint of the batch's content (32 hex digits): the idempotency key of a batch that
+    /// came without one (the connector's push mode), so the same body always gets the same keys.
+    ///
+    /// Two FNV-1a lanes over its JSON: not cryptographic (a collision would only give two actions
+    /// one key), and a few lines instead of a hash crate in the `.wasm`.
+    pub fn fingerprint(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        let lane = |basis: u64| {
+            json.iter().fold(basis, |hash, byte| {
+                (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+            })
+        };
+        format!(
+            "{:016x}{:016x}",
+            lane(0xcbf2_9ce4_8422_2325),
+            lane(0x6c62_272e_07bb_0142)
+        )
+    }
+
     /// The session id, or `"unknown"` for display.
     pub fn session_label(&self) -> &str {
         self.session_id.as_deref().unwrap_or("unknown")
@@ -312,6 +331,15 @@ mod tests {
         let ids: Vec<_> = parts.iter().map(|p| p.batch_id.clone().unwrap()).collect();
         assert_eq!(ids, ["b1", "b1/1", "b1/2"]);
         assert_eq!(parts[2].count, 1);
+    }
+
+    #[test]
+    fn fingerprints_are_stable_and_tell_batches_apart() {
+        let a = ActionsPayload::from_json(r#"{"session_id":"s","actions":[{"index":1}]}"#).unwrap();
+        let b = ActionsPayload::from_json(r#"{"session_id":"s","actions":[{"index":2}]}"#).unwrap();
+        assert_eq!(a.fingerprint(), a.clone().fingerprint());
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        assert_eq!(a.fingerprint().len(), 32);
     }
 
     #[test]

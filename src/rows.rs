@@ -1,12 +1,15 @@
 //! Rows of the two Botpress tables, and the mapping from a webhook body to event rows
 //! (the guide's StoreEventsData code node).
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{iso_from_ms, ms_from_unix_seconds};
 use crate::error::InputError;
 use crate::lenient::null_as_default;
 use crate::model::ActionsPayload;
+use crate::redact::{redact, redact_url};
 use crate::truncate::{truncate_in_place, MARKER};
 
 /// Botpress stores at most 4 KB per row (at the default row factor). The default budget leaves
@@ -44,8 +47,9 @@ pub struct EventRow {
     /// When the user performed the action (ISO-8601), if the connector said.
     pub occurred_at: Option<String>,
     pub batch_id: Option<String>,
-    /// Idempotency key of the action (`<batch_id>:<position>`): the events table's key column,
-    /// so a re-delivered action updates its row instead of adding one.
+    /// Idempotency key of the action (`<batch_id>:<position>`, the batch keyed by its content when
+    /// it came without an id): the events table's key column, so a re-delivered action updates
+    /// its row instead of adding one.
     pub event_key: Option<String>,
 }
 
@@ -80,12 +84,15 @@ pub struct SummaryRow {
 pub struct RowOptions {
     /// Upper bound on one row's JSON size in bytes.
     pub max_row_bytes: usize,
+    /// Replace personal data in the text fields by typed placeholders (see [`crate::redact`]).
+    pub redact: bool,
 }
 
 impl Default for RowOptions {
     fn default() -> Self {
         Self {
             max_row_bytes: DEFAULT_MAX_ROW_BYTES,
+            redact: true,
         }
     }
 }
@@ -108,6 +115,13 @@ pub fn map_actions_to_rows(
     options: &RowOptions,
 ) -> Result<Vec<EventRow>, InputError> {
     options.validate()?;
+    // A body without a batch id (push mode) is keyed by its content, so a re-delivered body's
+    // rows get the same keys and update instead of adding rows.
+    let batch_key = match &body.batch_id {
+        Some(id) => id.clone(),
+        None if body.actions.iter().any(|a| a.event_key.is_none()) => body.fingerprint(),
+        None => String::new(),
+    };
     Ok(body
         .actions
         .iter()
@@ -129,12 +143,16 @@ pub fn map_actions_to_rows(
                 action_index: action.index,
                 occurred_at: ms_from_unix_seconds(action.timestamp_start).map(iso_from_ms),
                 batch_id: body.batch_id.clone(),
-                event_key: action.event_key.clone().or_else(|| {
-                    body.batch_id
-                        .as_ref()
-                        .map(|batch| format!("{batch}:{position}"))
-                }),
+                event_key: Some(
+                    action
+                        .event_key
+                        .clone()
+                        .unwrap_or_else(|| format!("{batch_key}:{position}")),
+                ),
             };
+            if options.redact {
+                redact_row(&mut row);
+            }
             fit_row(&mut row, options.max_row_bytes);
             row
         })
@@ -165,6 +183,17 @@ pub fn summary_row(
         json_len,
     );
     row
+}
+
+fn redact_row(row: &mut EventRow) {
+    for text in [&mut row.title, &mut row.description] {
+        if let Cow::Owned(redacted) = redact(text) {
+            *text = redacted;
+        }
+    }
+    if let Cow::Owned(redacted) = redact_url(&row.canonical_url) {
+        row.canonical_url = redacted;
+    }
 }
 
 fn fit_row(row: &mut EventRow, max_bytes: usize) {
@@ -313,7 +342,11 @@ mod tests {
             ..SlimAction::default()
         });
         for max in [MIN_MAX_ROW_BYTES, 1_000, DEFAULT_MAX_ROW_BYTES] {
-            let rows = map_actions_to_rows(&body, &RowOptions { max_row_bytes: max }).unwrap();
+            let options = RowOptions {
+                max_row_bytes: max,
+                ..RowOptions::default()
+            };
+            let rows = map_actions_to_rows(&body, &options).unwrap();
             for row in &rows {
                 assert!(json_len(row) <= max, "{} > {max}", json_len(row));
             }
@@ -328,9 +361,28 @@ mod tests {
     }
 
     #[test]
+    fn personal_data_is_redacted_unless_turned_off() {
+        let mut body = guide_body();
+        body.actions[0].description = "Entered jane@example.com".into();
+        body.actions[0].canonical_url = "https://yourapp.com/invite?token=abc".into();
+        let row = &map_actions_to_rows(&body, &RowOptions::default()).unwrap()[0];
+        assert_eq!(row.description, "Entered [email]");
+        assert_eq!(row.canonical_url, "https://yourapp.com/invite?[query]");
+        let raw = RowOptions {
+            redact: false,
+            ..RowOptions::default()
+        };
+        let row = &map_actions_to_rows(&body, &raw).unwrap()[0];
+        assert_eq!(row.description, "Entered jane@example.com");
+    }
+
+    #[test]
     fn tiny_budgets_are_rejected() {
-        let err =
-            map_actions_to_rows(&guide_body(), &RowOptions { max_row_bytes: 10 }).unwrap_err();
+        let options = RowOptions {
+            max_row_bytes: 10,
+            ..RowOptions::default()
+        };
+        let err = map_actions_to_rows(&guide_body(), &options).unwrap_err();
         assert_eq!(err.path, "options.maxRowBytes");
     }
 

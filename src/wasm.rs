@@ -17,6 +17,7 @@ use wasm_bindgen::prelude::*;
 use crate::context::{self, ContextInput};
 use crate::error::{decode_json, InputError};
 use crate::model::{decode_webhook_body, ActionsPayload, WebhookBody};
+use crate::redact::{redact, redact_payload};
 use crate::render::{self, RenderOptions};
 use crate::rows::{self, RowOptions};
 use crate::signals;
@@ -34,12 +35,22 @@ pub fn map_actions_to_rows(body: &str, options: &str) -> Result<String, JsError>
 }
 
 /// A POSTed webhook body: the streamer's batch or trigger, or a connector push-mode event.
+/// Personal data in a batch or summary is redacted unless `{ redact: false }`.
 #[wasm_bindgen(js_name = parseWebhookBody)]
-pub fn parse_webhook_body(body: &str) -> Result<String, JsError> {
+pub fn parse_webhook_body(body: &str, options: &str) -> Result<String, JsError> {
     const NAME: &str = "parseWebhookBody";
+    let options: RedactOptions = decode_options(NAME, options)?;
     let parsed = match decode_webhook_body(body).map_err(|e| fail(NAME, e))? {
-        WebhookBody::Actions(batch) => serde_json::json!({ "kind": "actions", "batch": batch }),
-        WebhookBody::Summary(summary) => {
+        WebhookBody::Actions(mut batch) => {
+            if options.redact {
+                redact_payload(&mut batch);
+            }
+            serde_json::json!({ "kind": "actions", "batch": batch })
+        }
+        WebhookBody::Summary(mut summary) => {
+            if options.redact {
+                summary.summary = redact(&summary.summary).into_owned();
+            }
             serde_json::json!({ "kind": "summary", "summary": summary })
         }
         WebhookBody::Trigger(trigger) => {
@@ -112,6 +123,19 @@ pub fn render_agent_context(context: &str, options: &str) -> Result<String, JsEr
     let context: AgentContext = decode(NAME, "context", context)?;
     let options: RenderOptions = decode_options(NAME, options)?;
     render::render_agent_context(&context, &options).map_err(|e| fail(NAME, e))
+}
+
+/// Options of the functions that redact.
+#[derive(serde::Deserialize)]
+#[serde(default)]
+struct RedactOptions {
+    redact: bool,
+}
+
+impl Default for RedactOptions {
+    fn default() -> Self {
+        Self { redact: true }
+    }
 }
 
 fn now_ms() -> i64 {

@@ -5,6 +5,7 @@
 use autoplay_botpress::clock::{iso_from_ms, ms_from_iso};
 use autoplay_botpress::context::ContextInput;
 use autoplay_botpress::error::decode_json;
+use autoplay_botpress::redact::{redact, redact_payload, redact_url};
 use autoplay_botpress::render::RenderOptions;
 use autoplay_botpress::rows::RowOptions;
 use autoplay_botpress::signals::{detect_in_rows, RowsInput};
@@ -77,7 +78,8 @@ proptest! {
     #[test]
     fn random_json_never_panics(value in arb_json(), scoped in any::<bool>()) {
         let text = value.to_string();
-        if let Ok(body) = ActionsPayload::from_json(&text) {
+        if let Ok(mut body) = ActionsPayload::from_json(&text) {
+            redact_payload(&mut body);
             let _ = map_actions_to_rows(&body, &RowOptions::default());
             let mut summarizer = Summarizer::new(SummarizerConfig { threshold: 2, ..Default::default() });
             if let Some(job) = summarizer.push(body, 0) {
@@ -106,7 +108,8 @@ proptest! {
             }
         }
         if let Ok(ctx) = decode_json::<AgentContext>("context", &text) {
-            let _ = render_agent_context(&ctx, &RenderOptions { max_chars: 400 });
+            let options = RenderOptions { max_chars: 400, ..RenderOptions::default() };
+            let _ = render_agent_context(&ctx, &options);
         }
     }
 
@@ -115,6 +118,22 @@ proptest! {
         let _ = ActionsPayload::from_json(&text);
         let _ = decode_frame("", &text);
         let _ = ms_from_iso(&text);
+        let _ = redact(&text);
+        let _ = redact_url(&text);
+    }
+
+    /// Text built from the pieces the redaction scanners look for, next to multibyte characters.
+    #[test]
+    fn redaction_never_panics_and_is_stable(pieces in prop::collection::vec(prop::sample::select(vec![
+        "http://", "https://", "@", "+", "(", ")", "-", " ", ".", "?", "#", "eyJ", "Bearer ", "4111",
+        "1111", "0", "42", "DE89", "3704", "sk-", "AKIA", "ghp_", "abcDEF123", "x", "…", "é", "😀",
+        "\u{2028}", "example.com", "_", "%", "=",
+    ]), 0..40)) {
+        let text: String = pieces.concat();
+        let once = redact(&text).into_owned();
+        let _ = redact_url(&text);
+        // Redacting what was redacted changes nothing (placeholders are not personal data).
+        prop_assert_eq!(redact(&once).into_owned(), once);
     }
 
     #[test]

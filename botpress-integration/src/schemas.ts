@@ -6,8 +6,17 @@ export const configuration = z.object({
   webhookSecret: z
     .string()
     .min(16)
+    .secret()
     .describe(
-      "Shared secret (16+ characters). The streamer's --webhook-secret, or the connector's push-mode secret: every POST must carry X-Connector-Signature: sha256=<HMAC-SHA256 of the body>."
+      "Shared secret (16+ characters): the streamer's --webhook-secret, or the connector's push-mode secret. Every POST must carry X-Connector-Signature, dated (t=<unix>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">, within 5 minutes) or not (sha256=<hex HMAC-SHA256 of the body>)."
+    ),
+  identitySecret: z
+    .string()
+    .min(32)
+    .secret()
+    .optional()
+    .describe(
+      "Secret (32+ characters) your backend signs identity tokens with (HS256 JWT: sub = Autoplay user id, sid = session id, optional, exp). When set, a chat reads and links only the ids of a valid token; when empty, the ids the bot passes are trusted as they are."
     ),
   windowMs: z
     .number()
@@ -46,12 +55,30 @@ export const eventRow = z.object({
   action_index: z.number(),
   occurred_at: z.string().nullable(),
   batch_id: z.string().nullable(),
+  event_key: z.string().describe('<batch id>:<position>, the key rows are upserted on'),
 })
 
 const scope = {
-  userId: z.string().optional().describe("The chatting user's Autoplay user_id (from the webchat user data)"),
-  sessionId: z.string().optional().describe("The chatting user's Autoplay session_id, if the host app passes it"),
+  userId: z.string().optional().describe("The chatting user's Autoplay user_id (from the webchat user data); ignored when identitySecret is set"),
+  sessionId: z.string().optional().describe("The chatting user's Autoplay session_id, if the host app passes it; ignored when identitySecret is set"),
+  identityToken: z.string().optional().describe("The identity token the host app's backend issued (webchat user data); required when identitySecret is set"),
 }
+
+const identity = z
+  .object({
+    verified: z.boolean().describe('True when a valid identity token vouched for the ids'),
+    reason: z.string().nullable().describe('Why nothing was read or linked, e.g. an expired token; null otherwise'),
+  })
+  .describe('Whose activity this chat may read, and why')
+
+const nudge = z.object({
+  triggerId: z.string(),
+  trigger: z.string(),
+  message: z.string().describe('Suggested opening message'),
+  description: z.string().describe('What the user did'),
+  sessionId: z.string(),
+  productId: z.string(),
+})
 
 const tableQuery = z.object({
   filter: tableRow,
@@ -102,6 +129,7 @@ export const actions = {
       eventsQuery: tableQuery,
       summaryQuery: tableQuery,
       scoped: z.boolean().describe('False when no id was given: the queries then match nothing'),
+      identity,
     }),
   },
   buildAgentContext: {
@@ -116,7 +144,22 @@ export const actions = {
       windowMs: z.number().int().optional(),
       maxEvents: z.number().int().optional(),
     }),
-    output: z.object({ context: agentContext }),
+    output: z.object({ context: agentContext, identity }),
+  },
+  linkConversation: {
+    title: 'Link conversation',
+    description:
+      "Links this Botpress conversation to the chatting Autoplay user, so the user's proactive nudges arrive here; hands over a nudge that was waiting for them.",
+    input: z.object({
+      ...scope,
+      conversationId: z.string().min(1).describe('The Botpress conversation: event.conversationId'),
+      botpressUserId: z.string().min(1).describe('The Botpress user: event.userId'),
+    }),
+    output: z.object({
+      linked: z.boolean(),
+      identity,
+      pendingNudge: nudge.nullable().describe('A nudge fired while the user had no conversation (handed out once), or null'),
+    }),
   },
   renderAgentContext: {
     title: 'Render agent context',
@@ -146,7 +189,7 @@ export const events = {
   triggerFired: {
     title: 'Trigger fired',
     description:
-      'The streamer saw friction in a session (back and forth between pages, repeated submits, …): a chance to open the conversation.',
+      "The streamer saw friction in a session (back and forth between pages, repeated submits, …). Created in the user's linked conversation, so a Text card in its workflow reaches their webchat; a user with no linked conversation gets the nudge when one links (Link conversation).",
     schema: z.object({
       triggerId: z.string(),
       trigger: z.string().describe('ping_pong, hesitation, dwell, rage_clicks, repeated_submits or flow_abandoned'),
@@ -155,7 +198,7 @@ export const events = {
       userId: z.string().nullable(),
       sessionId: z.string(),
       productId: z.string(),
-      conversationId: z.string().nullable().describe('The Botpress conversation Autoplay linked to the session, if any'),
+      conversationId: z.string().describe("The user's linked Botpress conversation: the event is created in it"),
       signal: z.record(z.any()).describe('The signal with its evidence (pages, elements, count, from, to)'),
     }),
   },
@@ -171,9 +214,20 @@ export const events = {
   },
 }
 
+/** A map with one key per entry, each stamped with its time (see keyed-state.ts). */
+const keyed = <T extends z.ZodRawShape>(entry: T) => z.object({}).catchall(z.object({ at: z.number(), ...entry }).nullable())
+
 export const states = {
-  recentBatches: {
+  links: {
     type: 'integration' as const,
-    schema: z.object({ ids: z.array(z.string()) }),
+    schema: keyed({ conversationId: z.string(), userId: z.string() }),
+  },
+  nudges: {
+    type: 'integration' as const,
+    schema: keyed(nudge.shape),
+  },
+  seen: {
+    type: 'integration' as const,
+    schema: keyed({}),
   },
 }

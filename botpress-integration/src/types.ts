@@ -2,7 +2,7 @@
 // handlers and the client calls are checked against the definition.
 import type { z } from '@botpress/sdk'
 
-import type { actions, configuration, events } from './schemas.js'
+import type { actions, configuration, events, states } from './schemas.js'
 
 type Io<A extends { input: z.ZodTypeAny; output: z.ZodTypeAny }> = {
   input: z.input<A['input']>
@@ -17,7 +17,7 @@ export type Autoplay = {
   actions: { [K in keyof typeof actions]: Io<(typeof actions)[K]> }
   channels: {}
   events: { [K in keyof typeof events]: z.infer<(typeof events)[K]['schema']> }
-  states: { recentBatches: { type: 'integration'; payload: { ids: string[] } } }
+  states: { [K in keyof typeof states]: { type: 'integration'; payload: z.infer<(typeof states)[K]['schema']> } }
   user: { tags: {} }
   entities: {}
 }

@@ -1,23 +1,26 @@
-// The integration's webhook: verifies the signature, decodes the body with the WASM core, drops
-// batches already seen, and turns each batch into an `actionsReceived` event a workflow can
-// start from (with its table rows ready), a streamer trigger into `triggerFired`, and a
-// connector summary into `summaryReceived`.
+// The integration's webhook: verifies the signature, decodes (and redacts) the body with the
+// WASM core, and turns
+// - a batch into an `actionsReceived` event with its rows ready to upsert on `event_key`,
+// - a streamer trigger into a `triggerFired` event in the user's linked conversation (or, with
+//   none linked, a nudge kept for the next conversation that links the user),
+// - a connector summary into `summaryReceived`.
+// Storage is what makes deliveries idempotent (rows are upserted on their key); the `seen` map
+// only spares the events a sequential re-delivery would cost.
 import { createHash } from 'node:crypto'
 
 import type * as sdk from '@botpress/sdk'
 import * as autoplay from 'autoplay-botpress/inline'
 
 import { describe } from './errors.js'
+import { keysOf, stores } from './links.js'
 import { configuration } from './schemas.js'
-import { SIGNATURE_HEADER, verify } from './signature.js'
+import { SIGNATURE_HEADER, refusal } from './signature.js'
 import type { Autoplay } from './types.js'
 
 type Props = Parameters<sdk.IntegrationProps<Autoplay>['handler']>[0]
 type Response = { status: number; headers: Record<string, string>; body: string }
 
 const MAX_BODY_BYTES = 1 << 20
-/** How many batch ids are remembered for de-duplication (the integration state holds them). */
-const REMEMBERED_BATCHES = 500
 
 function reply(status: number, body: Record<string, unknown>): Response {
   return { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
@@ -26,29 +29,6 @@ function reply(status: number, body: Record<string, unknown>): Response {
 function header(headers: Record<string, string | undefined>, name: string): string | undefined {
   const key = Object.keys(headers).find((k) => k.toLowerCase() === name)
   return key === undefined ? undefined : headers[key]
-}
-
-type Client = Props['client']
-
-/**
- * Runs `emit` unless `id` (a batch or trigger id) was handled before, then records it with the
- * most recent ones; the state is read once. Returns whether `emit` ran.
- */
-async function once(client: Client, integrationId: string, id: string, emit: () => Promise<unknown>): Promise<boolean> {
-  const { state } = await client.getOrSetState({
-    type: 'integration',
-    id: integrationId,
-    name: 'recentBatches',
-    payload: { ids: [] },
-  })
-  const seen: string[] = Array.isArray(state.payload?.ids) ? state.payload.ids : []
-  if (seen.includes(id)) {
-    return false
-  }
-  await emit()
-  const ids = [...seen, id].slice(-REMEMBERED_BATCHES)
-  await client.setState({ type: 'integration', id: integrationId, name: 'recentBatches', payload: { ids } })
-  return true
 }
 
 export async function handleWebhook({ req, client, ctx, logger }: Props): Promise<Response> {
@@ -68,74 +48,96 @@ export async function handleWebhook({ req, client, ctx, logger }: Props): Promis
   if (!signature) {
     return reply(401, { error: 'missing X-Connector-Signature header' })
   }
-  if (!verify(config.data.webhookSecret, raw, signature)) {
-    return reply(401, { error: 'X-Connector-Signature does not match the body and the configured secret' })
+  const now = Date.now()
+  const refused = refusal(config.data.webhookSecret, raw, signature, Math.floor(now / 1000))
+  if (refused) {
+    return reply(401, { error: refused })
   }
 
   let parsed: autoplay.WebhookBody
-  let rows: autoplay.EventRow[] = []
   try {
     parsed = autoplay.parseWebhookBody(raw)
-    if (parsed.kind === 'actions') {
-      rows = autoplay.mapActionsToRows(parsed.batch)
-    }
   } catch (err) {
     return reply(400, { error: describe(err) })
   }
+  const { links, nudges, seen } = stores(client, ctx.integrationId)
 
-  if (parsed.kind === 'ignored') {
-    return reply(202, { ignored: parsed.type })
-  }
-  if (parsed.kind === 'trigger') {
-    const t = parsed.trigger
-    const fresh = await once(client, ctx.integrationId, t.trigger_id, () =>
-      client.createEvent({
-        type: 'triggerFired',
+  switch (parsed.kind) {
+    case 'ignored':
+      return reply(202, { ignored: parsed.type })
+
+    case 'summary': {
+      const s = parsed.summary
+      await client.createEvent({
+        type: 'summaryReceived',
+        payload: { sessionId: s.session_id ?? null, productId: s.product_id, summary: s.summary, replaces: s.replaces },
+      })
+      return reply(200, { ok: true, event: 'summaryReceived' })
+    }
+
+    case 'trigger': {
+      const t = parsed.trigger
+      const id = `trigger:${t.trigger_id}`
+      if (await seen.find([id], now)) {
+        return reply(200, { ok: true, duplicate: true, triggerId: t.trigger_id })
+      }
+      const nudge = {
+        triggerId: t.trigger_id,
+        trigger: t.trigger ?? 'unknown',
+        message: t.message,
+        description: t.signal?.description ?? '',
+        sessionId: t.session_id,
+        productId: t.product_id,
+      }
+      const keys = keysOf({ userId: t.user_id, sessionId: t.session_id })
+      const link = await links.find(keys, now)
+      if (link) {
+        const [, { conversationId, userId }] = link
+        await client.createEvent({
+          type: 'triggerFired',
+          conversationId,
+          userId,
+          payload: { ...nudge, userId: t.user_id ?? null, conversationId, signal: t.signal ?? {} },
+        })
+      } else {
+        // Kept under the user's first key (the user id when known), so it is handed out once.
+        await nudges.put(Object.fromEntries(keys.slice(0, 1).map((key) => [key, { ...nudge, at: now }])), now)
+      }
+      await seen.put({ [id]: { at: now } }, now)
+      return link
+        ? reply(200, { ok: true, event: 'triggerFired', triggerId: t.trigger_id, conversationId: link[1].conversationId })
+        : reply(202, { ok: true, pending: true, triggerId: t.trigger_id })
+    }
+
+    case 'actions': {
+      const batch = parsed.batch
+      // The streamer's key; push-mode bodies have none, so their content is the key.
+      batch.batch_id ??= header(req.headers, 'idempotency-key') ?? createHash('sha256').update(raw).digest('hex').slice(0, 32)
+      const batchId = batch.batch_id
+      let rows: autoplay.EventRow[]
+      try {
+        rows = autoplay.mapActionsToRows(batch)
+      } catch (err) {
+        return reply(400, { error: describe(err) })
+      }
+      const id = `batch:${batchId}`
+      if (await seen.find([id], now)) {
+        return reply(200, { ok: true, duplicate: true, batchId })
+      }
+      await client.createEvent({
+        type: 'actionsReceived',
         payload: {
-          triggerId: t.trigger_id,
-          trigger: t.trigger ?? 'unknown',
-          description: t.signal?.description ?? '',
-          message: t.message,
-          userId: t.user_id ?? null,
-          sessionId: t.session_id,
-          productId: t.product_id,
-          conversationId: t.conversation_id ?? null,
-          signal: t.signal ?? {},
+          batchId,
+          userId: batch.user_id ?? null,
+          sessionId: batch.session_id ?? null,
+          productId: batch.product_id ?? '',
+          actionCount: batch.count,
+          batch,
+          rows,
         },
       })
-    )
-    return fresh
-      ? reply(200, { ok: true, event: 'triggerFired', triggerId: t.trigger_id })
-      : reply(200, { ok: true, duplicate: true, triggerId: t.trigger_id })
+      await seen.put({ [id]: { at: now } }, now)
+      return reply(200, { ok: true, event: 'actionsReceived', batchId, rows: rows.length })
+    }
   }
-  if (parsed.kind === 'summary') {
-    const s = parsed.summary
-    await client.createEvent({
-      type: 'summaryReceived',
-      payload: { sessionId: s.session_id ?? null, productId: s.product_id, summary: s.summary, replaces: s.replaces },
-    })
-    return reply(200, { ok: true, event: 'summaryReceived' })
-  }
-
-  const batch = parsed.batch
-  // The streamer's key; push-mode bodies have none, so their content is the key.
-  const batchId =
-    batch.batch_id ?? header(req.headers, 'idempotency-key') ?? createHash('sha256').update(raw).digest('hex').slice(0, 32)
-  const fresh = await once(client, ctx.integrationId, batchId, () =>
-    client.createEvent({
-      type: 'actionsReceived',
-      payload: {
-        batchId,
-        userId: batch.user_id ?? null,
-        sessionId: batch.session_id ?? null,
-        productId: batch.product_id ?? '',
-        actionCount: batch.count,
-        batch,
-        rows,
-      },
-    })
-  )
-  return fresh
-    ? reply(200, { ok: true, event: 'actionsReceived', batchId, rows: rows.length })
-    : reply(200, { ok: true, duplicate: true, batchId })
 }

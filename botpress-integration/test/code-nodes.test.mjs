@@ -11,13 +11,21 @@ import { CONFIG, action, loadIntegration, signedPost, startBotpressApi } from '.
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor
 const node = (name) => readFileSync(new URL(`../code-nodes/${name}`, import.meta.url), 'utf8')
 
-/** A Botpress table in memory: createRecords / findRecords with $eq, $gte, $lt, $and. */
+/** A Botpress table in memory: create, upsert on a key column, find with $eq, $gte, $lt, $and. */
 class Table {
   rows = []
   async createRecords(rows) {
     const createdAt = new Date().toISOString()
     for (const row of rows) this.rows.push({ id: this.rows.length + 1, createdAt, updatedAt: createdAt, ...row })
     return this.rows.slice(-rows.length)
+  }
+  async upsertRecords(rows, keyColumn) {
+    if (rows.length < 1 || rows.length > 1000) throw new Error(`upsert takes 1 to 1000 rows, got ${rows.length}`)
+    for (const row of rows) {
+      const existing = this.rows.find((r) => r[keyColumn] === row[keyColumn])
+      if (existing) Object.assign(existing, row, { updatedAt: new Date().toISOString() })
+      else await this.createRecords([row])
+    }
   }
   async findRecords({ filter = {}, limit = 100, orderBy = 'id', orderDirection = 'asc' } = {}) {
     const found = this.rows.filter((row) => matches(row, filter))
@@ -61,7 +69,7 @@ const actions = (configuration = CONFIG) => ({
   autoplay: new Proxy({}, { get: (_, type) => (input) => action(integration, type, input, configuration) }),
 })
 
-/** The card's `client` global: findTableRows over the named tables, counting reads. */
+/** The card's `client` global: findTableRows and upsertTableRows over the named tables. */
 function client(tables) {
   const reads = []
   return {
@@ -69,6 +77,10 @@ function client(tables) {
     async findTableRows({ table, ...query }) {
       reads.push({ table, ...query })
       return { rows: await tables[table].findRecords(query) }
+    },
+    async upsertTableRows({ table, rows, keyColumn = 'id' }) {
+      await tables[table].upsertRecords(rows, keyColumn)
+      return { inserted: [], updated: [], errors: [] }
     },
   }
 }
@@ -90,7 +102,7 @@ test('StoreEventsData stores the rows of a webhook batch; FetchEventsData gives 
     assert.equal((await signedPost(integration, body)).status, 200)
     const event = { type: 'autoplay:actionsReceived', payload: api.events.at(-1).payload }
     const workflow = {}
-    await card(node('StoreEventsData.js'), { event, workflow, actions: actions(), AutoPlayEventsTable: events, AutoPlayEventsSummaryTable: summaries })
+    await card(node('StoreEventsData.js'), { event, workflow, actions: actions(), client: client({ AutoPlayEventsTable: events }) })
     assert.equal(workflow.storedActions, body.actions.length)
   }
   assert.equal(events.rows.length, 3)
@@ -121,24 +133,88 @@ test('StoreEventsData stores the rows of a webhook batch; FetchEventsData gives 
 test('StoreEventsData also works behind the generic Webhook integration', async () => {
   const events = new Table()
   const event = { type: 'webhook:event', payload: { body: GUIDE_BODY } }
-  await card(node('StoreEventsData.js'), { event, workflow: {}, actions: actions(), AutoPlayEventsTable: events, AutoPlayEventsSummaryTable: new Table() })
-  assert.equal(events.rows.length, 1)
+  const bp = client({ AutoPlayEventsTable: events })
+  await card(node('StoreEventsData.js'), { event, workflow: {}, actions: actions(), client: bp })
+  await card(node('StoreEventsData.js'), { event, workflow: {}, actions: actions(), client: bp })
+  assert.equal(events.rows.length, 1, 'the same body delivered twice made two rows')
   assert.equal(events.rows[0].user_id, USER_A)
 })
 
-test('ProactiveTrigger keeps the nudge for the user from a triggerFired event', async () => {
+test('20 concurrent deliveries of 20 batches, then all 20 again: exactly one row per action', async () => {
+  const events = new Table()
+  const bp = client({ AutoPlayEventsTable: events })
+  const store = async (payload) => card(node('StoreEventsData.js'), { event: { payload }, workflow: {}, actions: actions(), client: bp })
+  const batches = Array.from({ length: 20 }, (_, b) => ({
+    session_id: `sess-${b % 4}`, user_id: `user-${b % 4}`, product_id: 'prod_42', batch_id: `conc-${b}`,
+    actions: Array.from({ length: 1 + (b % 5) }, (_, i) => ({ title: 'Click', description: `batch ${b} action ${i}`, canonical_url: 'https://yourapp.com/x', index: i })),
+  }))
+  const expected = batches.reduce((n, b) => n + b.actions.length, 0)
+
+  const deliver = () => Promise.all(batches.map(async (body) => {
+    const response = await signedPost(integration, body)
+    assert.equal(response.status, 200, JSON.stringify(response.body))
+    // Botpress runs the workflow once per event; a duplicate makes no event.
+    if (response.body.event) await store(api.events.findLast((e) => e.payload.batchId === body.batch_id).payload)
+    return response.body
+  }))
+  const first = await deliver()
+  assert.equal(first.filter((r) => r.event).length, 20)
+  const seen = api.states.get('integration/int-1/seen')
+  assert.equal(batches.filter((b) => seen[`batch:${b.batch_id}`]).length, 20, 'concurrent writers lost de-dup ids')
+
+  const second = await deliver()
+  assert.equal(second.filter((r) => r.duplicate).length, 20, 'a re-delivery made a new event')
+  // Even a duplicate that slips past (two deliveries racing) cannot add rows: storage upserts.
+  for (const body of batches.slice(0, 5)) await store(api.events.findLast((e) => e.payload.batchId === body.batch_id).payload)
+
+  assert.equal(events.rows.length, expected)
+  assert.equal(new Set(events.rows.map((r) => r.event_key)).size, expected)
+})
+
+test('StoreEventsData upserts a batch of more than 1000 rows in calls of at most 1000', async () => {
+  const events = new Table()
+  const actionsList = Array.from({ length: 2500 }, (_, i) => ({ title: 'Click', description: `a${i}`, canonical_url: 'https://yourapp.com/x', index: i }))
+  const body = { session_id: 's', user_id: 'u', product_id: 'p', batch_id: 'big', actions: actionsList }
+  await card(node('StoreEventsData.js'), { event: { payload: { body } }, workflow: {}, actions: actions(), client: client({ AutoPlayEventsTable: events }) })
+  assert.equal(events.rows.length, 2500)
+})
+
+test('LinkConversation links the chat and ProactiveTrigger then runs in it with the nudge', async () => {
+  const main = {
+    type: 'message', conversationId: 'conv-main', userId: 'bp-user-a', payload: { text: 'hi' },
+  }
+  const workflow = { autoplayUserId: USER_A }
+  await card(node('LinkConversation.js'), { event: main, workflow, actions: actions() })
+  assert.equal(workflow.autoplayLinked, true)
+  assert.equal(workflow.nudgeMessage, undefined, 'a nudge appeared from nowhere')
+
   const trigger = {
     type: 'trigger', trigger_id: 't-1', trigger: 'repeated_submits', session_id: 'sess-1', user_id: USER_A, product_id: 'p',
     message: 'Having trouble with this form?', fired_at: '2026-11-24T12:00:00.000Z',
     signal: { kind: 'repeated_submits', description: 'submitted the form on /checkout twice in 10 s without moving on', evidence: { pages: ['/checkout'], count: 2, from: 'a', to: 'b' } },
   }
   assert.equal((await signedPost(integration, trigger)).status, 200)
-  const event = { type: 'autoplay:triggerFired', payload: api.events.at(-1).payload }
-  const workflow = {}
-  await card(node('ProactiveTrigger.js'), { event, workflow, actions: actions() })
-  assert.equal(workflow.nudgeMessage, 'Having trouble with this form?')
-  assert.equal(workflow.nudgeReason, 'submitted the form on /checkout twice in 10 s without moving on')
-  assert.equal(workflow.autoplayUserId, USER_A)
+  const created = api.events.at(-1)
+  assert.equal(created.conversationId, 'conv-main', "the nudge's workflow would not run in the user's chat")
+  const event = { type: 'autoplay:triggerFired', conversationId: created.conversationId, payload: created.payload }
+  const nudged = {}
+  await card(node('ProactiveTrigger.js'), { event, workflow: nudged, actions: actions() })
+  assert.equal(nudged.nudgeMessage, 'Having trouble with this form?')
+  assert.equal(nudged.nudgeReason, 'submitted the form on /checkout twice in 10 s without moving on')
+  assert.equal(nudged.autoplayUserId, USER_A)
+})
+
+test('LinkConversation hands over a nudge that fired before the user opened the chat', async () => {
+  const trigger = {
+    type: 'trigger', trigger_id: 't-late', trigger: 'hesitation', session_id: 'sess-late', user_id: 'user-late', product_id: 'p',
+    message: 'Stuck on pricing?', fired_at: '2026-11-24T12:00:00.000Z',
+    signal: { kind: 'hesitation', description: 'hovered over the plans for 40 s', evidence: { pages: ['/pricing'], count: 1, from: 'a', to: 'b' } },
+  }
+  assert.equal((await signedPost(integration, trigger)).status, 202)
+  const workflow = { autoplayUserId: 'user-late' }
+  await card(node('LinkConversation.js'), { event: { conversationId: 'conv-late', userId: 'bp-late' }, workflow, actions: actions() })
+  assert.equal(workflow.nudgeMessage, 'Stuck on pricing?')
+  assert.equal(workflow.nudgeReason, 'hovered over the plans for 40 s')
 })
 
 test('FetchEventsData reads one row per session (the default layout) and gives A only A', async () => {

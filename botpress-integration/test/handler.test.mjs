@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 
 import { GUIDE_BODY, NOW, storedEvent } from '../../tests/js/fixtures.mjs'
-import { CONFIG, action, callAction, loadIntegration, signature, signedPost, startBotpressApi, webhook } from './harness.mjs'
+import { CONFIG, action, callAction, datedSignature, loadIntegration, signature, signedPost, startBotpressApi, webhook } from './harness.mjs'
 
 let api, integration
 before(async () => {
@@ -101,43 +101,18 @@ test('a signed batch becomes one actionsReceived event with its rows; a re-deliv
   assert.equal(api.events.length, before + 1, 'the duplicate produced an event')
 })
 
-test('push-mode bodies without a batch id are de-duplicated by content; summaries become events', async () => {
+test('push-mode bodies (undated signature, no batch id) are keyed by content; summaries become events', async () => {
   const raw = JSON.stringify({ type: 'actions', ...GUIDE_BODY, session_id: 'push-session' })
-  assert.equal((await signedPost(integration, raw)).body.event, 'actionsReceived')
-  assert.equal((await signedPost(integration, raw)).body.duplicate, true)
+  const push = () => webhook(integration, { raw, headers: { 'X-Connector-Signature': signature(raw) } })
+  const first = await push()
+  assert.equal(first.body.event, 'actionsReceived', JSON.stringify(first.body))
+  const rows = api.events.at(-1).payload.rows
+  assert.match(rows[0].event_key, /^[0-9a-f]{32}:0$/, 'rows of a body without an id are keyed by its content')
+  assert.equal((await push()).body.duplicate, true)
 
   const summary = await signedPost(integration, { type: 'summary', product_id: 'p', session_id: 'push-session', summary: 'Browsing plans.', replaces: 10 })
   assert.equal(summary.status, 200)
   assert.deepEqual(api.events.at(-1).payload, { sessionId: 'push-session', productId: 'p', summary: 'Browsing plans.', replaces: 10 })
-})
-
-test('a streamer trigger becomes one triggerFired event; a re-delivery is dropped', async () => {
-  const trigger = {
-    type: 'trigger',
-    trigger_id: 'sess-1:ping_pong:2026-11-24T12:00:00.000Z',
-    trigger: 'ping_pong',
-    session_id: 'sess-1',
-    user_id: USER_A,
-    product_id: 'prod_42',
-    message: 'Comparing options?',
-    fired_at: '2026-11-24T12:00:41.000Z',
-    signal: {
-      kind: 'ping_pong',
-      description: 'went back and forth between /pricing and /checkout 3 times in 40 s',
-      evidence: { pages: ['/pricing', '/checkout'], count: 2, from: '2026-11-24T12:00:00.000Z', to: '2026-11-24T12:00:40.000Z' },
-    },
-  }
-  const first = await signedPost(integration, trigger)
-  assert.equal(first.status, 200, JSON.stringify(first.body))
-  const event = api.events.at(-1)
-  assert.equal(event.type, 'triggerFired')
-  assert.equal(event.payload.trigger, 'ping_pong')
-  assert.equal(event.payload.description, 'went back and forth between /pricing and /checkout 3 times in 40 s')
-  assert.equal(event.payload.message, 'Comparing options?')
-  assert.equal(event.payload.userId, USER_A)
-  const count = api.events.length
-  assert.equal((await signedPost(integration, trigger)).body.duplicate, true)
-  assert.equal(api.events.length, count)
 })
 
 test('a missing or wrong signature gets 401 and no event', async () => {
@@ -150,7 +125,40 @@ test('a missing or wrong signature gets 401 and no event', async () => {
   assert.equal(wrong.status, 401)
   const tampered = await webhook(integration, { raw: raw.replace('pricing', 'billing'), headers: { 'x-connector-signature': signature(raw) } })
   assert.equal(tampered.status, 401)
+  const garbled = await webhook(integration, { raw, headers: { 'x-connector-signature': 't=soon,v1=abc' } })
+  assert.equal(garbled.status, 401)
+  assert.match(garbled.body.error, /neither t=<unix>,v1=<hex> nor sha256=<hex>/)
   assert.equal(api.events.length, before)
+})
+
+test('a dated signature is accepted within 5 minutes of now, either way, and refused beyond', async () => {
+  const now = Math.floor(Date.now() / 1000)
+  const post = (t, id) => {
+    const raw = JSON.stringify({ ...GUIDE_BODY, batch_id: id })
+    return webhook(integration, { raw, headers: { 'X-Connector-Signature': datedSignature(raw, t) } })
+  }
+  assert.equal((await post(now - 240, 'dated-4-min-old')).status, 200)
+  assert.equal((await post(now + 240, 'dated-4-min-ahead')).status, 200, 'a sender clock a little ahead is fine')
+  const before = api.events.length
+  const replayed = await post(now - 360, 'dated-6-min-old')
+  assert.equal(replayed.status, 401)
+  assert.match(replayed.body.error, /more than 300 s from now/)
+  assert.equal((await post(now + 360, 'dated-6-min-ahead')).status, 401)
+  assert.equal(api.events.length, before, 'a refused request made an event')
+})
+
+test('personal data in a pushed batch is redacted before it becomes an event', async () => {
+  const body = {
+    ...GUIDE_BODY,
+    batch_id: 'batch-pii',
+    actions: [{ title: 'Typed in field', description: 'Entered jane.doe@example.com and 4111 1111 1111 1111', canonical_url: 'https://yourapp.com/checkout?email=jane.doe@example.com' }],
+  }
+  assert.equal((await signedPost(integration, body)).status, 200)
+  const event = api.events.at(-1)
+  const text = JSON.stringify(event.payload)
+  assert.doesNotMatch(text, /jane\.doe|4111 1111/)
+  assert.equal(event.payload.rows[0].description, 'Entered [email] and [card]')
+  assert.equal(event.payload.rows[0].canonical_url, 'https://yourapp.com/checkout?[query]')
 })
 
 test('malformed bodies get 400 with the reason; other methods 405', async () => {

@@ -1,12 +1,25 @@
 // Drives the built integration (dist/index.cjs) the way Botpress does: operation headers, a
 // base64 configuration, and a stand-in Botpress API (events, states) on loopback that the
-// integration's own client talks to through BP_API_URL.
+// integration's own client talks to through BP_API_URL. Like Botpress's, its patchState merges
+// the payload's top-level keys into the stored state in one step.
 import { createServer } from 'node:http'
 import { createHmac } from 'node:crypto'
 import { createRequire } from 'node:module'
 
+import { SignJWT } from 'jose'
+
 export const SECRET = 'test-secret-0123456789'
 export const CONFIG = { webhookSecret: SECRET, windowMs: 120000, maxEvents: 50, matchUserBy: 'userId' }
+export const IDENTITY_SECRET = 'identity-secret-0123456789abcdef0123'
+/** The configuration with signed identities required. */
+export const VERIFIED = { ...CONFIG, identitySecret: IDENTITY_SECRET }
+
+/** An identity token as the host app's backend issues it: HS256, `sub`, optional `sid`, `exp`. */
+export function identityToken({ sub, sid, expiresAt = Math.floor(Date.now() / 1000) + 3600, secret = IDENTITY_SECRET }) {
+  const claims = sid === undefined ? {} : { sid }
+  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(expiresAt)
+  return (sub === undefined ? jwt : jwt.setSubject(sub)).sign(new TextEncoder().encode(secret))
+}
 
 /** A loopback Botpress API that records created events and keeps integration states. */
 export async function startBotpressApi() {
@@ -30,6 +43,7 @@ export async function startBotpressApi() {
       if (state) {
         const key = state.slice(1, 4).join('/')
         if (state[4] === undefined && req.method === 'POST') api.states.set(key, body.payload)
+        if (state[4] === undefined && req.method === 'PATCH') api.states.set(key, { ...api.states.get(key), ...body.payload })
         if (state[4] && !api.states.has(key)) api.states.set(key, body.payload)
         return send(200, { state: { type: state[1], id: state[2], name: state[3], payload: api.states.get(key) } })
       }
@@ -90,8 +104,14 @@ export async function action(integration, type, input, configuration = CONFIG) {
   return body.output
 }
 
+/** The connector's push-mode signature: undated. */
 export function signature(raw, secret = SECRET) {
   return 'sha256=' + createHmac('sha256', secret).update(raw).digest('hex')
+}
+
+/** The streamer's signature, dated `unixSeconds` (default now). */
+export function datedSignature(raw, unixSeconds = Math.floor(Date.now() / 1000), secret = SECRET) {
+  return `t=${unixSeconds},v1=` + createHmac('sha256', secret).update(`${unixSeconds}.${raw}`).digest('hex')
 }
 
 /** Delivers an HTTP request to the integration's webhook (`webhook_received`). */
@@ -107,8 +127,8 @@ export async function webhook(integration, { method = 'POST', raw = '', headers:
   return decode(response)
 }
 
-/** A signed webhook POST of `body` (an object or raw text). */
+/** A webhook POST of `body` (an object or raw text), signed as the streamer signs. */
 export function signedPost(integration, body, configuration = CONFIG) {
   const raw = typeof body === 'string' ? body : JSON.stringify(body)
-  return webhook(integration, { raw, headers: { 'X-Connector-Signature': signature(raw) } }, configuration)
+  return webhook(integration, { raw, headers: { 'X-Connector-Signature': datedSignature(raw) } }, configuration)
 }

@@ -51,6 +51,26 @@ pub enum Command {
     Prune(PruneArgs),
     /// List or re-send what Botpress refused for good (the dead-letter file).
     DeadLetters(DeadLettersArgs),
+    /// Print a signed, short-lived identity for a user (HS256 JWT), for the host app to pass to
+    /// the webchat when the integration's identitySecret is set. The secret is read from
+    /// AUTOPLAY_IDENTITY_SECRET.
+    IdentityToken(IdentityTokenArgs),
+}
+
+/// Settings of `identity-token`.
+#[derive(Debug, Args)]
+pub struct IdentityTokenArgs {
+    /// The Autoplay user id (the token's `sub`).
+    #[arg(long)]
+    pub user_id: String,
+
+    /// The Autoplay session id (the token's `sid`), to scope the chat to this tab.
+    #[arg(long)]
+    pub session_id: Option<String>,
+
+    /// How long the token is valid.
+    #[arg(long, default_value = "1h")]
+    pub ttl: humantime::Duration,
 }
 
 /// Where the Botpress Tables API is and which bot's tables to use.
@@ -361,6 +381,20 @@ pub struct StreamArgs {
     /// How often --retention prunes (the first run is at startup).
     #[arg(long, default_value = "1h")]
     pub prune_every: humantime::Duration,
+
+    /// Also replace what this regular expression matches in page text by `[redacted]`
+    /// (repeatable), on top of the built-in detectors of e-mails, phone numbers, cards, IBANs,
+    /// keys, tokens and URL query strings.
+    #[arg(long = "redact-pattern", value_name = "REGEX")]
+    pub redact_patterns: Vec<String>,
+
+    /// Empty this text field of every action before it leaves (repeatable).
+    #[arg(long = "drop-field", value_enum, value_name = "FIELD")]
+    pub drop_fields: Vec<crate::privacy::Field>,
+
+    /// Send page text as it is, personal data included (a warning says so at every start).
+    #[arg(long, env = "AUTOPLAY_BOTPRESS_NO_REDACT")]
+    pub no_redact: bool,
 }
 
 /// A setting that cannot be used, with the flag and variable to fix.
@@ -432,6 +466,7 @@ pub struct StreamConfig {
     /// `Some`: prune rows older than this every `prune_every`.
     pub retention: Option<Duration>,
     pub prune_every: Duration,
+    pub privacy: crate::privacy::Privacy,
 }
 
 /// The parsed `--triggers-config` file.
@@ -624,6 +659,23 @@ impl StreamConfig {
         if args.max_frame_bytes < 1024 {
             return Err(bad("--max-frame-bytes", "must be at least 1024"));
         }
+        let patterns = args
+            .redact_patterns
+            .iter()
+            .map(|p| {
+                regex::Regex::new(p).map_err(|e| {
+                    bad(
+                        "--redact-pattern",
+                        format!("{p:?} is not a regular expression: {e}"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let privacy = crate::privacy::Privacy {
+            redact: !args.no_redact,
+            patterns,
+            drop: args.drop_fields,
+        };
         Ok(Self {
             stream_url,
             token,
@@ -647,6 +699,7 @@ impl StreamConfig {
             triggers,
             retention: args.retention.map(Into::into),
             prune_every: args.prune_every.into(),
+            privacy,
         })
     }
 }

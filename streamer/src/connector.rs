@@ -55,6 +55,8 @@ pub struct Connector {
     pub max_frame_bytes: usize,
     pub idle_timeout: Duration,
     pub metrics: Arc<Metrics>,
+    /// Applied to every batch and summary as it is read.
+    pub privacy: crate::privacy::Privacy,
 }
 
 impl Connector {
@@ -193,12 +195,14 @@ impl Connector {
                     &self.metrics.actions_received_total,
                     payload.actions.len() as u64,
                 );
+                self.privacy.apply(&mut payload);
                 payload.assign_keys(batch_id(&data));
                 let parts = payload.split(MAX_ACTIONS_PER_BATCH);
                 queue.extend(parts.into_iter().map(Incoming::Actions));
                 true
             }
-            Ok(Frame::Summary(summary)) => {
+            Ok(Frame::Summary(mut summary)) => {
+                summary.summary = self.privacy.apply_text(&summary.summary);
                 queue.push_back(Incoming::Summary(summary));
                 true
             }

@@ -17,8 +17,10 @@ pub mod deliver;
 pub mod demo;
 pub mod fakes;
 pub mod http;
+pub mod identity;
 pub mod llm;
 pub mod metrics;
+pub mod privacy;
 pub mod prune;
 pub mod retry;
 pub mod secret;
@@ -120,6 +122,33 @@ pub async fn run(command: Command, cancel: CancellationToken) -> Result<bool, Fa
                     humantime::format_duration(keep)
                 );
             }
+        }
+        Command::IdentityToken(args) => {
+            if args.user_id.trim().is_empty() {
+                return Err(ConfigError {
+                    setting: "--user-id",
+                    problem: "must not be empty: it is the Autoplay user id the chat may read"
+                        .into(),
+                }
+                .into());
+            }
+            if args.ttl.is_zero() {
+                return Err(ConfigError {
+                    setting: "--ttl",
+                    problem: "must be longer than zero (e.g. 1h)".into(),
+                }
+                .into());
+            }
+            let secret = identity::secret_from_env()?;
+            let now = (now_ms() / 1000).max(0) as u64;
+            let token = identity::mint(
+                &secret,
+                &args.user_id,
+                args.session_id.as_deref(),
+                args.ttl.into(),
+                now,
+            );
+            println!("{token}");
         }
         Command::DeadLetters(args) => {
             let dir = config::state_dir(args.state_dir)?;

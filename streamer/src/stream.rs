@@ -183,6 +183,7 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
         max_frame_bytes: config.max_frame_bytes,
         idle_timeout: config.idle_timeout,
         metrics: metrics.clone(),
+        privacy: config.privacy.clone(),
     };
     let handoff = SpoolHandoff {
         memory: Arc::new(Semaphore::new(MAX_BYTES_IN_FLIGHT)),
@@ -319,6 +320,13 @@ fn estimate_bytes(batch: &autoplay_botpress::ActionsPayload) -> u32 {
 }
 
 fn announce(config: &StreamConfig) {
+    if !config.privacy.redact {
+        let warning = "--no-redact: personal data in page text (e-mail addresses, phone numbers, \
+                       card numbers, IBANs, tokens, URL query strings) goes to Botpress and the LLM \
+                       as it is";
+        eprintln!("WARNING: {warning}");
+        tracing::warn!("{warning}");
+    }
     let webhook = config
         .webhook
         .as_ref()

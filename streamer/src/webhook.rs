@@ -13,20 +13,37 @@ use crate::metrics::{Metrics, RequestKind};
 use crate::retry::Failure;
 use crate::secret::{Secret, SecretUrl};
 
-/// Header carrying the body's signature, as the connector's push mode sends it.
+/// Header carrying the body's signature (the header the connector's push mode signs with too).
 pub const SIGNATURE_HEADER: &str = "X-Connector-Signature";
+/// Header the generic Botpress Webhook integration authenticates callers by.
+pub const BOTPRESS_SECRET_HEADER: &str = "x-bp-secret";
 /// Header carrying the batch's or trigger's idempotency key.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// `sha256=<hex HMAC-SHA256 of the body>`, the connector's push-mode signature.
-pub fn sign(secret: &str, body: &[u8]) -> String {
+/// `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`: a signature that dates
+/// itself, so a receiver can refuse one replayed later (the integration allows 5 minutes).
+pub fn sign(secret: &str, body: &[u8], unix_seconds: u64) -> String {
+    let t = unix_seconds.to_string();
+    format!("t={t},v1={}", hmac_hex(secret, &[t.as_bytes(), b".", body]))
+}
+
+/// `sha256=<hex HMAC-SHA256(secret, body)>`: the connector's push-mode signature.
+pub fn sign_push_mode(secret: &str, body: &[u8]) -> String {
+    format!("sha256={}", hmac_hex(secret, &[body]))
+}
+
+fn hmac_hex(secret: &str, parts: &[&[u8]]) -> String {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts keys of any length");
-    mac.update(body);
-    let digest = mac.finalize().into_bytes();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256={hex}")
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The webhook, its signing secret and the budget its POSTs count against.
@@ -57,7 +74,10 @@ impl Webhook {
             request = request.header(IDEMPOTENCY_HEADER, key);
         }
         if let Some(secret) = &self.secret {
-            request = request.header(SIGNATURE_HEADER, sign(secret.expose(), &body));
+            let now = (crate::now_ms() / 1000).max(0) as u64;
+            request = request
+                .header(SIGNATURE_HEADER, sign(secret.expose(), &body, now))
+                .header(BOTPRESS_SECRET_HEADER, secret.expose());
         }
         self.budget.acquire().await;
         self.metrics.request(kind);
@@ -68,5 +88,20 @@ impl Webhook {
             .map_err(|e| transport_failure(&e))?;
         self.budget.observe(response.status(), response.headers());
         check(response).await.map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_date_themselves() {
+        // HMAC-SHA256("key", "1700000000.{}"), checked with openssl.
+        assert_eq!(
+            sign("key", b"{}", 1_700_000_000),
+            "t=1700000000,v1=9d713ed406bb7076d4123f0dc2c39d2df5c654ed4b0cd56b52c8b4c940bd63ae"
+        );
+        assert!(sign_push_mode("key", b"{}").starts_with("sha256="));
     }
 }

@@ -460,6 +460,14 @@ async fn demo_runs_offline_keeps_the_other_user_out_and_states_its_cost() {
     }
     assert!(prompt.contains("<user_activity>"));
     assert!(verdict.contains("none of it is in user 019dd835-3f68-7e78's context"));
+    let nudges = out
+        .split_once("proactive nudges, as the user's webchat shows them")
+        .expect("the nudges are printed")
+        .1;
+    assert!(
+        nudges.contains("[conv_demo_user_a] bot: Comparing options?"),
+        "{nudges}"
+    );
     let budget = line_of(&out, "this run (tables, sessions layout)");
     assert!(budget.contains(" 0 billed events for activity"), "{budget}");
     assert!(budget.contains("2 rows in use"), "{budget}");
@@ -467,4 +475,43 @@ async fn demo_runs_offline_keeps_the_other_user_out_and_states_its_cost() {
         line_of(&out, "the guide's path").contains("9 billed events"),
         "{out}"
     );
+}
+
+/// `identity-token` mints a token from the secret in the environment, and refuses what would
+/// make a useless or weak one, naming the setting.
+#[test]
+fn identity_token_reads_its_secret_from_the_environment_only() {
+    let run = |secret: Option<&str>, args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_autoplay-botpress"));
+        command.arg("identity-token").args(args);
+        match secret {
+            Some(s) => command.env("AUTOPLAY_IDENTITY_SECRET", s),
+            None => command.env_remove("AUTOPLAY_IDENTITY_SECRET"),
+        };
+        let out = command.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let secret = "0123456789abcdef0123456789abcdef";
+    let (code, token, _) = run(Some(secret), &["--user-id", "user-1", "--ttl", "15m"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(token.split('.').count(), 3, "{token}");
+
+    let (code, out, err) = run(None, &["--user-id", "user-1"]);
+    assert_eq!((code, out.as_str()), (Some(2), ""));
+    assert!(err.contains("AUTOPLAY_IDENTITY_SECRET"), "{err}");
+    let (code, _, err) = run(Some("short"), &["--user-id", "user-1"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("at least 32 characters"), "{err}");
+    assert!(
+        !err.contains("short\n") && !err.contains("\"short\""),
+        "the secret was echoed: {err}"
+    );
+    let (code, _, err) = run(Some(secret), &["--user-id", " "]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--user-id"), "{err}");
+    assert!(!err.contains(secret));
 }

@@ -4,7 +4,8 @@
 //! and (without an LLM key) the LLM. `setup` creates the tables, then the real `stream` runs
 //! against them. At the end the core builds what FetchEventsData hands the agent for the
 //! scripted user — from the tables, as a bot would read them — checks that the second user's
-//! activity is not in it, and states what the run cost on Botpress next to the guide's path.
+//! activity is not in it, shows the proactive nudges arriving in the user's conversation, and
+//! states what the run cost on Botpress next to the guide's path.
 
 mod script;
 
@@ -25,6 +26,9 @@ use crate::config::{
 use crate::fakes::{Connection, FakeState, Fakes, Step};
 use crate::secret::{Secret, SecretUrl};
 
+/// The Botpress conversation the scripted user chats in.
+const DEMO_CONVERSATION: &str = "conv_demo_user_a";
+
 /// Runs the demo and prints its outcome; an error if the pipeline did not finish or leaked.
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let threshold = args.threshold as usize;
@@ -43,6 +47,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .then(|| autoplay_botpress::schema::EVENTS_TABLE.to_owned());
         s.connections
             .push_back(Connection::Script(replay(&script, pace)));
+        // The scripted user has the chat open: LinkConversation linked it, as in a real bot.
+        s.webhook
+            .links
+            .insert(script::USER_A.into(), DEMO_CONVERSATION.into());
     });
     let state_dir = tempfile::tempdir().context("cannot create a temporary state directory")?;
     let config = stream_config(&fakes, &args, state_dir.path())?;
@@ -65,6 +73,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             fakes.url("/hook")
         ),
     }
+    println!(
+        "  webchat    user {} chats in conversation {DEMO_CONVERSATION} (LinkConversation linked it): their nudges go there",
+        script::USER_A
+    );
     if let Some(llm) = config.llm.as_ref().filter(|_| real_llm) {
         println!(
             "  LLM        {} ({}), a summary every {threshold} actions",
@@ -184,6 +196,7 @@ fn stream_config(
         }),
         retention: None,
         prune_every: Duration::from_secs(3600),
+        privacy: crate::privacy::Privacy::default(),
     })
 }
 
@@ -314,7 +327,29 @@ fn report(
         script::USER_B,
         script::USER_A
     );
+    print_nudges(s)?;
     print_budget(s, config, script, threshold);
+    Ok(())
+}
+
+/// The nudges as the user saw them in their conversation.
+fn print_nudges(s: &FakeState) -> anyhow::Result<()> {
+    println!("\n── proactive nudges, as the user's webchat shows them ──");
+    for (conversation, message) in &s.webhook.nudges {
+        match conversation {
+            Some(c) => println!("  [{c}] bot: {message}"),
+            None => println!("  (kept for the user's next conversation) bot: {message}"),
+        }
+    }
+    let delivered = s
+        .webhook
+        .nudges
+        .iter()
+        .filter(|(c, _)| c.as_deref() == Some(DEMO_CONVERSATION))
+        .count();
+    if delivered < script::EXPECTED_TRIGGERS.len() {
+        anyhow::bail!("only {delivered} nudges reached conversation {DEMO_CONVERSATION}");
+    }
     Ok(())
 }
 

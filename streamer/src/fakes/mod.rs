@@ -10,7 +10,7 @@
 mod llm;
 pub mod tables;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -81,8 +81,11 @@ pub struct Faults {
 #[derive(Debug, Default)]
 pub struct WebhookFake {
     pub faults: Faults,
-    /// When set, bodies must carry a valid X-Connector-Signature (else 401).
+    /// When set, bodies must carry a valid X-Connector-Signature, dated within 5 minutes
+    /// (`t=…,v1=…`), or the connector's push-mode form (`sha256=…`); else 401.
     pub secret: Option<String>,
+    /// When set, requests must carry this `x-bp-secret` (the generic Webhook integration).
+    pub bp_secret: Option<String>,
     /// Sessions whose batches are refused with 400.
     pub reject_sessions: Vec<String>,
     /// Bodies larger than this are refused with 413 (Botpress takes about 128 KB per event).
@@ -93,6 +96,12 @@ pub struct WebhookFake {
     /// `event_key`).
     pub store_in: Option<String>,
     pub triggers: Vec<Value>,
+    /// Conversations linked to Autoplay users (user id → conversation id), as the autoplay
+    /// integration's linkConversation records them.
+    pub links: HashMap<String, String>,
+    /// Nudges as the integration hands them on: (the linked conversation, or `None` when kept
+    /// for the user's next one; the suggested message).
+    pub nudges: Vec<(Option<String>, String)>,
     pub delivered: Vec<Delivered>,
 }
 
@@ -356,27 +365,40 @@ async fn webhook(
         return (StatusCode::BAD_REQUEST, "not JSON").into_response();
     };
     let mut s = lock(&state);
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if let Some(secret) = &s.webhook.secret {
-        let expected = crate::webhook::sign(secret, &raw);
-        let got = headers
-            .get("x-connector-signature")
-            .and_then(|v| v.to_str().ok());
-        if got != Some(expected.as_str()) {
+        if !signed(secret, &raw, header("x-connector-signature").unwrap_or("")) {
             return (StatusCode::UNAUTHORIZED, "bad signature").into_response();
         }
     }
+    if let Some(secret) = &s.webhook.bp_secret {
+        if header("x-bp-secret") != Some(secret.as_str()) {
+            return (StatusCode::UNAUTHORIZED, "wrong x-bp-secret").into_response();
+        }
+    }
     if body["type"] == "trigger" {
+        // As the integration does: created in the user's linked conversation, else kept.
+        let user = body["user_id"].as_str().unwrap_or("?").to_owned();
+        let conversation = s.webhook.links.get(&user).cloned();
+        let message = body["message"].as_str().unwrap_or("").to_owned();
         if s.verbose {
+            let whereto = match &conversation {
+                Some(c) => format!("nudge in conversation {c}, the user's webchat shows"),
+                None => "no linked conversation: kept for the user's next one".into(),
+            };
             println!(
-                "{} webhook ← TRIGGER for user {}: {} → suggested opening: {}",
+                "{} webhook ← TRIGGER for user {user}: {} → {whereto}: {message:?}",
                 s.elapsed(),
-                body["user_id"].as_str().unwrap_or("?"),
                 body["signal"]["description"].as_str().unwrap_or(""),
-                body["message"]
             );
         }
+        let status = match conversation {
+            Some(_) => StatusCode::OK,
+            None => StatusCode::ACCEPTED,
+        };
+        s.webhook.nudges.push((conversation, message));
         s.webhook.triggers.push(body);
-        return StatusCode::OK.into_response();
+        return status.into_response();
     }
     let session = body["session_id"].as_str().unwrap_or("").to_owned();
     if s.webhook.reject_sessions.contains(&session) {
@@ -497,6 +519,21 @@ fn narrate_upsert(s: &FakeState, table: &str, body: &Value) {
     if rows.first().is_some_and(|r| r.get("event_key").is_some()) {
         println!("{} {table} ← {} event rows", s.elapsed(), rows.len());
     }
+}
+
+/// Whether `signature` signs `raw` with `secret`: dated (`t=…,v1=…`, within 5 minutes) or the
+/// connector's push-mode form.
+fn signed(secret: &str, raw: &[u8], signature: &str) -> bool {
+    if signature.starts_with("sha256=") {
+        return signature == crate::webhook::sign_push_mode(secret, raw);
+    }
+    let t = signature
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|t| t.parse::<u64>().ok());
+    t.is_some_and(|t| {
+        (unix_now() - t as f64).abs() <= 300.0 && signature == crate::webhook::sign(secret, raw, t)
+    })
 }
 
 /// What StoreEventsData does with a batch: its rows, upserted on `event_key`.

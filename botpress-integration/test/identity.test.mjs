@@ -1,0 +1,164 @@
+// With `identitySecret` set, a chat reads and links only the ids of a valid identity token:
+// forged, expired, unsigned or absent tokens get an empty context with the reason, and a valid
+// token for one user never yields another user's rows, whatever the bot passes alongside.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+import { autoplayIdentity } from '../examples/identity.mjs'
+import { IDENTITY_SECRET, VERIFIED, action, identityToken, loadIntegration, startBotpressApi } from './harness.mjs'
+
+let api, integration
+before(async () => {
+  api = await startBotpressApi()
+  integration = loadIntegration(api)
+})
+after(() => api.close())
+
+const NOW = Date.now()
+const iso = (ms) => new Date(ms).toISOString()
+
+function sessionRow(user, session, marker) {
+  return {
+    session_id: session, user_id: user, product_id: 'p', summary: `${marker} summary`, action_count: 2, signals: [],
+    updatedAt: iso(NOW - 5_000),
+    actions: [{ index: 0, type: 'click', title: 'Click', description: `${marker} clicked`, canonical_url: 'https://app.test/x', occurred_at: iso(NOW - 10_000) }],
+  }
+}
+
+function eventRow(user, session, marker, i) {
+  return { user_id: user, session_id: session, product_id: 'p', title: 'Click', description: `${marker} event ${i}`, canonical_url: 'https://app.test/x', action_index: i, createdAt: iso(NOW - 20_000 + i) }
+}
+
+const context = (input, configuration = VERIFIED) => action(integration, 'buildAgentContext', { now: NOW, ...input }, configuration)
+
+test("a valid token scopes to its own ids, whatever ids the bot passes", async () => {
+  const token = await identityToken({ sub: 'user-a' })
+  const sessionRows = [sessionRow('user-a', 's-a', 'A'), sessionRow('user-b', 's-b', 'B')]
+  const out = await context({ identityToken: token, userId: 'user-b', sessionRows })
+  assert.deepEqual(out.identity, { verified: true, reason: null })
+  assert.equal(out.context.userId, 'user-a')
+  assert.equal(out.context.summary, 'A summary')
+  assert.doesNotMatch(JSON.stringify(out.context), /B summary|B clicked/)
+})
+
+test('a forged, expired, unsigned, subject-less or absent token gets an empty context and the reason', async () => {
+  const exp = Math.floor(NOW / 1000) + 3600
+  const unsigned = [
+    Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url'),
+    Buffer.from(JSON.stringify({ sub: 'user-a', exp })).toString('base64url'),
+    '',
+  ].join('.')
+  const cases = [
+    ['forged', await identityToken({ sub: 'user-a', secret: 'someone-else-entirely-0123456789abcdef' }), /not signed with the configured identitySecret/],
+    ['expired', await identityToken({ sub: 'user-a', expiresAt: Math.floor(NOW / 1000) - 120 }), /expired/],
+    ['unsigned', unsigned, /not valid/],
+    ['without sub', await identityToken({ sid: 's-a' }), /not valid.*sub/],
+    ['garbage', 'not-a-token', /not valid/],
+    ['absent', undefined, /no identity token/],
+  ]
+  const sessionRows = [sessionRow('user-a', 's-a', 'A'), sessionRow('user-b', 's-b', 'B')]
+  for (const [name, token, reason] of cases) {
+    const out = await context({ identityToken: token, userId: 'user-a', sessionRows })
+    assert.equal(out.identity.verified, false, name)
+    assert.match(out.identity.reason, reason, name)
+    assert.equal(out.context.summary, null, `${name}: a summary was read`)
+    assert.equal(out.context.recentEvents.length, 0, `${name}: events were read`)
+
+    const filters = await action(integration, 'contextFilters', { identityToken: token, userId: 'user-a', now: NOW }, VERIFIED)
+    assert.deepEqual(filters.reads, [], `${name}: tables would be read`)
+    assert.match(filters.identity.reason, reason)
+
+    const link = await action(integration, 'linkConversation', { identityToken: token, userId: 'user-a', conversationId: 'c', botpressUserId: 'u' }, VERIFIED)
+    assert.equal(link.linked, false, `${name}: the conversation was linked`)
+  }
+})
+
+/** A small seeded generator (mulberry32), so a failure replays. */
+function random(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+test("property: a valid token for one user never yields another user's rows (mixed tables)", async () => {
+  const rand = random(20261125)
+  const pick = (items) => items[Math.floor(rand() * items.length)]
+  for (let round = 0; round < 40; round += 1) {
+    const users = Array.from({ length: 2 + Math.floor(rand() * 5) }, (_, i) => `u${round}-${i}`)
+    const sessionRows = []
+    const recentEvents = []
+    const summaryRecords = []
+    for (let i = 0; i < 12; i += 1) {
+      const user = pick(users)
+      // Some users share a session id with another user: only the token's ids may decide.
+      const session = rand() < 0.3 ? 'shared-session' : `${user}-s${Math.floor(rand() * 2)}`
+      const marker = `<${user}>`
+      sessionRows.push(sessionRow(user, session, marker))
+      recentEvents.push(eventRow(user, session, marker, i))
+      summaryRecords.push({ user_id: user, session_id: session, summary: `${marker} summary`, updatedAt: iso(NOW - i) })
+    }
+    const me = pick(users)
+    const mySession = rand() < 0.5 ? `${me}-s0` : undefined
+    const matchUserBy = mySession ? pick(['userId', 'sessionId', 'userAndSession']) : 'userId'
+    const configuration = { ...VERIFIED, matchUserBy }
+    const token = await identityToken({ sub: me, sid: mySession })
+    const claimed = pick(users) // what a tampered webchat might pass
+    for (const rows of [{ sessionRows }, { recentEvents, summaryRecords }]) {
+      const out = await context({ identityToken: token, userId: claimed, sessionId: 'shared-session', ...rows }, configuration)
+      assert.equal(out.identity.verified, true)
+      const others = users.filter((u) => u !== me).map((u) => `<${u}>`)
+      const seen = JSON.stringify(out.context)
+      for (const other of others) {
+        assert.ok(!seen.includes(other), `round ${round} (${matchUserBy}): ${me}'s context holds ${other}'s rows`)
+      }
+      for (const event of out.context.recentEvents) assert.equal(event.user_id ?? me, me)
+    }
+  }
+})
+
+const BINARY = fileURLToPath(new URL('../../target/debug/autoplay-botpress', import.meta.url))
+
+test('a token minted by `autoplay-botpress identity-token` is accepted', async (t) => {
+  if (!existsSync(BINARY)) {
+    t.skip(`${BINARY} is not built (cargo build -p autoplay-botpress-cli): skipped`)
+    return
+  }
+  const token = execFileSync(BINARY, ['identity-token', '--user-id', 'user-minted', '--session-id', 's-m', '--ttl', '10m'], {
+    env: { ...process.env, AUTOPLAY_IDENTITY_SECRET: IDENTITY_SECRET },
+    encoding: 'utf8',
+  }).trim()
+  const out = await action(integration, 'linkConversation', { identityToken: token, conversationId: 'c-m', botpressUserId: 'bp-m' }, { ...VERIFIED, matchUserBy: 'userAndSession' })
+  assert.deepEqual([out.linked, out.identity], [true, { verified: true, reason: null }])
+})
+
+const verifiedLink = (identityToken) =>
+  action(integration, 'linkConversation', { identityToken, conversationId: 'c-x', botpressUserId: 'bp-x' }, { ...VERIFIED, matchUserBy: 'userAndSession' })
+
+test('the Node snippet for backends mints tokens the integration accepts', async () => {
+  const out = await verifiedLink(autoplayIdentity('user-node', 's-node', 600, IDENTITY_SECRET))
+  assert.deepEqual([out.linked, out.identity.verified], [true, true])
+  const expired = await verifiedLink(autoplayIdentity('user-node', 's-node', -120, IDENTITY_SECRET))
+  assert.match(expired.identity.reason, /expired/)
+})
+
+test('the Python snippet for backends mints tokens the integration accepts', async (t) => {
+  const python = spawnSync('python3', ['--version'])
+  if (python.error) {
+    t.skip('python3 is not installed: skipped')
+    return
+  }
+  const examples = fileURLToPath(new URL('../examples/', import.meta.url))
+  const token = execFileSync('python3', ['-c', "from identity import autoplay_identity; print(autoplay_identity('user-py', 's-py', 600))"], {
+    cwd: examples,
+    env: { ...process.env, AUTOPLAY_IDENTITY_SECRET: IDENTITY_SECRET, PYTHONDONTWRITEBYTECODE: '1' },
+    encoding: 'utf8',
+  }).trim()
+  const out = await verifiedLink(token)
+  assert.deepEqual([out.linked, out.identity.verified], [true, true])
+})

@@ -1,18 +1,11 @@
 // Bundles the integration into one self-contained file, dist/index.cjs: the SDK, the client and
 // the WASM core (inlined as base64 by pkg/inline.mjs), so nothing is read from disk at run time.
-// `bp deploy` bundles src/index.ts the same way; this build is what the tests drive.
+// `bp build` bundles src/index.ts the same way (into .botpress/dist). Also bundles the
+// definitions (dist/definitions.cjs), so the tests can check real outputs against the schemas.
 import { build } from 'esbuild'
 import { statSync } from 'node:fs'
 
-const outfile = 'dist/index.cjs'
-await build({
-  entryPoints: ['src/index.ts'],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node18',
-  sourcemap: true,
-  logLevel: 'warning',
-})
-console.log(`${outfile}: ${(statSync(outfile).size / 1024).toFixed(1)} KiB, self-contained`)
+const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node18', logLevel: 'warning' }
+await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.cjs', sourcemap: true })
+await build({ ...common, entryPoints: ['definitions/index.ts'], outfile: 'dist/definitions.cjs' })
+console.log(`dist/index.cjs: ${(statSync('dist/index.cjs').size / 1024).toFixed(1)} KiB, self-contained`)

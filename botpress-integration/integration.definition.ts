@@ -1,23 +1,20 @@
-// What Botpress shows and validates: configuration, actions, events, state. The implementation
-// is in src/index.ts; both share the schemas in src/schemas.ts.
+// What Botpress shows and validates: configuration, actions, events, states. The schemas are in
+// definitions/; the implementation (src/) is typed from them by `bp gen` (.botpress/).
 import { IntegrationDefinition } from '@botpress/sdk'
 
-import { actions, configuration, events, states } from './src/schemas.js'
+import { actions, configuration, events, states } from './definitions/index.js'
 
 export default new IntegrationDefinition({
   name: 'autoplay',
-  version: '0.1.0',
+  version: '0.2.0',
   title: 'Autoplay live activity',
   description:
-    "Receives Autoplay's live UI actions (from the autoplay-botpress streamer or the connector's push mode) and builds each chatting user's own activity context for the agent.",
-  readme: 'README.md',
+    "Lets your agent see what the user is doing in your product right now: their recent clicks and pages, a summary, signs they are stuck, and nudges when they are.",
+  icon: 'icon.svg',
+  readme: 'hub.md',
   configuration: { schema: configuration },
-  actions: Object.fromEntries(
-    Object.entries(actions).map(([name, { input, output, ...text }]) => [
-      name,
-      { ...text, input: { schema: input }, output: { schema: output } },
-    ])
-  ),
+  actions,
   events,
   states,
+  attributes: { category: 'Analytics' },
 })

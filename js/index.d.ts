@@ -85,6 +85,13 @@ export interface StoredEventRow extends Partial<EventRow> {
   createdAt?: string;
 }
 
+/** An action in the agent's context: every column set (rows of the sessions layout have no key). */
+export interface ContextEvent extends Omit<EventRow, "event_key"> {
+  id?: number | string;
+  createdAt?: string;
+  event_key: string | null;
+}
+
 /** A row of AutoPlayEventsSummaryTable (one per session). */
 export interface SummaryRecord {
   session_id?: string | null;
@@ -162,12 +169,18 @@ export interface BuildContextInput extends WindowOptions {
   sessionRows?: Partial<SessionRow>[] | null;
   /** Cap on events handed to the agent (newest kept); default 50. */
   maxEvents?: number;
+  /**
+   * Cap on the context's JSON size, 2048 to 100000 bytes; default 32768 (a quarter of Botpress's
+   * 128 KB workflow state). The oldest events go first, then the summary is cut visibly.
+   */
+  maxBytes?: number;
   /** Thresholds of the friction signals reported in the context. */
   signals?: SignalConfig;
 }
 
 export interface FetchContextOptions extends WindowOptions {
   maxEvents?: number;
+  maxBytes?: number;
   signals?: SignalConfig;
 }
 
@@ -178,8 +191,8 @@ export interface AgentContext {
   /** Full text of the user's latest summary, or null. */
   summary: string | null;
   /** The user's events inside the window, oldest first. */
-  recentEvents: StoredEventRow[];
-  /** Events in the window left out by maxEvents. */
+  recentEvents: ContextEvent[];
+  /** Events in the window left out by maxEvents or maxBytes (the oldest). */
   omittedEvents: number;
   windowMs: number;
   generatedAt: string;

@@ -39,13 +39,13 @@ node scripts/build-pkg.mjs
 step "JavaScript tests against pkg/"
 node --test tests/js/
 
-step "Botpress integration: install, type-check, single-file bundle, tests through its handler"
+step "Botpress integration: install, type-check, bundle and tests through its handler, Botpress's CLI"
 (
   cd botpress-integration
   npm ci --no-audit --no-fund
-  npx tsc --noEmit
-  node build.mjs
-  node --test test/*.test.mjs
+  npm run check
+  npm test
+  npm run bp-check
 )
 
 step "benchmark (figures only, never a pass/fail)"

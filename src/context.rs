@@ -23,6 +23,11 @@ pub const SESSION_LOOKBACK_MS: u64 = 24 * 3_600_000;
 pub const SESSION_ROWS_LIMIT: usize = 5;
 /// Summary rows read per chat turn.
 pub const SUMMARY_ROWS_LIMIT: usize = 100;
+/// Default cap on the context's JSON size: a quarter of Botpress's 128 KB workflow state, so the
+/// context, its rendered text and the bot's own variables fit together.
+pub const DEFAULT_MAX_CONTEXT_BYTES: usize = 32 * 1024;
+const MIN_MAX_CONTEXT_BYTES: usize = 2 * 1024;
+const MAX_MAX_CONTEXT_BYTES: usize = 100_000;
 /// A Botpress filter no row matches (row ids are positive): what an unidentified chat reads.
 pub fn match_nothing() -> Value {
     json!({ "id": { "$lt": 0 } })
@@ -108,6 +113,8 @@ pub struct ContextInput {
     /// Thresholds of the friction signals reported in the context.
     #[serde(deserialize_with = "null_as_default")]
     pub signals: SignalConfig,
+    /// Cap on the context's JSON size in bytes (see [`AgentContext::fit`]).
+    pub max_bytes: usize,
 }
 
 impl Default for ContextInput {
@@ -122,6 +129,7 @@ impl Default for ContextInput {
             summary_records: Vec::new(),
             session_rows: Vec::new(),
             signals: SignalConfig::default(),
+            max_bytes: DEFAULT_MAX_CONTEXT_BYTES,
         }
     }
 }
@@ -148,6 +156,12 @@ impl ContextInput {
             return Err(InputError::new(
                 "options.maxEvents",
                 format!("must be between 1 and {MAX_MAX_EVENTS}"),
+            ));
+        }
+        if !(MIN_MAX_CONTEXT_BYTES..=MAX_MAX_CONTEXT_BYTES).contains(&self.max_bytes) {
+            return Err(InputError::new(
+                "options.maxBytes",
+                format!("must be between {MIN_MAX_CONTEXT_BYTES} and {MAX_MAX_CONTEXT_BYTES}"),
             ));
         }
         let now = match &self.now {
@@ -256,7 +270,7 @@ pub struct AgentContext {
     /// The scope's events inside the window, oldest first, newest last.
     #[serde(deserialize_with = "null_as_default")]
     pub recent_events: Vec<EventRow>,
-    /// Events inside the window left out by the `maxEvents` cap (the oldest ones).
+    /// Events inside the window left out by the `maxEvents` or `maxBytes` cap (the oldest ones).
     #[serde(deserialize_with = "null_as_default")]
     pub omitted_events: usize,
     #[serde(deserialize_with = "null_as_default")]
@@ -333,7 +347,7 @@ pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentCo
         })
         .map(|(_, s)| s.summary);
 
-    Ok(AgentContext {
+    let mut context = AgentContext {
         user_id: scope.user_id,
         session_id: scope.session_id,
         summary,
@@ -342,7 +356,54 @@ pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentCo
         window_ms: input.window_ms,
         generated_at: iso_from_ms(now),
         signals,
-    })
+    };
+    context.fit(input.max_bytes);
+    Ok(context)
+}
+
+impl AgentContext {
+    /// Keeps the context's JSON within about `max_bytes` (a few bytes of `omittedEvents` digits
+    /// aside): a summary longer than half the budget is cut to it, then the oldest events go,
+    /// counted in `omitted_events`, then the summary is cut further. Cuts are marked visibly.
+    pub fn fit(&mut self, max_bytes: usize) {
+        let mut size = json_len(self);
+        if size <= max_bytes {
+            return;
+        }
+        if let Some(summary) = self.summary.as_mut() {
+            let before = json_len(summary);
+            if crate::truncate::truncate_in_place(summary, max_bytes / 2) {
+                size -= before - json_len(summary);
+            }
+        }
+        let mut dropped = 0;
+        while size > max_bytes && dropped < self.recent_events.len() {
+            size -= json_len(&self.recent_events[dropped]) + 1;
+            dropped += 1;
+        }
+        self.recent_events.drain(..dropped);
+        self.omitted_events += dropped;
+        if let Some(summary) = self.summary.as_mut().filter(|_| size > max_bytes) {
+            let keep = summary.len().saturating_sub(size - max_bytes);
+            crate::truncate::truncate_in_place(summary, keep);
+        }
+    }
+}
+
+/// The length of `value`'s JSON, without keeping the bytes.
+fn json_len<T: Serialize>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_or(0, |()| count.0)
 }
 
 #[cfg(test)]
@@ -358,6 +419,53 @@ mod tests {
 
     fn input(value: Value) -> ContextInput {
         crate::error::decode_json("input", &value.to_string()).unwrap()
+    }
+
+    #[test]
+    fn the_context_is_capped_newest_events_kept() {
+        let big = "x".repeat(3_000);
+        let events: Vec<Value> = (0..200)
+            .map(|i| {
+                json!({"createdAt": iso_from_ms(NOW - (200 - i) * 100), "title": format!("e{i}"),
+                       "description": big, "user_id": "u", "session_id": "s", "action_index": i})
+            })
+            .collect();
+        let summaries =
+            json!([{"user_id": "u", "session_id": "s", "summary": "y".repeat(200_000)}]);
+        for max in [DEFAULT_MAX_CONTEXT_BYTES, MIN_MAX_CONTEXT_BYTES] {
+            let c = build_agent_context(
+                input(
+                    json!({"userId": "u", "now": NOW, "maxEvents": 1000, "maxBytes": max,
+                             "recentEvents": events, "summaryRecords": summaries}),
+                ),
+                NOW,
+            )
+            .unwrap();
+            let size = serde_json::to_vec(&c).unwrap().len();
+            assert!(size <= max + 8, "{size} > {max}");
+            assert_eq!(c.omitted_events + c.recent_events.len(), 200);
+            if max == DEFAULT_MAX_CONTEXT_BYTES {
+                assert!(
+                    c.recent_events.len() >= 4,
+                    "a long summary crowded out the events"
+                );
+                assert_eq!(
+                    c.recent_events.last().unwrap().title,
+                    "e199",
+                    "the newest event was dropped"
+                );
+            }
+            assert!(c.summary.unwrap().ends_with(crate::truncate::MARKER));
+        }
+        let small = build_agent_context(
+            input(json!({"userId": "u", "now": NOW, "recentEvents": events[..2]})),
+            NOW,
+        )
+        .unwrap();
+        assert_eq!((small.recent_events.len(), small.omitted_events), (2, 0));
+        let err =
+            build_agent_context(input(json!({"userId": "u", "maxBytes": 10})), NOW).unwrap_err();
+        assert!(err.to_string().contains("options.maxBytes"), "{err}");
     }
 
     #[test]

@@ -1,26 +1,29 @@
-// FetchEventsData: Execute Code card right before the Autonomous Node. It reads ONLY the
-// chatting user's activity: set workflow.autoplayUserId (and, if you match by session,
-// workflow.autoplaySessionId) from the webchat user data first (see README, "Identify the user"),
-// or, with the integration's identitySecret set, workflow.autoplayIdentityToken: then only the
-// token's ids count. Without a usable id (or with an expired or forged token) it reads nothing
-// and the agent gets an empty context, never somebody else's; workflow.autoplayIdentityProblem
-// says why.
+// FetchEventsData: Execute Code card right before the Autonomous Node (see hub.md for the
+// variables to declare). It reads ONLY the chatting user's activity and hands the agent:
+//   workflow.autoplayContext  – summary, recent actions and friction signals (an object)
+//   workflow.autoplayPrompt   – the same as compact text for the agent's instructions
+// Who is chatting comes from workflow.autoplayIdentityToken (with the integration's identity
+// secret set) or workflow.autoplayUserId / workflow.autoplaySessionId, copied from the webchat
+// user data. Without a usable id, or with an expired or forged token, it reads nothing and the
+// agent gets an empty context, never somebody else's; workflow.autoplayIdentityProblem says why.
 const ids = {
   userId: workflow.autoplayUserId || undefined,
   sessionId: workflow.autoplaySessionId || undefined,
   identityToken: workflow.autoplayIdentityToken || undefined,
 }
 
-// Which tables to read (the integration's `layout` setting), newest first, scoped to the user.
-const { reads, identity } = await actions.autoplay.contextFilters(ids)
+// Which rows to read (the integration's table layout), newest first. Asked once the chat is
+// identified, then kept: the reads stay valid for the conversation, so later turns make one
+// integration call, not two.
+if (!Array.isArray(workflow.autoplayReads) || workflow.autoplayReads.length === 0) {
+  workflow.autoplayReads = (await actions.autoplay.contextReads(ids)).reads
+}
 const rows = {}
-for (const { table, input, query } of reads) {
+for (const { table, input, query } of workflow.autoplayReads) {
   rows[input] = (await client.findTableRows({ table, ...query })).rows
 }
 
-const { context } = await actions.autoplay.buildAgentContext({ ...ids, ...rows })
-const { text } = await actions.autoplay.renderAgentContext({ context })
-
-workflow.autoplayContext = context // structured: summary, recentEvents, signals, …
-workflow.autoplayPrompt = text // compact text for the agent's instructions
-workflow.autoplayIdentityProblem = identity.reason ?? undefined
+const { context, text, identity } = await actions.autoplay.getAgentContext({ ...ids, ...rows })
+workflow.autoplayContext = context
+workflow.autoplayPrompt = text
+workflow.autoplayIdentityProblem = identity.reason ?? ''

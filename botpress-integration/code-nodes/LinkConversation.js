@@ -1,10 +1,17 @@
-// LinkConversation: Execute Code card at the start of the main workflow, after the card that
-// copies the webchat user data into workflow variables (see README, "Identify the user").
+// LinkConversation: Execute Code card at the start of the main workflow, right after a
+// "Get User Data" card (User ID {{event.userId}}) that stores the webchat user data in
+// workflow.webchatUser. See hub.md for the variables to declare.
 //
-// It links this conversation to the chatting Autoplay user, so the proactive nudges the
-// streamer fires for them arrive here (the "Trigger fired" workflow then runs in this
-// conversation), and picks up a nudge that fired while they had no conversation open.
-// With the integration's identitySecret set, only the ids in a valid identity token count.
+// 1. It copies who is chatting into the variables the other cards read.
+// 2. It links this conversation to that Autoplay user, so the nudges the streamer fires for them
+//    are created here (the "Trigger fired" workflow then runs in this conversation), and picks up
+//    a nudge that fired while they had no conversation open.
+// With the integration's identity secret set, only the ids inside a valid token count.
+const data = workflow.webchatUser?.data ?? workflow.webchatUser ?? {} // the card's result, either shape
+workflow.autoplayIdentityToken = data.autoplayIdentityToken || workflow.autoplayIdentityToken || ''
+workflow.autoplayUserId = data.autoplayUserId || workflow.autoplayUserId || ''
+workflow.autoplaySessionId = data.autoplaySessionId || workflow.autoplaySessionId || ''
+
 const { linked, identity, pendingNudge } = await actions.autoplay.linkConversation({
   conversationId: event.conversationId,
   botpressUserId: event.userId,
@@ -14,7 +21,7 @@ const { linked, identity, pendingNudge } = await actions.autoplay.linkConversati
 })
 
 workflow.autoplayLinked = linked
-workflow.autoplayIdentityProblem = identity.reason ?? undefined // e.g. "the identity token has expired …"
-// A Text card after this one, shown only when workflow.nudgeMessage is set, opens with it.
-workflow.nudgeMessage = pendingNudge?.message
-workflow.nudgeReason = pendingNudge?.description
+workflow.autoplayIdentityProblem = identity.reason ?? '' // e.g. "the identity token has expired …"
+// A Text card after this one, shown only when workflow.nudgeMessage is not empty, opens with it.
+workflow.nudgeMessage = pendingNudge?.message ?? ''
+workflow.nudgeReason = pendingNudge?.description ?? ''

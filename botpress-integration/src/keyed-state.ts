@@ -4,12 +4,10 @@
 // time; expired ones read as absent. Past the cap, the oldest are dropped by rewriting the
 // state: the one step that could drop an entry written at that instant, which every user of
 // these maps tolerates (a link is renewed at each chat turn; a seen id only saves an event).
-import type * as sdk from '@botpress/sdk'
 
-import type { Autoplay } from './types.js'
+import type * as bp from '.botpress'
 
-type Client = Parameters<sdk.IntegrationProps<Autoplay>['handler']>[0]['client']
-type Name = keyof Autoplay['states']
+type Name = keyof bp.states.States
 type Entry = { at: number }
 
 /** Most entries a map keeps; a rewrite trims it to 80 % of this. */
@@ -17,7 +15,7 @@ export const MAX_ENTRIES = 500
 
 export class KeyedState<T extends Entry> {
   constructor(
-    private readonly client: Client,
+    private readonly client: bp.Client,
     private readonly integrationId: string,
     private readonly name: Name,
     /** How long an entry lives, in milliseconds. */

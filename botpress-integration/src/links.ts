@@ -1,11 +1,9 @@
 // Which Botpress conversation each Autoplay user chats in, the nudges waiting for one, and the
 // deliveries already handled — three small maps in integration states (see keyed-state.ts).
-import type * as sdk from '@botpress/sdk'
 
 import { KeyedState } from './keyed-state.js'
-import type { Autoplay } from './types.js'
+import type * as bp from '.botpress'
 
-type Client = Parameters<sdk.IntegrationProps<Autoplay>['handler']>[0]['client']
 
 /** A user's link to the conversation they chat in (with several tabs, the latest to link). */
 export type Link = { conversationId: string; userId: string; at: number }
@@ -33,7 +31,7 @@ export function keysOf(ids: { userId?: string | null; sessionId?: string | null 
   return [ids.userId ? `user:${ids.userId}` : '', ids.sessionId ? `session:${ids.sessionId}` : ''].filter(Boolean)
 }
 
-export function stores(client: Client, integrationId: string) {
+export function stores(client: bp.Client, integrationId: string) {
   return {
     links: new KeyedState<Link>(client, integrationId, 'links', LINK_TTL_MS),
     nudges: new KeyedState<Nudge>(client, integrationId, 'nudges', NUDGE_TTL_MS),

@@ -2,7 +2,7 @@
 // `identitySecret` set, only the ids of a valid identity token. `matchUserBy` picks which ids
 // scope the queries.
 import { type Identity, verifyIdentity } from './identity.js'
-import type { Configuration } from './schemas.js'
+import type { Configuration } from '../definitions/index.js'
 
 export type Scope = { userId?: string; sessionId?: string }
 

@@ -8,16 +8,14 @@
 // only spares the events a sequential re-delivery would cost.
 import { createHash } from 'node:crypto'
 
-import type * as sdk from '@botpress/sdk'
 import * as autoplay from 'autoplay-botpress/inline'
 
 import { describe } from './errors.js'
 import { keysOf, stores } from './links.js'
-import { configuration } from './schemas.js'
+import { configuration } from '../definitions/index.js'
 import { SIGNATURE_HEADER, refusal } from './signature.js'
-import type { Autoplay } from './types.js'
+import type * as bp from '.botpress'
 
-type Props = Parameters<sdk.IntegrationProps<Autoplay>['handler']>[0]
 type Response = { status: number; headers: Record<string, string>; body: string }
 
 const MAX_BODY_BYTES = 1 << 20
@@ -31,7 +29,7 @@ function header(headers: Record<string, string | undefined>, name: string): stri
   return key === undefined ? undefined : headers[key]
 }
 
-export async function handleWebhook({ req, client, ctx, logger }: Props): Promise<Response> {
+export async function handleWebhook({ req, client, ctx, logger }: bp.HandlerProps): Promise<Response> {
   if (req.method.toUpperCase() !== 'POST') {
     return reply(405, { error: 'only POST is accepted' })
   }

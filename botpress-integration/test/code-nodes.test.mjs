@@ -183,10 +183,12 @@ test('LinkConversation links the chat and ProactiveTrigger then runs in it with 
   const main = {
     type: 'message', conversationId: 'conv-main', userId: 'bp-user-a', payload: { text: 'hi' },
   }
-  const workflow = { autoplayUserId: USER_A }
+  // What the "Get User Data" card stored: the data the page passed with updateUser.
+  const workflow = { webchatUser: { data: { autoplayUserId: USER_A } } }
   await card(node('LinkConversation.js'), { event: main, workflow, actions: actions() })
+  assert.equal(workflow.autoplayUserId, USER_A, 'the user data was not copied')
   assert.equal(workflow.autoplayLinked, true)
-  assert.equal(workflow.nudgeMessage, undefined, 'a nudge appeared from nowhere')
+  assert.equal(workflow.nudgeMessage, '', 'a nudge appeared from nowhere')
 
   const trigger = {
     type: 'trigger', trigger_id: 't-1', trigger: 'repeated_submits', session_id: 'sess-1', user_id: USER_A, product_id: 'p',
@@ -253,4 +255,21 @@ test('FetchEventsData without an id reads nothing and gives an empty context', a
   assert.equal(bp.reads.length, 0, 'no table read without an id')
   assert.equal(workflow.autoplayContext.recentEvents.length, 0)
   assert.equal(workflow.autoplayContext.summary, null)
+})
+
+test('FetchEventsData makes one integration call per chat turn once the chat is identified', async () => {
+  const sessions = new Table()
+  await sessions.createRecords([{ session_id: 's', user_id: USER_A, summary: 'A is here.', action_count: 0, actions: [], signals: [] }])
+  const calls = []
+  const counting = {
+    autoplay: new Proxy({}, { get: (_, type) => (input) => (calls.push(type), action(integration, type, input)) }),
+  }
+  const workflow = { autoplayUserId: USER_A }
+  const bp = client({ AutoPlaySessionsTable: sessions })
+  for (let turn = 0; turn < 3; turn += 1) {
+    await card(node('FetchEventsData.js'), { event: {}, workflow, actions: counting, client: bp })
+    assert.equal(workflow.autoplayContext.summary, 'A is here.')
+  }
+  assert.deepEqual(calls, ['contextReads', 'getAgentContext', 'getAgentContext', 'getAgentContext'])
+  assert.equal(bp.reads.length, 3, 'one table read per turn')
 })

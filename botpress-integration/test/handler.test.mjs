@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 
 import { GUIDE_BODY, NOW, storedEvent } from '../../tests/js/fixtures.mjs'
-import { CONFIG, action, callAction, datedSignature, loadIntegration, signature, signedPost, startBotpressApi, webhook } from './harness.mjs'
+import { BUNDLE, CONFIG, action, callAction, datedSignature, loadIntegration, register, signature, signedPost, startBotpressApi, webhook } from './harness.mjs'
 
 let api, integration
 before(async () => {
@@ -17,9 +17,25 @@ const USER_A = GUIDE_BODY.user_id
 const SESSION_A = GUIDE_BODY.session_id
 
 test('the bundle is self-contained: the WASM is inlined, no file is read', () => {
-  const bundle = readFileSync(new URL('../dist/index.cjs', import.meta.url), 'utf8')
+  const bundle = readFileSync(BUNDLE, 'utf8')
   assert.ok(!bundle.includes('_bg.wasm'), 'the bundle refers to a .wasm file')
   assert.ok(!/readFileSync\(/.test(bundle), 'the bundle reads files')
+})
+
+test('installing checks the configuration and names what is wrong, never echoing a secret', async () => {
+  assert.equal((await register(integration)).status, 200)
+  const short = await register(integration, { ...CONFIG, webhookSecret: 'tiny-secret' })
+  assert.equal(short.status, 400)
+  assert.match(short.body.message, /configuration is not valid: webhookSecret: String must contain at least 16 character/)
+  const weakIdentity = await register(integration, { ...CONFIG, identitySecret: 'too-short-to-sign' })
+  assert.match(weakIdentity.body.message, /identitySecret: String must contain at least 32 character/)
+  const shared = 'one-secret-for-everything-0123456789abcdef'
+  const same = await register(integration, { ...CONFIG, webhookSecret: shared, identitySecret: shared })
+  assert.equal(same.status, 400)
+  assert.match(same.body.message, /identity secret must differ from the webhook secret/)
+  for (const answer of [short, weakIdentity, same]) {
+    assert.doesNotMatch(JSON.stringify(answer.body), /tiny-secret|too-short-to-sign|one-secret-for-everything/)
+  }
 })
 
 test('mapActionsToRows maps the guide sample', async () => {
@@ -32,53 +48,63 @@ test('mapActionsToRows maps the guide sample', async () => {
   assert.equal(rows[0].session_id, SESSION_A)
 })
 
-test('buildAgentContext and renderAgentContext keep only the chatting user', async () => {
+test('getAgentContext gives the context and its text in one call, for the chatting user only', async () => {
   const recentEvents = [storedEvent(USER_A, SESSION_A, 30), storedEvent('user-b', 'sess-b', 20), storedEvent(USER_A, SESSION_A, 10)]
   const summaryRecords = [
     { session_id: SESSION_A, user_id: USER_A, summary: 'A compares plans.', updatedAt: new Date(NOW).toISOString() },
     { session_id: 'sess-b', user_id: 'user-b', summary: 'B reads the API docs.', updatedAt: new Date(NOW).toISOString() },
   ]
-  const { context } = await action(integration, 'buildAgentContext', { userId: USER_A, now: NOW, recentEvents, summaryRecords })
+  const { context, text, identity } = await action(integration, 'getAgentContext', { userId: USER_A, now: NOW, recentEvents, summaryRecords })
+  assert.deepEqual(identity, { verified: false, reason: null })
   assert.equal(context.summary, 'A compares plans.')
   assert.equal(context.recentEvents.length, 2)
   assert.ok(context.recentEvents.every((e) => e.user_id === USER_A))
-  const { text } = await action(integration, 'renderAgentContext', { context })
   assert.match(text, /A compares plans\./)
   assert.doesNotMatch(text, /user-b|B reads/)
 })
 
-test('contextFilters scopes by the configured id and matches nothing without one', async () => {
-  const scoped = await action(integration, 'contextFilters', { userId: USER_A, sessionId: SESSION_A, now: NOW })
-  assert.equal(scoped.scoped, true)
-  assert.deepEqual(scoped.eventsQuery.filter.user_id, { $eq: USER_A })
-  assert.equal(scoped.eventsQuery.filter.session_id, undefined, 'matchUserBy=userId ignores the session')
-  assert.equal(scoped.eventsQuery.filter.createdAt.$gte, new Date(NOW - 120000).toISOString())
-  assert.equal(scoped.eventsQuery.limit, 50)
+test('getAgentContext stays far under the 128 KB workflow state, whatever it is given', async () => {
+  const huge = 'x'.repeat(3_800)
+  const recentEvents = Array.from({ length: 500 }, (_, i) => ({ ...storedEvent(USER_A, SESSION_A, 100 - i / 10), description: huge }))
+  const summaryRecords = [{ session_id: SESSION_A, user_id: USER_A, summary: 'y'.repeat(300_000), updatedAt: new Date(NOW).toISOString() }]
+  const { status, body } = await callAction(integration, 'getAgentContext', { userId: USER_A, now: NOW, maxEvents: 500, maxChars: 8000, recentEvents, summaryRecords })
+  assert.equal(status, 200)
+  const size = Buffer.byteLength(JSON.stringify(body.output))
+  assert.ok(size < 64 * 1024, `output is ${size} bytes`)
+  const { context, text } = body.output
+  assert.ok(context.omittedEvents > 0 && context.omittedEvents + context.recentEvents.length === 500)
+  assert.ok(text.length <= 8000)
+  console.log(`getAgentContext on 500 rows of 3.8 KB and a 300 KB summary: ${size} bytes of output, ${context.recentEvents.length} actions kept`)
+})
 
-  const bySession = await action(integration, 'contextFilters', { userId: USER_A, sessionId: SESSION_A, now: NOW }, { ...CONFIG, matchUserBy: 'sessionId' })
-  assert.deepEqual(bySession.eventsQuery.filter.session_id, { $eq: SESSION_A })
-  assert.equal(bySession.eventsQuery.filter.user_id, undefined)
-
+test('contextReads scopes by the configured id and reads nothing without one', async () => {
+  const scoped = await action(integration, 'contextReads', { userId: USER_A, sessionId: SESSION_A, now: NOW })
   assert.deepEqual(
-    scoped.reads.map((r) => [r.table, r.input, r.query.orderBy, r.query.orderDirection]),
-    [['AutoPlaySessionsTable', 'sessionRows', 'updatedAt', 'desc']],
-    'the default layout reads one row per session, newest first'
+    scoped.reads.map((r) => [r.table, r.input, r.query.orderBy, r.query.orderDirection, r.query.filter.user_id, r.query.filter.session_id]),
+    [['AutoPlaySessionsTable', 'sessionRows', 'updatedAt', 'desc', { $eq: USER_A }, undefined]],
+    'the default layout reads one row per session, newest first, by user only'
   )
-  const events = await action(integration, 'contextFilters', { userId: USER_A, now: NOW }, { ...CONFIG, layout: 'events' })
-  assert.deepEqual(events.reads.map((r) => r.table), ['AutoPlayEventsTable', 'AutoPlayEventsSummaryTable'])
+  const bySession = await action(integration, 'contextReads', { userId: USER_A, sessionId: SESSION_A, now: NOW }, { ...CONFIG, matchUserBy: 'sessionId' })
+  assert.deepEqual(bySession.reads[0].query.filter.session_id, { $eq: SESSION_A })
+  assert.equal(bySession.reads[0].query.filter.user_id, undefined)
 
-  const nobody = await action(integration, 'contextFilters', {})
+  const events = await action(integration, 'contextReads', { userId: USER_A, now: NOW }, { ...CONFIG, layout: 'events' })
+  assert.deepEqual(events.reads.map((r) => [r.table, r.query.orderBy, r.query.orderDirection, r.query.limit]), [
+    ['AutoPlayEventsTable', 'createdAt', 'desc', 50],
+    ['AutoPlayEventsSummaryTable', 'updatedAt', 'desc', 100],
+  ])
+  assert.equal(events.reads[0].query.filter.createdAt.$gte, new Date(NOW - 120000).toISOString())
+
+  const nobody = await action(integration, 'contextReads', {})
   assert.deepEqual(nobody.reads, [], 'nothing to read without an id')
-  assert.equal(nobody.scoped, false)
-  assert.deepEqual(nobody.eventsQuery.filter, { id: { $lt: 0 } })
-  assert.deepEqual(nobody.summaryQuery.filter, { id: { $lt: 0 } })
+  assert.match(nobody.identity.reason, /did not pass a user id/)
 })
 
 test('bad action input fails with a message naming the field', async () => {
   const wrongType = await callAction(integration, 'mapActionsToRows', { body: { actions: [{ title: 5 }] } })
   assert.ok(wrongType.status >= 400, `status ${wrongType.status}`)
   assert.match(wrongType.body.message, /body\.actions\[0\]\.title/)
-  const notRows = await callAction(integration, 'buildAgentContext', { userId: USER_A, sessionRows: 'rows' })
+  const notRows = await callAction(integration, 'getAgentContext', { userId: USER_A, sessionRows: 'rows' })
   assert.ok(notRows.status >= 400)
   assert.match(notRows.body.message, /sessionRows/)
 })

@@ -5,6 +5,7 @@
 import { createServer } from 'node:http'
 import { createHmac } from 'node:crypto'
 import { createRequire } from 'node:module'
+import { resolve } from 'node:path'
 
 import { SignJWT } from 'jose'
 
@@ -56,11 +57,15 @@ export async function startBotpressApi() {
   return api
 }
 
-/** The built integration, its client pointed at `api`. */
+/**
+ * The built integration, its client pointed at `api`: dist/index.cjs, or the bundle named by
+ * AUTOPLAY_BUNDLE (scripts/bp-check.mjs runs the tests on the one `bp build` makes).
+ */
+export const BUNDLE = resolve(process.env.AUTOPLAY_BUNDLE ?? new URL('../dist/index.cjs', import.meta.url).pathname)
+
 export function loadIntegration(api) {
   process.env.BP_API_URL = api.url
-  const require = createRequire(import.meta.url)
-  return require('../dist/index.cjs').default
+  return createRequire(import.meta.url)(BUNDLE).default
 }
 
 function headers(operation, configuration) {
@@ -131,4 +136,16 @@ export async function webhook(integration, { method = 'POST', raw = '', headers:
 export function signedPost(integration, body, configuration = CONFIG) {
   const raw = typeof body === 'string' ? body : JSON.stringify(body)
   return webhook(integration, { raw, headers: { 'X-Connector-Signature': datedSignature(raw) } }, configuration)
+}
+
+/** Installs the integration as Botpress does (`register`); returns `{ status, body }`. */
+export async function register(integration, configuration = CONFIG) {
+  const response = await integration.handler({
+    method: 'POST',
+    path: '/',
+    query: '',
+    headers: headers('register', configuration),
+    body: JSON.stringify({ webhookUrl: 'https://webhook.botpress.cloud/hook-1' }),
+  })
+  return decode(response)
 }

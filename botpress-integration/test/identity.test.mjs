@@ -4,10 +4,11 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { autoplayIdentity } from '../examples/identity.mjs'
 import { IDENTITY_SECRET, VERIFIED, action, identityToken, loadIntegration, startBotpressApi } from './harness.mjs'
 
 let api, integration
@@ -32,7 +33,7 @@ function eventRow(user, session, marker, i) {
   return { user_id: user, session_id: session, product_id: 'p', title: 'Click', description: `${marker} event ${i}`, canonical_url: 'https://app.test/x', action_index: i, createdAt: iso(NOW - 20_000 + i) }
 }
 
-const context = (input, configuration = VERIFIED) => action(integration, 'buildAgentContext', { now: NOW, ...input }, configuration)
+const context = (input, configuration = VERIFIED) => action(integration, 'getAgentContext', { now: NOW, ...input }, configuration)
 
 test("a valid token scopes to its own ids, whatever ids the bot passes", async () => {
   const token = await identityToken({ sub: 'user-a' })
@@ -67,7 +68,7 @@ test('a forged, expired, unsigned, subject-less or absent token gets an empty co
     assert.equal(out.context.summary, null, `${name}: a summary was read`)
     assert.equal(out.context.recentEvents.length, 0, `${name}: events were read`)
 
-    const filters = await action(integration, 'contextFilters', { identityToken: token, userId: 'user-a', now: NOW }, VERIFIED)
+    const filters = await action(integration, 'contextReads', { identityToken: token, userId: 'user-a', now: NOW }, VERIFIED)
     assert.deepEqual(filters.reads, [], `${name}: tables would be read`)
     assert.match(filters.identity.reason, reason)
 
@@ -140,7 +141,18 @@ test('a token minted by `autoplay-botpress identity-token` is accepted', async (
 const verifiedLink = (identityToken) =>
   action(integration, 'linkConversation', { identityToken, conversationId: 'c-x', botpressUserId: 'bp-x' }, { ...VERIFIED, matchUserBy: 'userAndSession' })
 
-test('the Node snippet for backends mints tokens the integration accepts', async () => {
+/** The Node snippet of hub.md, as a builder would paste it. */
+async function hubSnippet() {
+  const hub = readFileSync(new URL('../hub.md', import.meta.url), 'utf8')
+  const code = hub.match(/```js\n(import \{ createHmac \}[\s\S]*?)```/)?.[1]
+  assert.ok(code, 'hub.md has no Node snippet for minting identity tokens')
+  const file = join(mkdtempSync(join(tmpdir(), 'hub-snippet-')), 'identity.mjs')
+  writeFileSync(file, code)
+  return import(file)
+}
+
+test("hub.md's Node snippet for backends mints tokens the integration accepts", async () => {
+  const { autoplayIdentity } = await hubSnippet()
   const out = await verifiedLink(autoplayIdentity('user-node', 's-node', 600, IDENTITY_SECRET))
   assert.deepEqual([out.linked, out.identity.verified], [true, true])
   const expired = await verifiedLink(autoplayIdentity('user-node', 's-node', -120, IDENTITY_SECRET))

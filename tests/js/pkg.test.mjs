@@ -115,9 +115,14 @@ test("a chat with no user or session id sees nobody's activity", () => {
 
 test("maxEvents keeps the newest and renderAgentContext respects maxChars", () => {
   const events = Array.from({ length: 300 }, (_, i) => storedEvent("A", "sa", 100 - i / 3));
-  const ctx = bp.buildAgentContext({ recentEvents: events, userId: "A", now: NOW, maxEvents: 100 });
+  const ctx = bp.buildAgentContext({ recentEvents: events, userId: "A", now: NOW, maxEvents: 100, maxBytes: 100_000 });
   assert.equal(ctx.recentEvents.length, 100);
   assert.equal(ctx.omittedEvents, 200);
+  // By default the context stays within 32 KiB of JSON (Botpress keeps 128 KB of workflow state).
+  const capped = bp.buildAgentContext({ recentEvents: events, userId: "A", now: NOW, maxEvents: 300 });
+  assert.ok(JSON.stringify(capped).length <= 32 * 1024 + 8);
+  assert.equal(capped.recentEvents.length + capped.omittedEvents, 300);
+  assert.equal(capped.recentEvents.at(-1).description, events.at(-1).description, "the newest action was dropped");
   const text = bp.renderAgentContext(ctx, { maxChars: 1500 });
   assert.ok([...text].length <= 1500);
   assert.match(text, /earlier not shown/);

@@ -1,0 +1,2 @@
+export * from './implementation'
+export * from './secrets'

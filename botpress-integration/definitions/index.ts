@@ -1,0 +1,5 @@
+export { actions } from './actions.js'
+export { configuration, type Configuration } from './configuration.js'
+export { events } from './events.js'
+export { states } from './states.js'
+export { MAX_CONTEXT_BYTES, MAX_PROMPT_CHARS } from './actions.js'

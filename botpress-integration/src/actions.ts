@@ -1,0 +1,83 @@
+// The action handlers: thin layers over the WebAssembly core, with the chat's identity resolved
+// first wherever activity is read or linked.
+import * as autoplay from 'autoplay-botpress/inline'
+
+import { MAX_CONTEXT_BYTES, actions as definitions, configuration } from '../definitions/index.js'
+import { core, parseInput } from './errors.js'
+import type { Identity } from './identity.js'
+import { keysOf, stores } from './links.js'
+import { resolveScope } from './scope.js'
+import type * as bp from '.botpress'
+
+/** The tables the streamer writes (its defaults). */
+const TABLES = {
+  sessions: 'AutoPlaySessionsTable',
+  events: 'AutoPlayEventsTable',
+  summaries: 'AutoPlayEventsSummaryTable',
+}
+
+const settings = (ctx: bp.Context) => configuration.parse(ctx.configuration)
+
+/** What the actions report about the identity. */
+const shown = (identity: Identity) => ({ verified: identity.verified, reason: identity.reason ?? null })
+
+export const actions: bp.IntegrationProps['actions'] = {
+  mapActionsToRows: async ({ input }) => {
+    const { body, maxRowBytes } = parseInput('mapActionsToRows', definitions.mapActionsToRows.input.schema, input)
+    return { rows: core(() => autoplay.mapActionsToRows(body, { maxRowBytes })) }
+  },
+
+  contextReads: async ({ input, ctx }) => {
+    const i = parseInput('contextReads', definitions.contextReads.input.schema, input)
+    const config = settings(ctx)
+    const identity = await resolveScope(config, i)
+    const queries = core(() =>
+      autoplay.contextQueries({ ...identity.scope, now: i.now, windowMs: config.windowMs, maxEvents: config.maxEvents })
+    )
+    const reads = !queries.scoped
+      ? []
+      : config.layout === 'sessions'
+        ? [{ table: TABLES.sessions, input: 'sessionRows' as const, query: queries.sessions }]
+        : [
+            { table: TABLES.events, input: 'recentEvents' as const, query: queries.events },
+            { table: TABLES.summaries, input: 'summaryRecords' as const, query: queries.summaries },
+          ]
+    return { reads, identity: shown(identity) }
+  },
+
+  getAgentContext: async ({ input, ctx }) => {
+    const i = parseInput('getAgentContext', definitions.getAgentContext.input.schema, input)
+    const config = settings(ctx)
+    const identity = await resolveScope(config, i)
+    const context = core(() =>
+      autoplay.buildAgentContext({
+        ...identity.scope,
+        now: i.now,
+        recentEvents: i.recentEvents,
+        summaryRecords: i.summaryRecords,
+        sessionRows: i.sessionRows,
+        windowMs: i.windowMs ?? config.windowMs,
+        maxEvents: i.maxEvents ?? config.maxEvents,
+        maxBytes: MAX_CONTEXT_BYTES,
+      })
+    )
+    const text = core(() => autoplay.renderAgentContext(context, { maxChars: i.maxChars }))
+    return { context, text, identity: shown(identity) }
+  },
+
+  linkConversation: async ({ input, ctx, client }) => {
+    const i = parseInput('linkConversation', definitions.linkConversation.input.schema, input)
+    const identity = await resolveScope(settings(ctx), i)
+    const keys = keysOf(identity.scope)
+    if (keys.length === 0) {
+      return { linked: false, identity: shown(identity), pendingNudge: null }
+    }
+    const now = Date.now()
+    const { links, nudges } = stores(client, ctx.integrationId)
+    const link = { conversationId: i.conversationId, userId: i.botpressUserId, at: now }
+    await links.put(Object.fromEntries(keys.map((key) => [key, link])), now)
+    const nudge = await nudges.take(keys, now)
+    const pendingNudge = nudge ? (({ at: _, ...rest }) => rest)(nudge) : null
+    return { linked: true, identity: shown(identity), pendingNudge }
+  },
+}

@@ -78,15 +78,6 @@ function makeApi(raw) {
     detectSignals(input) {
       return JSON.parse(raw.detectSignals(json("detectSignals", "input", input)));
     },
-    recentEventsFilter(opts) {
-      return JSON.parse(raw.recentEventsFilter(options("recentEventsFilter", opts)));
-    },
-    summaryRecordsFilter(opts) {
-      return JSON.parse(raw.summaryRecordsFilter(options("summaryRecordsFilter", opts)));
-    },
-    sessionRowsFilter(opts) {
-      return JSON.parse(raw.sessionRowsFilter(options("sessionRowsFilter", opts)));
-    },
     contextQueries(opts) {
       return JSON.parse(raw.contextQueries(options("contextQueries", opts)));
     },

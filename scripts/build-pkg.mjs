@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // Builds the npm package in pkg/ from the Rust crate:
 //   pkg/index.js + index.d.ts  the API for Node (CommonJS): js/facade.cjs over the WebAssembly
-//                              exports of autoplay_botpress.js (wasm-pack --target nodejs)
+//                              exports of autoplay_botpress.js (wasm-pack --target nodejs); the
+//                              declarations are the Rust types' (examples/typescript.rs) and the
+//                              functions' (js/api.d.ts)
 //   pkg/inline.mjs             the same API as an ES module with the .wasm inlined (no file access
 //                              at run time), for bundlers folding it into a single-file Botpress
 //                              integration
+//   pkg/limits.json            the bounds and defaults of the context options, from the core, for
+//                              the integration's configuration
 // The WebAssembly exports take and return JSON text; the facade is the public API. Both builds
 // use the same size-tuned `wasm-release` cargo profile.
 import { execFileSync } from "node:child_process";
@@ -66,8 +70,8 @@ writeFileSync(join(pkg, "inline_raw.mjs"), inlineRaw);
 
 // The public API: the facade over either build of the exports.
 const api = [
-  "mapActionsToRows", "parseWebhookBody", "detectSignals", "recentEventsFilter", "summaryRecordsFilter",
-  "sessionRowsFilter", "contextQueries", "buildAgentContext", "renderAgentContext", "fetchAgentContext",
+  "mapActionsToRows", "parseWebhookBody", "detectSignals", "contextQueries", "buildAgentContext",
+  "renderAgentContext", "fetchAgentContext",
 ];
 copyFileSync(join(root, "js", "facade.cjs"), join(pkg, "facade.cjs"));
 writeFileSync(
@@ -79,18 +83,35 @@ writeFileSync(
   `import * as raw from "./inline_raw.mjs";\nimport facade from "./facade.cjs";\n\n` +
     `const api = facade.makeApi(raw);\nexport const { ${api.join(", ")} } = api;\n`,
 );
-copyFileSync(join(root, "js", "index.d.ts"), join(pkg, "index.d.ts"));
-copyFileSync(join(root, "js", "index.d.ts"), join(pkg, "inline.d.ts"));
+// The declarations: the data types generated from the Rust types, then the functions.
+console.error("generating the TypeScript declarations from the Rust types");
+const types = execFileSync(
+  "cargo",
+  ["run", "--quiet", "-p", "autoplay-botpress", "--example", "typescript", "--features", "typescript"],
+  { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
+);
+// The bounds of the context options, for the integration's configuration to use as they are.
+const limits = execFileSync(
+  "cargo",
+  ["run", "--quiet", "-p", "autoplay-botpress", "--example", "typescript", "--features", "typescript", "--", "limits"],
+  { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
+);
+writeFileSync(join(pkg, "limits.json"), limits);
+const declarations = `${types}
+${readFileSync(join(root, "js", "api.d.ts"), "utf8")}`;
+writeFileSync(join(pkg, "index.d.ts"), declarations);
+writeFileSync(join(pkg, "inline.d.ts"), declarations);
 
 const manifestPath = join(pkg, "package.json");
 const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
-const files = ["index.js", "index.d.ts", "facade.cjs", "inline.mjs", "inline_raw.mjs", "inline.d.ts"];
+const files = ["index.js", "index.d.ts", "facade.cjs", "inline.mjs", "inline_raw.mjs", "inline.d.ts", "limits.json"];
 manifest.files = [...new Set([...(manifest.files ?? []), ...files])];
 manifest.main = "index.js";
 manifest.types = "index.d.ts";
 manifest.exports = {
   ".": { types: "./index.d.ts", require: "./index.js", default: "./index.js" },
   "./inline": { types: "./inline.d.ts", import: "./inline.mjs", default: "./inline.mjs" },
+  "./limits.json": "./limits.json",
   "./package.json": "./package.json",
 };
 manifest.engines = { node: ">=18" };

@@ -4,12 +4,14 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::clock::{iso_from_ms, ms_from_iso};
-use crate::error::InputError;
-use crate::lenient::null_as_default;
+use crate::decode::null_as_default;
+use crate::decode::InputError;
 use crate::rows::{EventRow, SummaryRow};
+use crate::schema::{EVENTS_TABLE, SESSIONS_TABLE, SUMMARY_TABLE};
 use crate::session_row::SessionRow;
 use crate::signals::{self, Signal, SignalConfig, Step};
+use crate::text::{json_len, truncate_in_place};
+use crate::time::{iso_from_ms, ms_from_iso, TimeInput};
 
 /// Default look-back window: the guide's two minutes.
 pub const DEFAULT_WINDOW_MS: u64 = 120_000;
@@ -28,6 +30,58 @@ pub const SUMMARY_ROWS_LIMIT: usize = 100;
 pub const DEFAULT_MAX_CONTEXT_BYTES: usize = 32 * 1024;
 const MIN_MAX_CONTEXT_BYTES: usize = 2 * 1024;
 const MAX_MAX_CONTEXT_BYTES: usize = 100_000;
+
+/// The accepted range and default of a numeric option.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Bounds {
+    pub min: u64,
+    pub max: u64,
+    pub default: u64,
+}
+
+impl Bounds {
+    fn contains(&self, value: u64) -> bool {
+        (self.min..=self.max).contains(&value)
+    }
+
+    /// The error for a value outside the range, for the option at `path`.
+    fn error(&self, path: &str, unit: &str) -> InputError {
+        InputError::new(
+            path,
+            format!("must be between {} and {}{unit}", self.min, self.max),
+        )
+    }
+}
+
+/// The bounds of the context options, in one place: [`ContextInput`] checks them, and the
+/// integration's configuration reads them from the package's `limits.json` (written by
+/// `examples/typescript.rs`), so Studio accepts exactly what the core does.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContextLimits {
+    pub window_ms: Bounds,
+    pub max_events: Bounds,
+    pub max_bytes: Bounds,
+}
+
+/// See [`ContextLimits`].
+pub const LIMITS: ContextLimits = ContextLimits {
+    window_ms: Bounds {
+        min: 1,
+        max: MAX_WINDOW_MS,
+        default: DEFAULT_WINDOW_MS,
+    },
+    max_events: Bounds {
+        min: 1,
+        max: MAX_MAX_EVENTS as u64,
+        default: DEFAULT_MAX_EVENTS as u64,
+    },
+    max_bytes: Bounds {
+        min: MIN_MAX_CONTEXT_BYTES as u64,
+        max: MAX_MAX_CONTEXT_BYTES as u64,
+        default: DEFAULT_MAX_CONTEXT_BYTES as u64,
+    },
+};
 /// A Botpress filter no row matches (row ids are positive): what an unidentified chat reads.
 pub fn match_nothing() -> Value {
     json!({ "id": { "$lt": 0 } })
@@ -69,30 +123,9 @@ impl Scope {
     }
 }
 
-/// A point in time given by the caller: unix milliseconds or an ISO-8601 string (a JavaScript
-/// `Date` arrives as the latter after `JSON.stringify`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
-pub enum TimeInput {
-    Millis(f64),
-    Iso(String),
-}
-
-impl TimeInput {
-    /// Unix milliseconds; the error names `path`.
-    pub fn to_ms(&self, path: &str) -> Result<i64, InputError> {
-        match self {
-            TimeInput::Millis(ms) if ms.is_finite() => Ok(*ms as i64),
-            TimeInput::Millis(_) => Err(InputError::new(path, "must be a finite number")),
-            TimeInput::Iso(text) => ms_from_iso(text).ok_or_else(|| {
-                InputError::new(path, format!("{text:?} is not an ISO-8601 date-time"))
-            }),
-        }
-    }
-}
-
 /// Input of the context functions: whose activity, which time window, and (for
 /// [`build_agent_context`]) the rows fetched from the two tables.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ContextInput {
@@ -115,6 +148,8 @@ pub struct ContextInput {
     pub signals: SignalConfig,
     /// Cap on the context's JSON size in bytes (see [`AgentContext::fit`]).
     pub max_bytes: usize,
+    /// Which tables [`context_queries`] reads.
+    pub layout: Layout,
 }
 
 impl Default for ContextInput {
@@ -130,6 +165,7 @@ impl Default for ContextInput {
             session_rows: Vec::new(),
             signals: SignalConfig::default(),
             max_bytes: DEFAULT_MAX_CONTEXT_BYTES,
+            layout: Layout::default(),
         }
     }
 }
@@ -146,23 +182,30 @@ impl ContextInput {
     /// Resolves `now` (falling back to `clock_ms`) and checks the options; returns the window's
     /// start and end in unix milliseconds.
     fn bounds(&self, clock_ms: i64) -> Result<(i64, i64), InputError> {
-        if self.window_ms == 0 || self.window_ms > MAX_WINDOW_MS {
-            return Err(InputError::new(
+        let checks = [
+            (
+                &LIMITS.window_ms,
+                self.window_ms,
                 "options.windowMs",
-                format!("must be between 1 and {MAX_WINDOW_MS} milliseconds"),
-            ));
-        }
-        if self.max_events == 0 || self.max_events > MAX_MAX_EVENTS {
-            return Err(InputError::new(
+                " milliseconds",
+            ),
+            (
+                &LIMITS.max_events,
+                self.max_events as u64,
                 "options.maxEvents",
-                format!("must be between 1 and {MAX_MAX_EVENTS}"),
-            ));
-        }
-        if !(MIN_MAX_CONTEXT_BYTES..=MAX_MAX_CONTEXT_BYTES).contains(&self.max_bytes) {
-            return Err(InputError::new(
+                "",
+            ),
+            (
+                &LIMITS.max_bytes,
+                self.max_bytes as u64,
                 "options.maxBytes",
-                format!("must be between {MIN_MAX_CONTEXT_BYTES} and {MAX_MAX_CONTEXT_BYTES}"),
-            ));
+                "",
+            ),
+        ];
+        for (bounds, value, path, unit) in checks {
+            if !bounds.contains(value) {
+                return Err(bounds.error(path, unit));
+            }
         }
         let now = match &self.now {
             Some(t) => t.to_ms("options.now")?,
@@ -202,10 +245,24 @@ pub fn session_rows_filter(input: &ContextInput, clock_ms: i64) -> Result<Value,
     Ok(Value::Object(filter))
 }
 
+/// Where the bot's activity rows are: one row per session (the streamer's default), or the
+/// guide's events and summary tables.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    #[default]
+    Sessions,
+    Events,
+}
+
 /// One `findTableRows` query.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TableQuery {
+    /// A Botpress Tables filter (MongoDB-like).
+    #[cfg_attr(feature = "typescript", ts(type = "Record<string, unknown>"))]
     pub filter: Value,
     pub limit: usize,
     pub order_by: &'static str,
@@ -215,6 +272,7 @@ pub struct TableQuery {
 /// The queries a chat turn makes, whichever layout the bot uses: the events and summary tables
 /// (events layout) or the sessions table (sessions layout). Newest first, capped. Without an id
 /// every filter matches nothing and `scoped` is false.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ContextQueries {
@@ -222,13 +280,35 @@ pub struct ContextQueries {
     pub summaries: TableQuery,
     pub sessions: TableQuery,
     pub scoped: bool,
+    /// The reads of the input's layout, in the order to make them; none when not scoped.
+    pub reads: Vec<TableRead>,
+}
+
+/// One read of a chat turn: which table, which [`ContextInput`] field its rows go to, the query.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TableRead {
+    pub table: &'static str,
+    /// Which field of [`ContextInput`] the rows go to.
+    pub input: RowsField,
+    pub query: TableQuery,
+}
+
+/// The fields of [`ContextInput`] that hold rows read from a table.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RowsField {
+    SessionRows,
+    RecentEvents,
+    SummaryRecords,
 }
 
 /// The query policy of a chat turn, in one place.
 pub fn context_queries(input: &ContextInput, clock_ms: i64) -> Result<ContextQueries, InputError> {
     let scoped = input.scope().is_set();
     let pick = |filter: Value| if scoped { filter } else { match_nothing() };
-    Ok(ContextQueries {
+    let mut queries = ContextQueries {
         events: TableQuery {
             filter: pick(recent_events_filter(input, clock_ms)?),
             limit: input.max_events,
@@ -248,18 +328,31 @@ pub fn context_queries(input: &ContextInput, clock_ms: i64) -> Result<ContextQue
             order_direction: "desc",
         },
         scoped,
-    })
-}
-
-/// When an event row happened: Botpress's `createdAt`, else the action's own time.
-pub fn event_time_ms(row: &EventRow) -> Option<i64> {
-    row.created_at
-        .as_deref()
-        .and_then(ms_from_iso)
-        .or_else(|| row.occurred_at.as_deref().and_then(ms_from_iso))
+        reads: Vec::new(),
+    };
+    if scoped {
+        let read = |table, input, query: &TableQuery| TableRead {
+            table,
+            input,
+            query: query.clone(),
+        };
+        queries.reads = match input.layout {
+            Layout::Sessions => vec![read(
+                SESSIONS_TABLE,
+                RowsField::SessionRows,
+                &queries.sessions,
+            )],
+            Layout::Events => vec![
+                read(EVENTS_TABLE, RowsField::RecentEvents, &queries.events),
+                read(SUMMARY_TABLE, RowsField::SummaryRecords, &queries.summaries),
+            ],
+        };
+    }
+    Ok(queries)
 }
 
 /// What the agent gets: the scoped summary and recent events.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct AgentContext {
@@ -301,13 +394,10 @@ pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentCo
         .into_iter()
         .chain(sessions.iter().flat_map(SessionRow::event_rows))
         .filter(|e| scope.matches(e.user_id.as_deref(), e.session_id.as_deref()))
-        .filter_map(|e| event_time_ms(&e).filter(|&t| t >= since).map(|t| (t, e)))
+        .filter_map(|e| e.time_ms().filter(|&t| t >= since).map(|t| (t, e)))
         .collect();
     events.sort_by_key(|(t, e)| (*t, e.action_index));
-    let steps: Vec<Step> = events
-        .iter()
-        .filter_map(|(_, e)| Step::from_row(e))
-        .collect();
+    let steps: Vec<Step> = events.iter().filter_map(|(_, e)| e.step()).collect();
     let mut signals = signals::detect(steps, now, &input.signals);
     // Signals the streamer saw in actions that no longer fit the rows, while still recent.
     for stored in sessions.iter().flat_map(|r| &r.signals) {
@@ -372,7 +462,7 @@ impl AgentContext {
         }
         if let Some(summary) = self.summary.as_mut() {
             let before = json_len(summary);
-            if crate::truncate::truncate_in_place(summary, max_bytes / 2) {
+            if truncate_in_place(summary, max_bytes / 2) {
                 size -= before - json_len(summary);
             }
         }
@@ -385,25 +475,9 @@ impl AgentContext {
         self.omitted_events += dropped;
         if let Some(summary) = self.summary.as_mut().filter(|_| size > max_bytes) {
             let keep = summary.len().saturating_sub(size - max_bytes);
-            crate::truncate::truncate_in_place(summary, keep);
+            truncate_in_place(summary, keep);
         }
     }
-}
-
-/// The length of `value`'s JSON, without keeping the bytes.
-fn json_len<T: Serialize>(value: &T) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    serde_json::to_writer(&mut count, value).map_or(0, |()| count.0)
 }
 
 #[cfg(test)]
@@ -418,7 +492,7 @@ mod tests {
     }
 
     fn input(value: Value) -> ContextInput {
-        crate::error::decode_json("input", &value.to_string()).unwrap()
+        crate::decode::decode_json("input", &value.to_string()).unwrap()
     }
 
     #[test]
@@ -455,7 +529,7 @@ mod tests {
                     "the newest event was dropped"
                 );
             }
-            assert!(c.summary.unwrap().ends_with(crate::truncate::MARKER));
+            assert!(c.summary.unwrap().ends_with(crate::text::MARKER));
         }
         let small = build_agent_context(
             input(json!({"userId": "u", "now": NOW, "recentEvents": events[..2]})),
@@ -466,6 +540,31 @@ mod tests {
         let err =
             build_agent_context(input(json!({"userId": "u", "maxBytes": 10})), NOW).unwrap_err();
         assert!(err.to_string().contains("options.maxBytes"), "{err}");
+    }
+
+    #[test]
+    fn the_reads_follow_the_layout_and_need_an_id() {
+        let sessions = context_queries(&input(json!({"userId": "u"})), NOW).unwrap();
+        let tables: Vec<_> = sessions.reads.iter().map(|r| (r.table, r.input)).collect();
+        assert_eq!(tables, [(SESSIONS_TABLE, RowsField::SessionRows)]);
+        assert_eq!(sessions.reads[0].query, sessions.sessions);
+        let events =
+            context_queries(&input(json!({"userId": "u", "layout": "events"})), NOW).unwrap();
+        let tables: Vec<_> = events.reads.iter().map(|r| (r.table, r.input)).collect();
+        assert_eq!(
+            tables,
+            [
+                (EVENTS_TABLE, RowsField::RecentEvents),
+                (SUMMARY_TABLE, RowsField::SummaryRecords)
+            ]
+        );
+        assert!(context_queries(&input(json!({"layout": "events"})), NOW)
+            .unwrap()
+            .reads
+            .is_empty());
+        let err = crate::decode::decode_json::<ContextInput>("options", r#"{"layout": "tables"}"#)
+            .unwrap_err();
+        assert_eq!(err.path, "options.layout");
     }
 
     #[test]

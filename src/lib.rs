@@ -4,25 +4,28 @@
 //! [Botpress] agent. Everything here is plain data in, plain data out — no clocks, sockets or
 //! files — so the same code runs natively in the streamer and as WebAssembly inside Botpress.
 //!
-//! - [`model`]: the connector's payloads (decoded leniently) and SSE frame classification.
-//! - [`rows`]: event and per-session summary rows, and webhook body → rows (StoreEventsData).
-//! - [`context`]: the chatting user's recent events and summary (FetchEventsData).
-//! - [`render`]: the agent context as prompt text, with user text quoted as data.
-//! - [`summarizer`]: the rolling per-session summary state machine.
-//! - [`schema`]: the two tables' column schemas.
-//! - [`signals`]: friction signals (ping-pong, hesitation, dwell, rage clicks, repeated submits,
-//!   abandoned flows) detected in a session's recent actions.
-//! - [`triggers`]: the per-session watcher that turns signals into proactive triggers.
+//! The modules are layered: each uses only the layers before its own, so there is no import
+//! cycle and every layer can be read (and reused) without the ones above it (`tests/layers.rs`
+//! checks this):
+//!
+//! 1. leaves — [`text`] (budgets, quoting, the one-line form of an action), [`decode`] (JSON
+//!    decoding with errors naming the field), [`time`] (ISO-8601 ⇄ unix ms, "now" inputs),
+//!    [`redact`] (personal data detectors), [`cost`] (what each delivery mode costs Botpress);
+//! 2. [`signals`]: friction detectors over plain steps (page, kind, target, time);
+//! 3. [`wire`]: what travels — the connector's payloads and SSE frames, webhook bodies, the
+//!    trigger event;
+//! 4. [`rows`], [`session_row`], [`schema`]: the Botpress tables' rows and columns;
+//! 5. [`context`]: the chatting user's context and the query policy that reads it;
+//! 6. [`summarizer`], [`triggers`]: the per-session state machines the streamer drives;
+//! 7. [`render`]: the context as prompt text;
+//! 8. `wasm` (wasm32 only): the JavaScript binding.
 //!
 //! [Autoplay]: https://developers.autoplay.ai
 //! [Botpress]: https://botpress.com
 
-pub mod clock;
 pub mod context;
 pub mod cost;
-pub mod error;
-mod lenient;
-pub mod model;
+pub mod decode;
 pub mod redact;
 pub mod render;
 pub mod rows;
@@ -31,19 +34,20 @@ pub mod session_row;
 pub mod signals;
 pub mod summarizer;
 pub mod text;
+pub mod time;
 pub mod triggers;
-pub mod truncate;
+pub mod wire;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 
 pub use context::{build_agent_context, recent_events_filter, AgentContext, Scope};
-pub use error::InputError;
-pub use model::{
-    decode_frame, decode_webhook_body, ActionsPayload, Frame, SlimAction, SummaryPayload,
-    WebhookBody,
-};
+pub use decode::InputError;
 pub use render::render_agent_context;
 pub use rows::{map_actions_to_rows, summary_row, EventRow, SummaryRow};
 pub use session_row::SessionRow;
 pub use summarizer::{Summarizer, SummarizerConfig, SummaryJob};
+pub use wire::{
+    decode_frame, decode_webhook_body, ActionsPayload, Frame, SlimAction, SummaryPayload,
+    WebhookBody,
+};

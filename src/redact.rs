@@ -11,7 +11,20 @@
 
 use std::borrow::Cow;
 
-use crate::model::{ActionsPayload, SlimAction};
+/// Options of the functions that redact (`parseWebhookBody`).
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default)]
+pub struct RedactOptions {
+    /// Replace personal data by typed placeholders such as `[email]`; default true.
+    pub redact: bool,
+}
+
+impl Default for RedactOptions {
+    fn default() -> Self {
+        Self { redact: true }
+    }
+}
 
 /// Redacts every kind of personal data this module knows in `text`.
 pub fn redact(text: &str) -> Cow<'_, str> {
@@ -26,28 +39,32 @@ fn redact_with(text: &str, urls: bool) -> Cow<'_, str> {
     {
         return Cow::Borrowed(text);
     }
-    let mut out = String::with_capacity(text.len());
-    let mut changed = false;
-    let bytes = text.as_bytes();
+    // Unchanged spans are copied whole, and only once something is found.
+    let mut out: Option<String> = None;
+    let mut copied = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        if let Some((end, replacement)) = detect_at(text, i, urls) {
+    // Where the last replacement ended: a word may start there, as it does after the placeholder
+    // when the text is redacted again, so redacting twice changes nothing more.
+    let mut replaced_until = usize::MAX;
+    while i < text.len() {
+        if let Some((end, replacement)) = detect_at(text, i, urls, i == replaced_until) {
+            let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            out.push_str(&text[copied..i]);
             out.push_str(&replacement);
-            changed = true;
-            i = end;
+            (i, copied, replaced_until) = (end, end, end);
             continue;
         }
-        let c = text[i..]
-            .chars()
-            .next()
-            .expect("i is on a character boundary");
-        out.push(c);
-        i += c.len_utf8();
+        i += 1;
+        while !text.is_char_boundary(i) {
+            i += 1;
+        }
     }
-    if changed {
-        Cow::Owned(out)
-    } else {
-        Cow::Borrowed(text)
+    match out {
+        Some(mut out) => {
+            out.push_str(&text[copied..]);
+            Cow::Owned(out)
+        }
+        None => Cow::Borrowed(text),
     }
 }
 
@@ -79,33 +96,15 @@ pub fn redact_url(url: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Redacts a batch in place: the text fields of every action (URLs by [`redact_url`]), and the
-/// connector's `email` fields, which are dropped.
-pub fn redact_payload(payload: &mut ActionsPayload) {
-    payload.email = None;
-    for action in &mut payload.actions {
-        redact_action(action);
-    }
-}
-
-fn redact_action(action: &mut SlimAction) {
-    for text in [&mut action.title, &mut action.description] {
-        if let Cow::Owned(redacted) = redact(text) {
-            *text = redacted;
-        }
-    }
-    for url in [&mut action.canonical_url, &mut action.raw_url] {
-        if let Cow::Owned(redacted) = redact_url(url) {
-            *url = redacted;
-        }
-    }
-    action.email = None;
-}
-
 /// The personal datum starting at byte `i`, if any: where it ends and what replaces it.
-fn detect_at(text: &str, i: usize, urls: bool) -> Option<(usize, Cow<'static, str>)> {
+fn detect_at(
+    text: &str,
+    i: usize,
+    urls: bool,
+    after_replacement: bool,
+) -> Option<(usize, Cow<'static, str>)> {
     let bytes = text.as_bytes();
-    let at_word_start = i == 0 || !is_word(bytes[i - 1]);
+    let at_word_start = i == 0 || after_replacement || !is_word(bytes[i - 1]);
     if !at_word_start {
         return None;
     }
@@ -157,16 +156,37 @@ fn is_email_local(b: u8) -> bool {
 }
 
 /// `http://…` or `https://…` up to whitespace or a closing quote/bracket.
+/// A placeholder inside a URL (from an earlier pass) is part of it, so redacting twice changes
+/// nothing more than redacting once.
 fn url_at(text: &str, i: usize) -> Option<usize> {
     let rest = &text[i..];
     let scheme = ["https://", "http://"].iter().find(|s| {
         rest.len() > s.len() && rest.as_bytes()[..s.len()].eq_ignore_ascii_case(s.as_bytes())
     })?;
-    let len = rest
-        .find(|c: char| c.is_whitespace() || "\"'<>()[]{}".contains(c))
-        .unwrap_or(rest.len());
+    let mut len = 0;
+    while let Some(c) = rest[len..].chars().next() {
+        if let Some(placeholder) = PLACEHOLDERS.iter().find(|p| rest[len..].starts_with(*p)) {
+            len += placeholder.len();
+        } else if c.is_whitespace() || "\"'<>()[]{}".contains(c) {
+            break;
+        } else {
+            len += c.len_utf8();
+        }
+    }
     (len > scheme.len()).then_some(i + len)
 }
+
+/// Every placeholder this module writes.
+const PLACEHOLDERS: [&str; 8] = [
+    "[email]",
+    "[phone]",
+    "[card]",
+    "[iban]",
+    "[token]",
+    "[jwt]",
+    "[query]",
+    "[fragment]",
+];
 
 /// `eyJ….eyJ….signature` (a JSON Web Token: base64url of a JSON header and payload).
 fn jwt_at(bytes: &[u8], i: usize) -> Option<usize> {
@@ -209,6 +229,9 @@ fn bearer_at(bytes: &[u8], i: usize) -> Option<usize> {
 fn key_at(bytes: &[u8], i: usize) -> Option<usize> {
     let key_char = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
     let len = bytes[i..].iter().take_while(|b| key_char(**b)).count();
+    if len < 15 {
+        return None; // shorter than the shortest prefixed key; most words end here
+    }
     let token = &bytes[i..i + len];
     const PREFIXES: &[&[u8]] = &[
         b"sk-",
@@ -239,6 +262,9 @@ fn key_at(bytes: &[u8], i: usize) -> Option<usize> {
         .any(|p| token.starts_with(p) && token.len() >= p.len() + 12);
     if prefixed {
         return Some(i + len);
+    }
+    if len < 24 {
+        return None;
     }
     let (upper, lower, digit) = token.iter().fold((0, 0, 0), |(u, l, d), b| {
         (
@@ -523,22 +549,5 @@ mod tests {
         ] {
             assert_eq!(redact(text), text);
         }
-    }
-
-    #[test]
-    fn payloads_drop_emails_and_redact_every_text_field() {
-        let mut batch = ActionsPayload::from_json(
-            r#"{"email":"a@b.co","actions":[{"title":"Hi a@b.co","description":"card 4242 4242 4242 4242",
-               "canonical_url":"/a?x=1","raw_url":"https://a.com/u/a@b.co?t=2","email":"a@b.co"}]}"#,
-        )
-        .unwrap();
-        redact_payload(&mut batch);
-        let a = &batch.actions[0];
-        assert_eq!(batch.email, None);
-        assert_eq!(a.email, None);
-        assert_eq!(a.title, "Hi [email]");
-        assert_eq!(a.description, "card [card]");
-        assert_eq!(a.canonical_url, "/a?[query]");
-        assert_eq!(a.raw_url, "https://a.com/u/[email]?[query]");
     }
 }

@@ -5,12 +5,12 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::clock::{iso_from_ms, ms_from_unix_seconds};
-use crate::error::InputError;
-use crate::lenient::null_as_default;
-use crate::model::ActionsPayload;
+use crate::decode::{null_as_default, InputError};
 use crate::redact::{redact, redact_url};
-use crate::truncate::{truncate_in_place, MARKER};
+use crate::signals::{detect, Signal, SignalConfig, Step};
+use crate::text::{json_len, truncate_in_place, MARKER};
+use crate::time::{iso_from_ms, ms_from_iso, ms_from_unix_seconds, TimeInput};
+use crate::wire::ActionsPayload;
 
 /// Botpress stores at most 4 KB per row (at the default row factor). The default budget leaves
 /// room for the system columns Botpress adds.
@@ -23,12 +23,15 @@ pub const MIN_MAX_ROW_BYTES: usize = 512;
 ///
 /// `id` and `createdAt` are Botpress's system columns: unset on rows this crate creates, set on
 /// rows read back with `findRecords`.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EventRow {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "typescript", ts(type = "number | string", optional))]
     pub id: Option<serde_json::Value>,
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "typescript", ts(optional))]
     pub created_at: Option<String>,
     #[serde(deserialize_with = "null_as_default")]
     pub title: String,
@@ -50,24 +53,75 @@ pub struct EventRow {
     /// Idempotency key of the action (`<batch_id>:<position>`, the batch keyed by its content when
     /// it came without an id): the events table's key column, so a re-delivered action updates
     /// its row instead of adding one.
-    pub event_key: Option<String>,
+    /// Empty on a stored row that has none (a table made before the column existed).
+    #[serde(deserialize_with = "null_as_default")]
+    pub event_key: String,
+}
+
+impl EventRow {
+    /// When the action happened: when the user acted (`occurred_at`), else when Botpress stored
+    /// it (`createdAt`). The one rule for an action's time: windows, order, display, signals.
+    pub fn time_ms(&self) -> Option<i64> {
+        self.occurred_at
+            .as_deref()
+            .and_then(ms_from_iso)
+            .or_else(|| self.created_at.as_deref().and_then(ms_from_iso))
+    }
+
+    /// The action as the friction detectors see it; `None` without a time.
+    pub fn step(&self) -> Option<Step> {
+        Some(Step::new(
+            &self.canonical_url,
+            &self.action_type,
+            &self.description,
+            &self.title,
+            self.time_ms()?,
+        ))
+    }
+}
+
+/// Input of [`detect_in_rows`]: one session's stored rows, "now", and the thresholds.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct RowsInput {
+    #[serde(deserialize_with = "null_as_default")]
+    pub events: Vec<EventRow>,
+    pub now: Option<TimeInput>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub config: SignalConfig,
+}
+
+/// Detects signals in stored event rows (rows without a time are skipped); `clock_ms` stands in
+/// for a missing `now`.
+pub fn detect_in_rows(input: &RowsInput, clock_ms: i64) -> Result<Vec<Signal>, InputError> {
+    let now = match &input.now {
+        Some(t) => t.to_ms("input.now")?,
+        None => clock_ms,
+    };
+    let steps: Vec<Step> = input.events.iter().filter_map(EventRow::step).collect();
+    Ok(detect(steps, now, &input.config))
 }
 
 /// One row per session in `AutoPlayEventsSummaryTable` (key column `session_id`), replacing the
 /// guide's single shared `id = 1` row that leaked summaries between users.
 ///
 /// The timestamps are Botpress's system columns, set on rows read back with `findRecords`.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SummaryRow {
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "typescript", ts(optional))]
     pub created_at: Option<String>,
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "typescript", ts(optional))]
     pub updated_at: Option<String>,
     #[serde(deserialize_with = "null_as_default")]
     pub session_id: String,
     /// Left out when unknown, so an upsert keeps the user id a previous row had.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "typescript", ts(optional))]
     pub user_id: Option<String>,
     #[serde(deserialize_with = "null_as_default")]
     pub product_id: String,
@@ -79,6 +133,7 @@ pub struct SummaryRow {
 }
 
 /// Options of [`map_actions_to_rows`].
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct RowOptions {
@@ -143,12 +198,10 @@ pub fn map_actions_to_rows(
                 action_index: action.index,
                 occurred_at: ms_from_unix_seconds(action.timestamp_start).map(iso_from_ms),
                 batch_id: body.batch_id.clone(),
-                event_key: Some(
-                    action
-                        .event_key
-                        .clone()
-                        .unwrap_or_else(|| format!("{batch_key}:{position}")),
-                ),
+                event_key: action
+                    .event_key
+                    .clone()
+                    .unwrap_or_else(|| format!("{batch_key}:{position}")),
             };
             if options.redact {
                 redact_row(&mut row);
@@ -206,7 +259,7 @@ fn fit_row(row: &mut EventRow, max_bytes: usize) {
         row.user_id.as_deref().unwrap_or(""),
         row.session_id.as_deref().unwrap_or(""),
         row.batch_id.as_deref().unwrap_or(""),
-        row.event_key.as_deref().unwrap_or(""),
+        &row.event_key,
         row.occurred_at.as_deref().unwrap_or(""),
     ];
     if surely_fits(&strings, max_bytes) {
@@ -275,29 +328,10 @@ fn surely_fits(strings: &[&str], max_bytes: usize) -> bool {
     raw.saturating_mul(6) + KEYS_AND_NUMBERS <= max_bytes
 }
 
-/// The size of `value` as JSON, in bytes, measured without building the text.
-pub(crate) fn json_len<T: Serialize + ?Sized>(value: &T) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 += bytes.len();
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    match serde_json::to_writer(&mut count, value) {
-        Ok(()) => count.0,
-        Err(_) => usize::MAX,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::SlimAction;
+    use crate::wire::SlimAction;
 
     fn guide_body() -> ActionsPayload {
         ActionsPayload::from_json(

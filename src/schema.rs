@@ -182,7 +182,7 @@ mod tests {
             session_id: Some("s".into()),
             occurred_at: Some("t".into()),
             batch_id: Some("b".into()),
-            event_key: Some("b:0".into()),
+            event_key: "b:0".into(),
             ..EventRow::default()
         };
         assert_eq!(serialized_columns(event), schema_columns(EVENT_COLUMNS));

@@ -7,12 +7,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::clock::{iso_from_ms, ms_from_iso, ms_from_unix_seconds};
-use crate::lenient::null_as_default;
-use crate::model::ActionsPayload;
-use crate::rows::{json_len, EventRow};
+use crate::decode::null_as_default;
+use crate::rows::EventRow;
 use crate::signals::{detect, Signal, SignalConfig, Step};
-use crate::truncate::truncate_in_place;
+use crate::text::{json_len, truncate_in_place};
+use crate::time::{iso_from_ms, ms_from_iso, ms_from_unix_seconds};
+use crate::wire::ActionsPayload;
 
 /// Bytes Botpress stores per row at factor 1.
 pub const ROW_BYTES_PER_FACTOR: usize = 4_096;
@@ -35,6 +35,7 @@ pub fn row_budget(factor: u8) -> usize {
 }
 
 /// One action as a session row stores it.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SessionAction {
@@ -54,12 +55,15 @@ pub struct SessionAction {
 }
 
 /// A row of `AutoPlaySessionsTable` (key column `session_id`).
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SessionRow {
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "typescript", ts(optional))]
     pub created_at: Option<String>,
-    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "typescript", ts(optional))]
     pub updated_at: Option<String>,
     #[serde(deserialize_with = "null_as_default")]
     pub session_id: String,
@@ -250,6 +254,8 @@ impl SessionRow {
             action_type: a.action_type.clone(),
             action_index: a.index,
             occurred_at: a.occurred_at.clone(),
+            // The action's identity within its session: what an events-layout key would be.
+            event_key: format!("{}:{}", self.session_id, a.index),
             ..EventRow::default()
         })
     }
@@ -258,8 +264,8 @@ impl SessionRow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::SlimAction;
-    use crate::truncate::MARKER;
+    use crate::text::MARKER;
+    use crate::wire::SlimAction;
 
     const T0: f64 = 1_795_521_600.0;
 

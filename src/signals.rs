@@ -5,17 +5,12 @@
 //! The agent context states them so the agent does not have to infer them from raw events, and
 //! the streamer turns them into proactive triggers. Every threshold is in [`SignalConfig`].
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::clock::{iso_from_ms, ms_from_iso, ms_from_unix_seconds};
-use crate::context::TimeInput;
-use crate::error::InputError;
-use crate::lenient::null_as_default;
-use crate::model::SlimAction;
-use crate::rows::EventRow;
-use crate::text::quote;
+use crate::text::{description_or_title, quote};
+use crate::time::iso_from_ms;
 
 /// One action as the detectors see it: where, what kind, on what, when.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,40 +26,9 @@ pub struct Step {
 }
 
 impl Step {
-    /// From a connector action (time: `timestamp_start`).
-    pub fn from_action(action: &SlimAction) -> Option<Self> {
-        Some(Self::new(
-            &action.canonical_url,
-            &action.action_type,
-            &action.description,
-            &action.title,
-            ms_from_unix_seconds(action.timestamp_start)?,
-        ))
-    }
-
-    /// From a stored event row (time: `occurred_at`, else `createdAt`).
-    pub fn from_row(row: &EventRow) -> Option<Self> {
-        let at = row
-            .occurred_at
-            .as_deref()
-            .and_then(ms_from_iso)
-            .or_else(|| row.created_at.as_deref().and_then(ms_from_iso))?;
-        Some(Self::new(
-            &row.canonical_url,
-            &row.action_type,
-            &row.description,
-            &row.title,
-            at,
-        ))
-    }
-
     /// From raw fields: the target is the description, else the title.
     pub fn new(url: &str, kind: &str, description: &str, title: &str, at_ms: i64) -> Self {
-        let target = if description.trim().is_empty() {
-            title
-        } else {
-            description
-        };
+        let target = description_or_title(description, title);
         Self {
             page: page_of(url),
             kind: kind.trim().to_ascii_lowercase(),
@@ -89,6 +53,7 @@ pub fn page_of(url: &str) -> String {
 }
 
 /// Thresholds of every detector. Missing fields take the defaults shown on each.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct SignalConfig {
@@ -126,6 +91,7 @@ impl Default for SignalConfig {
 }
 
 /// A named multi-step path, e.g. `checkout: /pricing → /checkout → /checkout/done`.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Flow {
     pub name: String,
@@ -134,6 +100,7 @@ pub struct Flow {
 }
 
 /// Kinds of signal.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalKind {
@@ -157,6 +124,7 @@ impl SignalKind {
 }
 
 /// What a signal is based on.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Evidence {
@@ -173,6 +141,7 @@ pub struct Evidence {
 }
 
 /// A detected signal with its evidence and a short description for people and agents.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Signal {
     pub kind: SignalKind,
@@ -197,28 +166,6 @@ pub fn detect(mut steps: Vec<Step>, now_ms: i64, config: &SignalConfig) -> Vec<S
     found.extend(repeated_submits(&steps, config));
     found.extend(config.flows.iter().filter_map(|f| abandoned(&visits, f)));
     found
-}
-
-/// Input of [`detect_in_rows`]: one session's stored rows, "now", and the thresholds.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default)]
-pub struct RowsInput {
-    #[serde(deserialize_with = "null_as_default")]
-    pub events: Vec<EventRow>,
-    pub now: Option<TimeInput>,
-    #[serde(deserialize_with = "null_as_default")]
-    pub config: SignalConfig,
-}
-
-/// Detects signals in stored event rows (rows without a time are skipped); `clock_ms` stands in
-/// for a missing `now`.
-pub fn detect_in_rows(input: &RowsInput, clock_ms: i64) -> Result<Vec<Signal>, InputError> {
-    let now = match &input.now {
-        Some(t) => t.to_ms("input.now")?,
-        None => clock_ms,
-    };
-    let steps: Vec<Step> = input.events.iter().filter_map(Step::from_row).collect();
-    Ok(detect(steps, now, &input.config))
 }
 
 /// A stay on one page: the page, and the first and last action time there.
@@ -313,10 +260,10 @@ fn ping_pong(visits: &[Visit], config: &SignalConfig) -> Option<Signal> {
 
 /// At least `hesitation_min_pages` distinct pages with a revisit among them.
 fn hesitation(visits: &[Visit], config: &SignalConfig) -> Option<Signal> {
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut pages: Vec<&str> = Vec::new();
     let mut revisited: Vec<&str> = Vec::new();
-    let mut revisited_set: HashSet<&str> = HashSet::new();
+    let mut revisited_set: BTreeSet<&str> = BTreeSet::new();
     for v in visits {
         if !seen.insert(&v.page) {
             if revisited_set.insert(&v.page) {

@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
-use crate::model::{ActionsPayload, SlimAction};
 use crate::text::{action_line, quote};
+use crate::wire::{ActionsPayload, SlimAction};
 
 /// Default number of actions per summary.
 pub const DEFAULT_THRESHOLD: usize = 10;

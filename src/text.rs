@@ -1,14 +1,78 @@
-//! Quoting text that comes from the product's pages (titles, descriptions, URLs) so it stays
-//! visibly data wherever it goes: prompts, signal descriptions, nudge reasons.
+//! Text budgets and quoting.
 //!
-//! A quoted string is a JSON string literal. Besides JSON's own escapes, every character that
-//! could make the text *look* different from what it is, or end a surrounding block, is written as
-//! a `\uXXXX` escape: angle brackets, C0/C1 controls, line and paragraph separators, zero-width
-//! and bidirectional controls, and Unicode tag characters (used to smuggle invisible text).
-//! Hand-written rather than `serde_json::to_string` plus replacements: one pass, and the astral
-//! tag characters need surrogate-pair escapes that a replacement chain would not produce.
+//! Budgets: text is cut to a byte or character budget without splitting a UTF-8 character,
+//! leaving a visible marker, so nothing is dropped silently.
+//!
+//! Quoting: text that comes from the product's pages (titles, descriptions, URLs) stays visibly
+//! data wherever it goes — prompts, signal descriptions, nudge reasons. A quoted string is a JSON
+//! string literal. Besides JSON's own escapes, every character that could make the text *look*
+//! different from what it is, or end a surrounding block, is written as a `\uXXXX` escape: angle
+//! brackets, C0/C1 controls, line and paragraph separators, zero-width and bidirectional
+//! controls, and Unicode tag characters (used to smuggle invisible text). Hand-written rather
+//! than `serde_json::to_string` plus replacements: one pass, and the astral tag characters need
+//! surrogate-pair escapes that a replacement chain would not produce.
 
-use crate::truncate::truncate_chars;
+/// Appended to any string that was shortened.
+pub const MARKER: &str = "…[truncated]";
+
+/// Shortens `text` in place so that it is at most `max_bytes` long including [`MARKER`].
+/// Returns whether it was cut. A budget smaller than the marker leaves just a prefix of it.
+pub fn truncate_in_place(text: &mut String, max_bytes: usize) -> bool {
+    if text.len() <= max_bytes {
+        return false;
+    }
+    let keep = floor_char_boundary(text, max_bytes.saturating_sub(MARKER.len()));
+    text.truncate(keep);
+    if max_bytes >= MARKER.len() {
+        text.push_str(MARKER);
+    } else {
+        text.clear();
+        text.push_str(&MARKER[..floor_char_boundary(MARKER, max_bytes)]);
+    }
+    true
+}
+
+/// Shortens `text` to at most `max_chars` characters (Unicode scalar values), marker included.
+pub fn truncate_chars(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_owned();
+    }
+    let marker_chars = MARKER.chars().count();
+    let keep = max_chars.saturating_sub(marker_chars);
+    let mut out: String = text.chars().take(keep).collect();
+    out.extend(MARKER.chars().take(max_chars - keep));
+    out
+}
+
+/// The size of `value` as JSON, in bytes, measured without building the text.
+pub fn json_len<T: serde::Serialize + ?Sized>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+/// The largest index `<= at` that lies on a character boundary of `text`.
+fn floor_char_boundary(text: &str, at: usize) -> usize {
+    if at >= text.len() {
+        return text.len();
+    }
+    (0..=at)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0)
+}
 
 /// Whether `c` must be escaped inside a quoted string.
 fn needs_escape(c: char) -> bool {
@@ -63,9 +127,18 @@ pub fn quoted_within(text: &str, limit: usize) -> String {
     }
 }
 
+/// What a person would call an action: its description, else its title.
+pub fn description_or_title<'a>(description: &'a str, title: &'a str) -> &'a str {
+    if description.trim().is_empty() {
+        title
+    } else {
+        description
+    }
+}
+
 /// One action as the prompt renderer and the summarizer show it:
-/// `[index] "type": "what" — "url"`, each quoted and cut to `max_field` characters.
-/// `what` is the description, else the title (what a person would call the action).
+/// `[index] "type": "what" — "url"` ([`description_or_title`]), each quoted and cut to
+/// `max_field` characters.
 pub fn action_line(
     index: u64,
     kind: &str,
@@ -74,11 +147,7 @@ pub fn action_line(
     url: &str,
     max_field: usize,
 ) -> String {
-    let what = if description.trim().is_empty() {
-        title
-    } else {
-        description
-    };
+    let what = description_or_title(description, title);
     let kind = if kind.is_empty() { "action" } else { kind };
     format!(
         "[{index}] {}: {} — {}",
@@ -91,6 +160,42 @@ pub fn action_line(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_text_is_untouched() {
+        let mut s = "hello".to_owned();
+        assert!(!truncate_in_place(&mut s, 5));
+        assert_eq!(s, "hello");
+    }
+
+    #[test]
+    fn never_splits_a_character() {
+        // "é" is 2 bytes, "😀" is 4: try every budget around them.
+        let original = "aé😀b😀😀é".repeat(20);
+        for budget in 0..original.len() + 2 {
+            let mut s = original.clone();
+            let cut = truncate_in_place(&mut s, budget);
+            assert_eq!(cut, original.len() > budget);
+            if cut {
+                assert!(s.len() <= budget, "budget {budget}: {} bytes", s.len());
+            } else {
+                assert_eq!(s, original);
+            }
+            if cut && budget >= MARKER.len() {
+                assert!(s.ends_with(MARKER));
+                assert!(original.starts_with(&s[..s.len() - MARKER.len()]));
+            }
+        }
+    }
+
+    #[test]
+    fn char_budget() {
+        assert_eq!(truncate_chars("abc", 3), "abc");
+        let cut = truncate_chars(&"é".repeat(100), 20);
+        assert_eq!(cut.chars().count(), 20);
+        assert!(cut.ends_with(MARKER));
+        assert_eq!(truncate_chars("abcdef", 2).chars().count(), 2);
+    }
 
     #[test]
     fn quotes_like_json_and_round_trips() {

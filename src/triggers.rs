@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::clock::iso_from_ms;
-use crate::model::ActionsPayload;
-use crate::signals::{detect, Signal, SignalConfig, SignalKind, Step};
+use crate::signals::{detect, SignalConfig, SignalKind, Step};
+use crate::time::iso_from_ms;
+use crate::wire::{ActionsPayload, SlimAction, TriggerEvent};
 
 /// Which triggers fire, their thresholds, cooldowns and opening messages (the
 /// `--triggers-config` file). Every field is optional.
@@ -69,26 +69,6 @@ pub fn default_message(kind: SignalKind) -> &'static str {
         }
         SignalKind::FlowAbandoned => "You left before finishing. Anything I can clear up?",
     }
-}
-
-/// What the streamer posts to the webhook when a trigger fires (`type: "trigger"`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TriggerEvent {
-    /// Stable per (session, kind, start of the evidence): the idempotency key.
-    pub trigger_id: String,
-    pub trigger: Option<SignalKind>,
-    pub session_id: String,
-    pub user_id: Option<String>,
-    pub product_id: String,
-    /// The Botpress conversation the connector linked to this session, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub conversation_id: Option<String>,
-    pub signal: Option<Signal>,
-    /// Suggested opening message for the agent.
-    pub message: String,
-    /// When it fired (ISO-8601).
-    pub fired_at: String,
 }
 
 /// Most recent steps a session keeps for detection: every detector looks at the last few pages
@@ -153,7 +133,7 @@ impl Watcher {
         let session = self.sessions.entry(session_id.clone()).or_default();
         session
             .steps
-            .extend(payload.actions.iter().filter_map(Step::from_action));
+            .extend(payload.actions.iter().filter_map(SlimAction::step));
         let excess = session.steps.len().saturating_sub(MAX_STEPS);
         session.steps.drain(..excess);
         if payload.user_id.is_some() {
@@ -255,7 +235,7 @@ impl Watcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::SlimAction;
+    use crate::wire::SlimAction;
 
     const T0: f64 = 1_795_521_600.0;
 

@@ -14,14 +14,12 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::context::{self, ContextInput};
-use crate::error::{decode_json, InputError};
-use crate::model::{decode_webhook_body, ActionsPayload, WebhookBody};
-use crate::redact::{redact, redact_payload};
+use crate::context::{self, AgentContext, ContextInput};
+use crate::decode::{decode_json, InputError};
+use crate::redact::RedactOptions;
 use crate::render::{self, RenderOptions};
 use crate::rows::{self, RowOptions};
-use crate::signals;
-use crate::AgentContext;
+use crate::wire::{decode_webhook_body, ActionsPayload};
 
 /// StoreEventsData: a webhook body → AutoPlayEventsTable rows.
 #[wasm_bindgen(js_name = mapActionsToRows)]
@@ -40,26 +38,10 @@ pub fn map_actions_to_rows(body: &str, options: &str) -> Result<String, JsError>
 pub fn parse_webhook_body(body: &str, options: &str) -> Result<String, JsError> {
     const NAME: &str = "parseWebhookBody";
     let options: RedactOptions = decode_options(NAME, options)?;
-    let parsed = match decode_webhook_body(body).map_err(|e| fail(NAME, e))? {
-        WebhookBody::Actions(mut batch) => {
-            if options.redact {
-                redact_payload(&mut batch);
-            }
-            serde_json::json!({ "kind": "actions", "batch": batch })
-        }
-        WebhookBody::Summary(mut summary) => {
-            if options.redact {
-                summary.summary = redact(&summary.summary).into_owned();
-            }
-            serde_json::json!({ "kind": "summary", "summary": summary })
-        }
-        WebhookBody::Trigger(trigger) => {
-            serde_json::json!({ "kind": "trigger", "trigger": trigger })
-        }
-        WebhookBody::Ignored { event_type } => {
-            serde_json::json!({ "kind": "ignored", "type": event_type })
-        }
-    };
+    let mut parsed = decode_webhook_body(body).map_err(|e| fail(NAME, e))?;
+    if options.redact {
+        parsed.redact();
+    }
     to_json(NAME, &parsed)
 }
 
@@ -67,35 +49,9 @@ pub fn parse_webhook_body(body: &str, options: &str) -> Result<String, JsError> 
 #[wasm_bindgen(js_name = detectSignals)]
 pub fn detect_signals(input: &str) -> Result<String, JsError> {
     const NAME: &str = "detectSignals";
-    let input: signals::RowsInput = decode(NAME, "input", input)?;
-    let found = signals::detect_in_rows(&input, now_ms()).map_err(|e| fail(NAME, e))?;
+    let input: rows::RowsInput = decode(NAME, "input", input)?;
+    let found = rows::detect_in_rows(&input, now_ms()).map_err(|e| fail(NAME, e))?;
     to_json(NAME, &found)
-}
-
-/// The events-table filter for the chatting user's recent events.
-#[wasm_bindgen(js_name = recentEventsFilter)]
-pub fn recent_events_filter(options: &str) -> Result<String, JsError> {
-    const NAME: &str = "recentEventsFilter";
-    let options: ContextInput = decode_options(NAME, options)?;
-    let filter = context::recent_events_filter(&options, now_ms()).map_err(|e| fail(NAME, e))?;
-    to_json(NAME, &filter)
-}
-
-/// The summary-table filter for the chatting user.
-#[wasm_bindgen(js_name = summaryRecordsFilter)]
-pub fn summary_records_filter(options: &str) -> Result<String, JsError> {
-    const NAME: &str = "summaryRecordsFilter";
-    let options: ContextInput = decode_options(NAME, options)?;
-    to_json(NAME, &context::summary_filter(&options.scope()))
-}
-
-/// The sessions-table filter for the chatting user's recently updated sessions.
-#[wasm_bindgen(js_name = sessionRowsFilter)]
-pub fn session_rows_filter(options: &str) -> Result<String, JsError> {
-    const NAME: &str = "sessionRowsFilter";
-    let options: ContextInput = decode_options(NAME, options)?;
-    let filter = context::session_rows_filter(&options, now_ms()).map_err(|e| fail(NAME, e))?;
-    to_json(NAME, &filter)
 }
 
 /// Every query a chat turn makes, for either layout: filters, limits, newest first.
@@ -123,19 +79,6 @@ pub fn render_agent_context(context: &str, options: &str) -> Result<String, JsEr
     let context: AgentContext = decode(NAME, "context", context)?;
     let options: RenderOptions = decode_options(NAME, options)?;
     render::render_agent_context(&context, &options).map_err(|e| fail(NAME, e))
-}
-
-/// Options of the functions that redact.
-#[derive(serde::Deserialize)]
-#[serde(default)]
-struct RedactOptions {
-    redact: bool,
-}
-
-impl Default for RedactOptions {
-    fn default() -> Self {
-        Self { redact: true }
-    }
 }
 
 fn now_ms() -> i64 {

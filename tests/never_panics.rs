@@ -2,13 +2,13 @@
 //! a value or an `InputError`. (Native only: proptest does not run under wasm32.)
 #![cfg(not(target_arch = "wasm32"))]
 
-use autoplay_botpress::clock::{iso_from_ms, ms_from_iso};
 use autoplay_botpress::context::ContextInput;
-use autoplay_botpress::error::decode_json;
-use autoplay_botpress::redact::{redact, redact_payload, redact_url};
+use autoplay_botpress::decode::decode_json;
+use autoplay_botpress::redact::{redact, redact_url};
 use autoplay_botpress::render::RenderOptions;
 use autoplay_botpress::rows::RowOptions;
-use autoplay_botpress::signals::{detect_in_rows, RowsInput};
+use autoplay_botpress::rows::{detect_in_rows, RowsInput};
+use autoplay_botpress::time::{iso_from_ms, ms_from_iso};
 use autoplay_botpress::triggers::{TriggerConfig, Watcher};
 use autoplay_botpress::{
     build_agent_context, decode_frame, decode_webhook_body, map_actions_to_rows,
@@ -79,7 +79,7 @@ proptest! {
     fn random_json_never_panics(value in arb_json(), scoped in any::<bool>()) {
         let text = value.to_string();
         if let Ok(mut body) = ActionsPayload::from_json(&text) {
-            redact_payload(&mut body);
+            body.redact();
             let _ = map_actions_to_rows(&body, &RowOptions::default());
             let mut summarizer = Summarizer::new(SummarizerConfig { threshold: 2, ..Default::default() });
             if let Some(job) = summarizer.push(body, 0) {

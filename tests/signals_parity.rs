@@ -3,7 +3,7 @@
 //! two builds agree. `UPDATE_SIGNAL_FIXTURES=1 cargo test --test signals_parity` rewrites them
 //! (review the diff).
 
-use autoplay_botpress::signals::{detect_in_rows, RowsInput};
+use autoplay_botpress::rows::{detect_in_rows, RowsInput};
 use serde_json::Value;
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/signals/scenarios.json");

@@ -1,13 +1,15 @@
 // The integration's actions, as Studio shows them on Action cards and as `actions.autoplay.<name>`
 // in Execute Code cards.
 import { z } from '@botpress/sdk'
+import limits from 'autoplay-botpress/limits.json'
 
 import { agentContext, eventRow, identity, nudge, tableQuery, tableRow } from './shapes.js'
 
 /** Most characters of prompt text `getAgentContext` renders. */
 export const MAX_PROMPT_CHARS = 8_000
-/** Cap on the context's JSON (bytes): with the text, the output stays under half of 128 KB. */
-export const MAX_CONTEXT_BYTES = 32 * 1024
+/** Cap on the context's JSON (bytes), the core's default: with the text, the output stays under
+ * half of 128 KB. */
+export const MAX_CONTEXT_BYTES = limits.maxBytes.default
 
 const ids = {
   userId: z
@@ -94,8 +96,22 @@ export const actions = {
         sessionRows: rows('AutoPlaySessionsTable', 'sessions'),
         recentEvents: rows('AutoPlayEventsTable', 'events'),
         summaryRecords: rows('AutoPlayEventsSummaryTable', 'events'),
-        windowMs: z.number().int().optional().title('Recent window (ms)').describe('Overrides the configured window'),
-        maxEvents: z.number().int().optional().title('Most actions').describe('Overrides the configured number of actions'),
+        windowMs: z
+          .number()
+          .int()
+          .min(limits.windowMs.min)
+          .max(limits.windowMs.max)
+          .optional()
+          .title('Recent window (ms)')
+          .describe('Overrides the configured window'),
+        maxEvents: z
+          .number()
+          .int()
+          .min(limits.maxEvents.min)
+          .max(limits.maxEvents.max)
+          .optional()
+          .title('Most actions')
+          .describe('Overrides the configured number of actions'),
         maxChars: z
           .number()
           .int()

@@ -1,5 +1,7 @@
 // What the bot owner fills in when installing the integration (Studio → Integrations → Autoplay).
 import { z } from '@botpress/sdk'
+// The core's bounds for these options (pkg/limits.json), so Studio accepts exactly what it does.
+import limits from 'autoplay-botpress/limits.json'
 
 export const configuration = z.object({
   webhookSecret: z
@@ -22,19 +24,23 @@ export const configuration = z.object({
   windowMs: z
     .number()
     .int()
-    .min(1_000)
-    .max(86_400_000)
-    .default(120_000)
+    .min(limits.windowMs.min)
+    .max(limits.windowMs.max)
+    .default(limits.windowMs.default)
     .title('Recent window (ms)')
-    .describe('How far back the "recent actions" handed to the agent go, in milliseconds. Default 120000 (two minutes).'),
+    .describe(
+      `How far back the "recent actions" handed to the agent go, in milliseconds. Default ${limits.windowMs.default} (two minutes).`
+    ),
   maxEvents: z
     .number()
     .int()
-    .min(1)
-    .max(500)
-    .default(50)
+    .min(limits.maxEvents.min)
+    .max(limits.maxEvents.max)
+    .default(limits.maxEvents.default)
     .title('Most actions for the agent')
-    .describe('The most recent actions handed to the agent per chat turn (the newest are kept). Default 50.'),
+    .describe(
+      `The most recent actions handed to the agent per chat turn (the newest are kept). Default ${limits.maxEvents.default}.`
+    ),
   layout: z
     .enum(['sessions', 'events'])
     .default('sessions')

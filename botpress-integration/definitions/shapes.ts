@@ -21,13 +21,16 @@ const eventFields = {
   batch_id: z.string().nullable().title('Batch id').describe('The delivery it came in'),
 }
 
-const eventKey = z.string().title('Event key').describe('<batch id>:<position>: the key rows are upserted on, so a re-delivery never adds a row')
-
-/** A row for AutoPlayEventsTable, as mapped from a delivery. */
-export const eventRow = z.object({ ...eventFields, event_key: eventKey }).strict()
-
-/** An action in the agent's context (from either layout: rows of the sessions table carry no key). */
-export const contextEvent = z.object({ ...eventFields, event_key: eventKey.nullable() }).strict()
+/** An action as a row of AutoPlayEventsTable, and as the agent's context lists it. */
+export const eventRow = z
+  .object({
+    ...eventFields,
+    event_key: z
+      .string()
+      .title('Event key')
+      .describe('<batch id>:<position> (<session id>:<index> for the sessions layout): the key rows are upserted on'),
+  })
+  .strict()
 
 export const signal = z
   .object({
@@ -55,7 +58,7 @@ export const agentContext = z
     userId: z.string().nullable().title('User id').describe('Whose activity this is'),
     sessionId: z.string().nullable().title('Session id').describe('The session it is limited to, if any'),
     summary: z.string().nullable().title('Summary').describe("The user's latest session summary, or null"),
-    recentEvents: z.array(contextEvent).title('Recent actions').describe("The user's actions inside the window, oldest first"),
+    recentEvents: z.array(eventRow).title('Recent actions').describe("The user's actions inside the window, oldest first"),
     omittedEvents: z.number().title('Omitted actions').describe('Older actions in the window left out to stay within the caps'),
     windowMs: z.number().title('Window (ms)').describe('How far back "recent" went'),
     generatedAt: z.string().title('Generated at').describe('When the context was built (ISO 8601)'),

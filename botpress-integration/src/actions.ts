@@ -9,13 +9,6 @@ import { keysOf, stores } from './links.js'
 import { resolveScope } from './scope.js'
 import type * as bp from '.botpress'
 
-/** The tables the streamer writes (its defaults). */
-const TABLES = {
-  sessions: 'AutoPlaySessionsTable',
-  events: 'AutoPlayEventsTable',
-  summaries: 'AutoPlayEventsSummaryTable',
-}
-
 const settings = (ctx: bp.Context) => configuration.parse(ctx.configuration)
 
 /** What the actions report about the identity. */
@@ -31,17 +24,15 @@ export const actions: bp.IntegrationProps['actions'] = {
     const i = parseInput('contextReads', definitions.contextReads.input.schema, input)
     const config = settings(ctx)
     const identity = await resolveScope(config, i)
-    const queries = core(() =>
-      autoplay.contextQueries({ ...identity.scope, now: i.now, windowMs: config.windowMs, maxEvents: config.maxEvents })
+    const { reads } = core(() =>
+      autoplay.contextQueries({
+        ...identity.scope,
+        now: i.now,
+        windowMs: config.windowMs,
+        maxEvents: config.maxEvents,
+        layout: config.layout,
+      })
     )
-    const reads = !queries.scoped
-      ? []
-      : config.layout === 'sessions'
-        ? [{ table: TABLES.sessions, input: 'sessionRows' as const, query: queries.sessions }]
-        : [
-            { table: TABLES.events, input: 'recentEvents' as const, query: queries.events },
-            { table: TABLES.summaries, input: 'summaryRecords' as const, query: queries.summaries },
-          ]
     return { reads, identity: shown(identity) }
   },
 

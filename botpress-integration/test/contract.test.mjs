@@ -11,7 +11,8 @@ import { action, loadIntegration, signedPost, startBotpressApi } from './harness
 
 const require = createRequire(import.meta.url)
 const core = require('../../pkg')
-const { actions, events } = require('../dist/definitions.cjs')
+const limits = require('../../pkg/limits.json')
+const { actions, configuration, events } = require('../dist/definitions.cjs')
 
 let api, integration
 before(async () => {
@@ -91,5 +92,29 @@ test("every event's payload matches its schema", async () => {
     const created = api.events.findLast((e) => e.type === type)
     assert.ok(created, `no ${type} event was created`)
     conforms(type, events[type].schema, created.payload)
+  }
+})
+
+test('Studio accepts exactly the context options the core accepts (one set of bounds)', () => {
+  const base = { webhookSecret: 's'.repeat(16) }
+  const accepts = {
+    studio: (field, value) => configuration.safeParse({ ...base, [field]: value }).success,
+    core: (field, value) => {
+      try {
+        core.contextQueries({ userId: 'u', [field]: value })
+        return true
+      } catch (err) {
+        assert.match(err.message, new RegExp(`options\\.${field}: must be between`))
+        return false
+      }
+    },
+  }
+  for (const field of ['windowMs', 'maxEvents']) {
+    const { min, max } = limits[field]
+    for (const value of [min - 1, min, max, max + 1]) {
+      assert.equal(accepts.studio(field, value), accepts.core(field, value), `${field} = ${value}`)
+    }
+    const defaults = configuration.parse(base)
+    assert.equal(defaults[field], limits[field].default, `${field}'s default`)
   }
 })

@@ -18,8 +18,8 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use autoplay_botpress::clock::ms_from_iso;
 use autoplay_botpress::cost::{estimate, Mode as CostMode, Settings, Traffic};
+use autoplay_botpress::time::ms_from_iso;
 use common::*;
 use serde_json::{json, Value};
 

@@ -482,7 +482,7 @@ impl TriggersSettings {
         let setting = "--triggers-config (AUTOPLAY_BOTPRESS_TRIGGERS)";
         let text = std::fs::read_to_string(&path)
             .map_err(|e| bad(setting, format!("cannot read {}: {e}", path.display())))?;
-        let config = autoplay_botpress::error::decode_json::<TriggerConfig>("triggers", &text)
+        let config = autoplay_botpress::decode::decode_json::<TriggerConfig>("triggers", &text)
             .map_err(|e| bad(setting, format!("{}: {e}", path.display())))?;
         Ok(Self { path, config })
     }
@@ -576,33 +576,7 @@ pub fn webhook_url(url: &Secret) -> Result<SecretUrl, ConfigError> {
 impl StreamConfig {
     /// Checks every setting; the error names the first bad one.
     pub fn from_args(args: StreamArgs) -> Result<Self, ConfigError> {
-        const STREAM_URL: &str = "--stream-url (AUTOPLAY_STREAM_URL)";
-        let stream_url = http_url(STREAM_URL, &args.stream_url)?;
-        let segments: Vec<_> = stream_url
-            .path_segments()
-            .map(|s| s.collect())
-            .unwrap_or_default();
-        if !matches!(segments.as_slice(), [.., "stream", id] if !id.is_empty()) {
-            return Err(bad(STREAM_URL, "must end in /stream/<product-id>"));
-        }
-        if !stream_url.username().is_empty() || stream_url.password().is_some() {
-            return Err(bad(
-                STREAM_URL,
-                "must not carry credentials (user:password@); pass the token with --token",
-            ));
-        }
-        let token = match args.token {
-            Some(token) => token,
-            None => std::env::var("AUTOPLAY_APP_UNKEY_TOKEN")
-                .ok()
-                .and_then(|t| t.parse().ok())
-                .ok_or_else(|| {
-                    bad(
-                        "--token (AUTOPLAY_TOKEN or AUTOPLAY_APP_UNKEY_TOKEN)",
-                        "the Autoplay API token is required",
-                    )
-                })?,
-        };
+        let (stream_url, token) = stream_source(&args.stream_url, args.token)?;
         let webhook = match args.webhook_url {
             Some(url) => Some(WebhookConfig {
                 url: webhook_url(&url)?,
@@ -611,71 +585,25 @@ impl StreamConfig {
             None => None,
         };
         let botpress = args.botpress.resolve()?;
-        let tables = args.tables.resolve()?;
-        match args.deliver {
-            Deliver::Tables if botpress.is_none() => return Err(bad(
-                "--botpress-token (BOTPRESS_TOKEN) and --bot-id (BOTPRESS_BOT_ID)",
-                "--deliver tables (the default) writes rows with the Tables API and needs both; \
-                     or pass --deliver webhook with --webhook-url",
-            )),
-            Deliver::Webhook if webhook.is_none() => {
-                return Err(bad(
-                    "--webhook-url (BOTPRESS_WEBHOOK_URL)",
-                    "required with --deliver webhook",
-                ))
-            }
-            _ => {}
-        }
         let triggers = args
             .triggers_config
             .map(TriggersSettings::load)
             .transpose()?;
-        if triggers.is_some() && webhook.is_none() {
-            return Err(bad(
-                "--webhook-url (BOTPRESS_WEBHOOK_URL)",
-                "proactive triggers (--triggers-config) are posted to the webhook: set its URL",
-            ));
-        }
-        if args.retention.is_some() && botpress.is_none() {
-            return Err(bad(
-                "--retention (AUTOPLAY_BOTPRESS_RETENTION)",
-                "pruning needs --botpress-token and --bot-id",
-            ));
-        }
-        if args.prune_every.as_secs() < 1 {
-            return Err(bad("--prune-every", "must be at least 1s"));
-        }
+        check_destinations(
+            args.deliver,
+            &botpress,
+            &webhook,
+            &triggers,
+            &args.retention,
+        )?;
         let flush_every: Duration = args.flush_every.into();
-        if flush_every < Duration::from_millis(100) || flush_every > Duration::from_secs(3600) {
-            return Err(bad(
-                "--flush-every (AUTOPLAY_BOTPRESS_FLUSH_EVERY)",
-                "must be between 100ms and 1h",
-            ));
-        }
         let idle_timeout: Duration = args.stream_idle_timeout.into();
-        if idle_timeout < Duration::from_secs(1) {
-            return Err(bad("--stream-idle-timeout", "must be at least 1s"));
-        }
-        if args.max_frame_bytes < 1024 {
-            return Err(bad("--max-frame-bytes", "must be at least 1024"));
-        }
-        let patterns = args
-            .redact_patterns
-            .iter()
-            .map(|p| {
-                regex::Regex::new(p).map_err(|e| {
-                    bad(
-                        "--redact-pattern",
-                        format!("{p:?} is not a regular expression: {e}"),
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let privacy = crate::privacy::Privacy {
-            redact: !args.no_redact,
-            patterns,
-            drop: args.drop_fields,
-        };
+        check_limits(
+            args.prune_every.into(),
+            flush_every,
+            idle_timeout,
+            args.max_frame_bytes,
+        )?;
         Ok(Self {
             stream_url,
             token,
@@ -683,7 +611,7 @@ impl StreamConfig {
             webhook,
             botpress,
             llm: args.llm.resolve()?,
-            tables,
+            tables: args.tables.resolve()?,
             threshold: args.threshold as usize,
             state_dir: state_dir(args.state_dir)?,
             metrics_addr: args.metrics_addr,
@@ -699,9 +627,130 @@ impl StreamConfig {
             triggers,
             retention: args.retention.map(Into::into),
             prune_every: args.prune_every.into(),
-            privacy,
+            privacy: privacy(&args.redact_patterns, args.drop_fields, args.no_redact)?,
         })
     }
+}
+
+/// The stream's URL (`…/stream/<product-id>`, no credentials in it) and its token.
+fn stream_source(url: &str, token: Option<Secret>) -> Result<(Url, Secret), ConfigError> {
+    const STREAM_URL: &str = "--stream-url (AUTOPLAY_STREAM_URL)";
+    let stream_url = http_url(STREAM_URL, url)?;
+    let segments: Vec<_> = stream_url
+        .path_segments()
+        .map(|s| s.collect())
+        .unwrap_or_default();
+    if !matches!(segments.as_slice(), [.., "stream", id] if !id.is_empty()) {
+        return Err(bad(STREAM_URL, "must end in /stream/<product-id>"));
+    }
+    if !stream_url.username().is_empty() || stream_url.password().is_some() {
+        return Err(bad(
+            STREAM_URL,
+            "must not carry credentials (user:password@); pass the token with --token",
+        ));
+    }
+    let token = match token {
+        Some(token) => token,
+        None => std::env::var("AUTOPLAY_APP_UNKEY_TOKEN")
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| {
+                bad(
+                    "--token (AUTOPLAY_TOKEN or AUTOPLAY_APP_UNKEY_TOKEN)",
+                    "the Autoplay API token is required",
+                )
+            })?,
+    };
+    Ok((stream_url, token))
+}
+
+/// Every feature that sends somewhere has the endpoint it needs.
+fn check_destinations(
+    deliver: Deliver,
+    botpress: &Option<BotpressConfig>,
+    webhook: &Option<WebhookConfig>,
+    triggers: &Option<TriggersSettings>,
+    retention: &Option<humantime::Duration>,
+) -> Result<(), ConfigError> {
+    match deliver {
+        Deliver::Tables if botpress.is_none() => {
+            return Err(bad(
+                "--botpress-token (BOTPRESS_TOKEN) and --bot-id (BOTPRESS_BOT_ID)",
+                "--deliver tables (the default) writes rows with the Tables API and needs both; \
+                 or pass --deliver webhook with --webhook-url",
+            ))
+        }
+        Deliver::Webhook if webhook.is_none() => {
+            return Err(bad(
+                "--webhook-url (BOTPRESS_WEBHOOK_URL)",
+                "required with --deliver webhook",
+            ))
+        }
+        _ => {}
+    }
+    if triggers.is_some() && webhook.is_none() {
+        return Err(bad(
+            "--webhook-url (BOTPRESS_WEBHOOK_URL)",
+            "proactive triggers (--triggers-config) are posted to the webhook: set its URL",
+        ));
+    }
+    if retention.is_some() && botpress.is_none() {
+        return Err(bad(
+            "--retention (AUTOPLAY_BOTPRESS_RETENTION)",
+            "pruning needs --botpress-token and --bot-id",
+        ));
+    }
+    Ok(())
+}
+
+/// The timing and size settings are within what the streamer can honour.
+fn check_limits(
+    prune_every: Duration,
+    flush_every: Duration,
+    idle_timeout: Duration,
+    max_frame_bytes: usize,
+) -> Result<(), ConfigError> {
+    if prune_every < Duration::from_secs(1) {
+        return Err(bad("--prune-every", "must be at least 1s"));
+    }
+    if flush_every < Duration::from_millis(100) || flush_every > Duration::from_secs(3600) {
+        return Err(bad(
+            "--flush-every (AUTOPLAY_BOTPRESS_FLUSH_EVERY)",
+            "must be between 100ms and 1h",
+        ));
+    }
+    if idle_timeout < Duration::from_secs(1) {
+        return Err(bad("--stream-idle-timeout", "must be at least 1s"));
+    }
+    if max_frame_bytes < 1024 {
+        return Err(bad("--max-frame-bytes", "must be at least 1024"));
+    }
+    Ok(())
+}
+
+/// What is removed from page text before it leaves: the built-in detectors (unless
+/// `--no-redact`), the operator's patterns, and dropped fields.
+fn privacy(
+    patterns: &[String],
+    drop: Vec<crate::privacy::Field>,
+    no_redact: bool,
+) -> Result<crate::privacy::Privacy, ConfigError> {
+    let patterns = patterns
+        .iter()
+        .map(|p| {
+            regex::Regex::new(p).map_err(|e| {
+                bad(
+                    "--redact-pattern",
+                    format!("{p:?} is not a regular expression: {e}"),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(crate::privacy::Privacy {
+        redact: !no_redact,
+        patterns,
+        drop,
+    })
 }
 
 fn http_url(setting: &'static str, text: &str) -> Result<Url, ConfigError> {

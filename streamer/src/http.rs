@@ -92,7 +92,7 @@ pub fn transport_failure(err: &reqwest::Error) -> Failure {
 
 /// At most 300 characters of a response body, on one line.
 pub fn snippet(body: &str) -> String {
-    autoplay_botpress::truncate::truncate_chars(body.trim(), 300).replace(['\n', '\r'], " ")
+    autoplay_botpress::text::truncate_chars(body.trim(), 300).replace(['\n', '\r'], " ")
 }
 
 /// A header as a number, if present and numeric.

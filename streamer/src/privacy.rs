@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use autoplay_botpress::redact::{redact, redact_payload};
+use autoplay_botpress::redact::redact;
 use autoplay_botpress::{ActionsPayload, SlimAction};
 use clap::ValueEnum;
 use regex::Regex;
@@ -45,7 +45,7 @@ impl Privacy {
     /// Redacts a batch in place.
     pub fn apply(&self, payload: &mut ActionsPayload) {
         if self.redact {
-            redact_payload(payload);
+            payload.redact();
         }
         for action in &mut payload.actions {
             for field in &self.drop {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use autoplay_botpress::clock::iso_from_ms;
+use autoplay_botpress::time::iso_from_ms;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 

@@ -47,149 +47,42 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
             config.state_dir.display()
         )
     })?;
-    let metrics = Arc::new(Metrics::default());
-    let health = Arc::new(Health::default());
-    let http = http::client_builder()
-        .build()
-        .context("cannot build the HTTP client")?;
-    let budget = Arc::new(Budget::new(config.max_requests_per_minute, metrics.clone()));
-    if let Some(addr) = config.metrics_addr {
-        let bound = metrics::serve(addr, metrics.clone(), health.clone(), cancel.clone())
-            .await
-            .with_context(|| format!("cannot serve metrics on {addr}"))?;
-        tracing::info!(%bound, "serving /healthz and /metrics");
-    }
+    let parts = Parts::new(&config, &cancel).await?;
 
-    let spool = Arc::new(Spool::open(&config.state_dir)?);
     let (insert_tx, insert_rx) = mpsc::channel(config.max_queued);
     let writer_stop = CancellationToken::new();
     let writer_config = WriterConfig {
         max_bytes: config.max_spool_bytes,
-        metrics: metrics.clone(),
-        health: health.clone(),
+        metrics: parts.metrics.clone(),
+        health: parts.health.clone(),
     };
+    let spool = Arc::new(Spool::open(&config.state_dir)?);
     let (spool_handle, writer) =
         spool::start(spool, insert_rx, writer_config, writer_stop.clone())?;
-
-    let tables_client = config
-        .botpress
-        .clone()
-        .map(|b| TablesClient::new(http.clone(), b, budget.clone(), metrics.clone()));
-    let webhook = config.webhook.clone().map(|w| Webhook {
-        http: http.clone(),
-        url: w.url,
-        secret: w.secret,
-        budget: budget.clone(),
-        metrics: metrics.clone(),
-    });
-    let dead_letters = Arc::new(DeadLetters::new(
-        &config.state_dir,
-        config.max_dead_letter_bytes,
-    ));
-    let inbox = Arc::new(SummaryInbox::default());
-    let delivery_stop = CancellationToken::new();
-    let delivery = match (config.deliver, &tables_client, &webhook) {
-        (Deliver::Tables, Some(client), _) => {
-            let layout = match config.tables.layout {
-                Layout::Sessions => tables::Layout::Sessions {
-                    table: config.tables.sessions.clone(),
-                    row_bytes: autoplay_botpress::session_row::row_budget(config.tables.row_factor),
-                },
-                Layout::Events => tables::Layout::Events {
-                    events: config.tables.events.clone(),
-                    summary: config.tables.summary.clone(),
-                },
-            };
-            let delivery = TablesDelivery {
-                client: client.clone(),
-                layout,
-                spool: spool_handle.clone(),
-                summaries: inbox.clone(),
-                dead_letters: dead_letters.clone(),
-                flush_every: config.flush_every,
-                max_retry_delay: config.max_retry_delay,
-                signals: config
-                    .triggers
-                    .as_ref()
-                    .map(|t| t.config.signals.clone())
-                    .unwrap_or_default(),
-                metrics: metrics.clone(),
-                health: health.clone(),
-            };
-            tokio::spawn(delivery.run(delivery_stop.clone()))
-        }
-        (Deliver::Webhook, _, Some(webhook)) => {
-            let delivery = WebhookDelivery {
-                webhook: webhook.clone(),
-                spool: spool_handle.clone(),
-                dead_letters: dead_letters.clone(),
-                flush_every: config.flush_every,
-                max_retry_delay: config.max_retry_delay,
-                max_body_bytes: config.max_body_bytes,
-                max_queued: 20_000,
-                max_requests_per_minute: config.max_requests_per_minute,
-                summary_table: tables_client
-                    .clone()
-                    .map(|c| (c, config.tables.summary.clone())),
-                summaries: inbox.clone(),
-                metrics: metrics.clone(),
-                health: health.clone(),
-            };
-            tokio::spawn(delivery.run(delivery_stop.clone()))
-        }
-        _ => anyhow::bail!("delivery is not configured (a bug: the settings were checked)"),
-    };
     let mut written = spool_handle.written.clone();
     let first_new_seq = *written.borrow_and_update();
-    drop(spool_handle);
 
-    let summaries_tx = start_summaries(&config, &http, &inbox, &metrics, &tables_client, &cancel);
-    let triggers_tx = match (&config.triggers, &webhook) {
-        (Some(settings), Some(webhook)) => {
-            tracing::info!(file = %settings.path.display(), "proactive triggers on");
-            let (tx, rx) = mpsc::channel(4_096);
-            tokio::spawn(triggers::run(
-                settings.clone(),
-                webhook.clone(),
-                rx,
-                cancel.clone(),
-            ));
-            Some(tx)
-        }
-        _ => None,
-    };
-    if let (Some(keep), Some(client)) = (config.retention, &tables_client) {
-        tokio::spawn(prune::run_periodically(
-            client.clone(),
-            config.tables.clone(),
-            keep,
-            config.prune_every,
-            cancel.clone(),
-        ));
-    }
+    let delivery_stop = CancellationToken::new();
+    let delivery = start_delivery(&config, &parts, spool_handle, delivery_stop.clone())?;
+    let summaries = start_summaries(&config, &parts, &cancel);
+    let triggers = start_triggers(&config, &parts, &cancel);
+    start_upkeep(&config, &parts, &cancel);
     announce(&config);
-    if config.tables.layout == Layout::Events && config.deliver == Deliver::Tables {
-        tokio::spawn(report_rows_per_hour(
-            metrics.clone(),
-            config.retention,
-            cancel.clone(),
-        ));
-    }
 
     let connector = Connector {
-        http,
+        http: parts.http.clone(),
         url: config.stream_url.clone(),
         token: config.token.clone(),
         max_frame_bytes: config.max_frame_bytes,
         idle_timeout: config.idle_timeout,
-        metrics: metrics.clone(),
+        metrics: parts.metrics.clone(),
         privacy: config.privacy.clone(),
     };
     let handoff = SpoolHandoff {
         memory: Arc::new(Semaphore::new(MAX_BYTES_IN_FLIGHT)),
         inserts: insert_tx,
-        summaries: summaries_tx,
-        triggers: triggers_tx,
+        summaries,
+        triggers,
         cancel: cancel.clone(),
         handed: AtomicU64::new(0),
         lost: AtomicU64::new(0),
@@ -229,8 +122,11 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
         );
     }
     tracing::info!(
-        received = metrics.actions_received_total.load(Ordering::Relaxed),
-        delivered = metrics.actions_delivered_total.load(Ordering::Relaxed),
+        received = parts.metrics.actions_received_total.load(Ordering::Relaxed),
+        delivered = parts
+            .metrics
+            .actions_delivered_total
+            .load(Ordering::Relaxed),
         stored = handed,
         "stopped"
     );
@@ -240,6 +136,158 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
         None => anyhow::bail!("the spool thread stopped unexpectedly"),
     }
     result.map_err(Into::into)
+}
+
+/// What the tasks of a run share: one HTTP client, one request budget, the metrics and health
+/// every part reports to, and the Botpress endpoints the settings name.
+struct Parts {
+    http: reqwest::Client,
+    metrics: Arc<Metrics>,
+    health: Arc<Health>,
+    tables: Option<TablesClient>,
+    webhook: Option<Webhook>,
+    dead_letters: Arc<DeadLetters>,
+    inbox: Arc<SummaryInbox>,
+}
+
+impl Parts {
+    async fn new(config: &StreamConfig, cancel: &CancellationToken) -> anyhow::Result<Self> {
+        let metrics = Arc::new(Metrics::default());
+        let health = Arc::new(Health::default());
+        let http = http::client_builder()
+            .build()
+            .context("cannot build the HTTP client")?;
+        let budget = Arc::new(Budget::new(config.max_requests_per_minute, metrics.clone()));
+        if let Some(addr) = config.metrics_addr {
+            let bound = metrics::serve(addr, metrics.clone(), health.clone(), cancel.clone())
+                .await
+                .with_context(|| format!("cannot serve metrics on {addr}"))?;
+            tracing::info!(%bound, "serving /healthz and /metrics");
+        }
+        let tables = config
+            .botpress
+            .clone()
+            .map(|b| TablesClient::new(http.clone(), b, budget.clone(), metrics.clone()));
+        let webhook = config.webhook.clone().map(|w| Webhook {
+            http: http.clone(),
+            url: w.url,
+            secret: w.secret,
+            budget: budget.clone(),
+            metrics: metrics.clone(),
+        });
+        let dead_letters = Arc::new(DeadLetters::new(
+            &config.state_dir,
+            config.max_dead_letter_bytes,
+        ));
+        Ok(Self {
+            http,
+            metrics,
+            health,
+            tables,
+            webhook,
+            dead_letters,
+            inbox: Arc::new(SummaryInbox::default()),
+        })
+    }
+}
+
+/// Starts delivery from the spool to Botpress: table upserts, or webhook POSTs.
+fn start_delivery(
+    config: &StreamConfig,
+    parts: &Parts,
+    spool: spool::SpoolHandle,
+    stop: CancellationToken,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    match (config.deliver, &parts.tables, &parts.webhook) {
+        (Deliver::Tables, Some(client), _) => {
+            let layout = match config.tables.layout {
+                Layout::Sessions => tables::Layout::Sessions {
+                    table: config.tables.sessions.clone(),
+                    row_bytes: autoplay_botpress::session_row::row_budget(config.tables.row_factor),
+                },
+                Layout::Events => tables::Layout::Events {
+                    events: config.tables.events.clone(),
+                    summary: config.tables.summary.clone(),
+                },
+            };
+            let delivery = TablesDelivery {
+                client: client.clone(),
+                layout,
+                spool,
+                summaries: parts.inbox.clone(),
+                dead_letters: parts.dead_letters.clone(),
+                flush_every: config.flush_every,
+                max_retry_delay: config.max_retry_delay,
+                signals: config
+                    .triggers
+                    .as_ref()
+                    .map(|t| t.config.signals.clone())
+                    .unwrap_or_default(),
+                metrics: parts.metrics.clone(),
+                health: parts.health.clone(),
+            };
+            Ok(tokio::spawn(delivery.run(stop)))
+        }
+        (Deliver::Webhook, _, Some(webhook)) => {
+            let delivery = WebhookDelivery {
+                webhook: webhook.clone(),
+                spool,
+                dead_letters: parts.dead_letters.clone(),
+                flush_every: config.flush_every,
+                max_retry_delay: config.max_retry_delay,
+                max_body_bytes: config.max_body_bytes,
+                max_queued: 20_000,
+                max_requests_per_minute: config.max_requests_per_minute,
+                summary_table: parts
+                    .tables
+                    .clone()
+                    .map(|c| (c, config.tables.summary.clone())),
+                summaries: parts.inbox.clone(),
+                metrics: parts.metrics.clone(),
+                health: parts.health.clone(),
+            };
+            Ok(tokio::spawn(delivery.run(stop)))
+        }
+        _ => anyhow::bail!("delivery is not configured (a bug: the settings were checked)"),
+    }
+}
+
+/// Starts the trigger watcher when a triggers file and a webhook are set.
+fn start_triggers(
+    config: &StreamConfig,
+    parts: &Parts,
+    cancel: &CancellationToken,
+) -> Option<mpsc::Sender<autoplay_botpress::ActionsPayload>> {
+    let (settings, webhook) = (config.triggers.as_ref()?, parts.webhook.as_ref()?);
+    tracing::info!(file = %settings.path.display(), "proactive triggers on");
+    let (tx, rx) = mpsc::channel(4_096);
+    tokio::spawn(triggers::run(
+        settings.clone(),
+        webhook.clone(),
+        rx,
+        cancel.clone(),
+    ));
+    Some(tx)
+}
+
+/// Starts the periodic chores: pruning (`--retention`), and the events layout's row report.
+fn start_upkeep(config: &StreamConfig, parts: &Parts, cancel: &CancellationToken) {
+    if let (Some(keep), Some(client)) = (config.retention, &parts.tables) {
+        tokio::spawn(prune::run_periodically(
+            client.clone(),
+            config.tables.clone(),
+            keep,
+            config.prune_every,
+            cancel.clone(),
+        ));
+    }
+    if config.tables.layout == Layout::Events && config.deliver == Deliver::Tables {
+        tokio::spawn(report_rows_per_hour(
+            parts.metrics.clone(),
+            config.retention,
+            cancel.clone(),
+        ));
+    }
 }
 
 /// Where the reader's payloads go: the spool (waiting for room, within the memory bound), and,
@@ -397,15 +445,13 @@ async fn report_rows_per_hour(
     }
 }
 
+/// Starts the rolling summaries (or says why they are off).
 fn start_summaries(
     config: &StreamConfig,
-    http: &reqwest::Client,
-    inbox: &Arc<SummaryInbox>,
-    metrics: &Arc<Metrics>,
-    tables_client: &Option<TablesClient>,
+    parts: &Parts,
     cancel: &CancellationToken,
 ) -> Option<mpsc::Sender<Incoming>> {
-    if config.deliver == Deliver::Webhook && tables_client.is_none() {
+    if config.deliver == Deliver::Webhook && parts.tables.is_none() {
         tracing::warn!("summaries are off: with --deliver webhook they go to the summary table; set --botpress-token and --bot-id");
         return None;
     }
@@ -417,10 +463,10 @@ fn start_summaries(
         llm: config
             .llm
             .clone()
-            .map(|c| Arc::new(LlmClient::new(http.clone(), c))),
-        inbox: inbox.clone(),
+            .map(|c| Arc::new(LlmClient::new(parts.http.clone(), c))),
+        inbox: parts.inbox.clone(),
         threshold: config.threshold,
-        metrics: metrics.clone(),
+        metrics: parts.metrics.clone(),
     };
     tokio::spawn(summaries.run(rx, cancel.clone()));
     Some(tx)

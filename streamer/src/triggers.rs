@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use autoplay_botpress::triggers::{TriggerEvent, Watcher};
+use autoplay_botpress::triggers::Watcher;
+use autoplay_botpress::wire::TriggerEvent;
 use autoplay_botpress::ActionsPayload;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use autoplay_botpress::clock::ms_from_iso;
+use autoplay_botpress::time::ms_from_iso;
 use common::*;
 use serde_json::{json, Value};
 
@@ -154,7 +154,7 @@ fn assert_cutoff(condition: &Value, keep: Duration) {
 #[tokio::test]
 async fn prune_deletes_idle_sessions_or_old_events() {
     let fakes = fakes(Mode::Sessions).await;
-    let stale = autoplay_botpress::clock::iso_from_ms((unix_now() * 1000.0) as i64 - 3 * 3_600_000);
+    let stale = autoplay_botpress::time::iso_from_ms((unix_now() * 1000.0) as i64 - 3 * 3_600_000);
     fakes.with(|s| {
         let table = s.tables.tables.get_mut("AutoPlaySessionsTable").unwrap();
         for (session, updated) in [("old", stale.as_str()), ("new", "9999-01-01T00:00:00.000Z")] {

@@ -84,8 +84,7 @@ test("2,000 random and mutated inputs never trap", async () => {
     const body = r() < 0.5 ? any : mutate(r, GUIDE_BODY);
     const input = r() < 0.5 ? any : mutate(r, validContext);
     call(() => bp.mapActionsToRows(body, r() < 0.2 ? randomValue(r) : undefined));
-    call(() => bp.recentEventsFilter(r() < 0.5 ? input : any));
-    call(() => bp.summaryRecordsFilter(any));
+    call(() => bp.contextQueries(r() < 0.5 ? input : any));
     const ctx = call(() => bp.buildAgentContext(input));
     call(() => bp.renderAgentContext(ctx instanceof Error ? any : ctx, r() < 0.2 ? randomValue(r) : undefined));
     await call(() => bp.fetchAgentContext(table(input?.recentEvents), table(any), input));

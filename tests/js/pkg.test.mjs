@@ -48,17 +48,19 @@ test("huge strings are trimmed to the row budget without splitting characters", 
   assert.ok(Buffer.byteLength(JSON.stringify(small)) <= 1000);
 });
 
-test("recentEventsFilter scopes by window, user and session", () => {
-  const filter = bp.recentEventsFilter({ now: NOW, userId: "u1", sessionId: "s1" });
-  assert.deepEqual(filter, {
+test("contextQueries scopes the events read by window, user and session", () => {
+  const { events } = bp.contextQueries({ now: NOW, userId: "u1", sessionId: "s1" });
+  assert.deepEqual(events.filter, {
     createdAt: { $gte: "2026-11-24T11:58:00.000Z" },
     user_id: { $eq: "u1" },
     session_id: { $eq: "s1" },
   });
-  const dated = bp.recentEventsFilter({ now: new Date(NOW), windowMs: 60000 });
-  assert.deepEqual(dated, { createdAt: { $gte: "2026-11-24T11:59:00.000Z" } });
-  const fresh = Date.parse(bp.recentEventsFilter().createdAt.$gte);
+  const dated = bp.contextQueries({ now: new Date(NOW), windowMs: 60000, userId: "u1" }).events;
+  assert.equal(dated.filter.createdAt.$gte, "2026-11-24T11:59:00.000Z");
+  const fresh = Date.parse(bp.contextQueries({ userId: "u1" }).events.filter.createdAt.$gte);
   assert.ok(Math.abs(Date.now() - 120000 - fresh) < 5000, "defaults to now minus two minutes");
+  const nobody = bp.contextQueries({ now: NOW });
+  assert.deepEqual([nobody.scoped, nobody.reads, nobody.events.filter], [false, [], { id: { $lt: 0 } }]);
 });
 
 function twoUsers() {
@@ -231,7 +233,7 @@ test("sessions layout: one read of the sessions table gives the user's summary a
     filter: { updatedAt: { $gte: new Date(NOW - 86_400_000).toISOString() }, user_id: { $eq: "A" } },
     limit: 5, orderBy: "updatedAt", orderDirection: "desc",
   });
-  assert.deepEqual(bp.sessionRowsFilter({ sessionId: "sb", now: NOW }).session_id, { $eq: "sb" });
+  assert.deepEqual(bp.contextQueries({ sessionId: "sb", now: NOW }).sessions.filter.session_id, { $eq: "sb" });
   const calls = [];
   const sessions = { async findRecords(query) { calls.push(query); return { rows }; } };
   const fetched = await bp.fetchAgentContext({ sessions }, { userId: "B", now: NOW });

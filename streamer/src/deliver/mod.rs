@@ -129,7 +129,7 @@ async fn refuse(
 ) -> Result<(), Failure> {
     tracing::error!(table, rows = rows.len(), %reason, "Botpress refused rows; written to the dead-letter file");
     let letter = Letter {
-        at: autoplay_botpress::clock::iso_from_ms(crate::now_ms()),
+        at: autoplay_botpress::time::iso_from_ms(crate::now_ms()),
         status,
         reason,
         target: Target::Rows {

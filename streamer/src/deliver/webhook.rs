@@ -11,7 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use autoplay_botpress::truncate::truncate_in_place;
+use autoplay_botpress::text::truncate_in_place;
 use autoplay_botpress::ActionsPayload;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use sha2::{Digest, Sha256};
@@ -298,7 +298,7 @@ impl WebhookDelivery {
                 let status = failure.status.map_or(0, |s| s.as_u16());
                 for (key, body) in &unit.bodies {
                     let letter = Letter {
-                        at: autoplay_botpress::clock::iso_from_ms(crate::now_ms()),
+                        at: autoplay_botpress::time::iso_from_ms(crate::now_ms()),
                         status,
                         reason: failure.reason.clone(),
                         target: Target::Webhook {

@@ -90,7 +90,7 @@ impl TablesFake {
                 format!("Table \"{name}\" doesn't exist"),
             );
         };
-        let now = autoplay_botpress::clock::iso_from_ms((unix_now() * 1000.0) as i64);
+        let now = autoplay_botpress::time::iso_from_ms((unix_now() * 1000.0) as i64);
         match op {
             "create" | "upsert" => {
                 let Some(rows) = body["rows"].as_array() else {

@@ -29,7 +29,7 @@ export type Output = {
     occurred_at: string | null;
     /** The delivery it came in */
     batch_id: string | null;
-    /** <batch id>:<position>: the key rows are upserted on, so a re-delivery never adds a row */
+    /** <batch id>:<position> (<session id>:<index> for the sessions layout): the key rows are upserted on */
     event_key: string;
   }>;
 };

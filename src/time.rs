@@ -1,9 +1,66 @@
-//! Conversions between unix milliseconds and the ISO-8601 strings Botpress uses for
-//! `createdAt`/`updatedAt` (the same form as JavaScript's `Date.prototype.toISOString`).
+//! Points in time: conversions between unix milliseconds and the ISO-8601 strings Botpress uses
+//! for `createdAt`/`updatedAt` (the same form as JavaScript's `Date.prototype.toISOString`), and
+//! the "now" a caller may pass in either form. There is no clock here: callers pass the time.
 //!
 //! Hand-written instead of using the `time` crate: only UTC and one textual form are needed, and
 //! the crate's formatting and parsing machinery cost about 15 KB of the `.wasm`. The day-count
 //! conversions are the standard proleptic-Gregorian "era" arithmetic (400-year cycles).
+
+use serde::de::{Deserialize, Deserializer, Visitor};
+
+use crate::decode::InputError;
+
+/// A point in time given by the caller: unix milliseconds or an ISO-8601 string (a JavaScript
+/// `Date` arrives as the latter after `JSON.stringify`).
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS), ts(untagged))]
+#[derive(Debug, Clone, PartialEq)]
+pub enum TimeInput {
+    Millis(f64),
+    Iso(String),
+}
+
+/// Written by hand: `#[serde(untagged)]` buffers the input to try each variant in turn, which
+/// costs several kilobytes of `.wasm` for a choice a two-method visitor makes.
+impl<'de> Deserialize<'de> for TimeInput {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Either;
+        impl Visitor<'_> for Either {
+            type Value = TimeInput;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("unix milliseconds or an ISO-8601 date-time")
+            }
+            fn visit_f64<E>(self, ms: f64) -> Result<TimeInput, E> {
+                Ok(TimeInput::Millis(ms))
+            }
+            fn visit_u64<E>(self, ms: u64) -> Result<TimeInput, E> {
+                Ok(TimeInput::Millis(ms as f64))
+            }
+            fn visit_i64<E>(self, ms: i64) -> Result<TimeInput, E> {
+                Ok(TimeInput::Millis(ms as f64))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<TimeInput, E> {
+                Ok(TimeInput::Iso(text.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(Either)
+    }
+}
+
+impl TimeInput {
+    /// Unix milliseconds; the error names `path`.
+    pub fn to_ms(&self, path: &str) -> Result<i64, InputError> {
+        match self {
+            TimeInput::Millis(ms) if ms.is_finite() => Ok(*ms as i64),
+            TimeInput::Millis(_) => Err(InputError::new(path, "must be a finite number")),
+            TimeInput::Iso(text) => ms_from_iso(text).ok_or_else(|| {
+                InputError::new(
+                    path,
+                    format!("{} is not an ISO-8601 date-time", crate::text::quote(text)),
+                )
+            }),
+        }
+    }
+}
 
 const MS_PER_DAY: i64 = 86_400_000;
 /// 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z.

@@ -3,13 +3,17 @@
 //! Decoding is lenient the way the connector's reference client is: a missing or `null` field
 //! takes its documented default. A field of the wrong type is still an error, naming the field.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
-use crate::error::{decode_json, InputError};
-use crate::lenient::null_as_default;
-use crate::triggers::TriggerEvent;
+use crate::decode::{decode_json, from_value, null_as_default, parse_object, InputError};
+use crate::redact::{redact, redact_url};
+use crate::signals::{Signal, SignalKind, Step};
+use crate::time::ms_from_unix_seconds;
 
 /// One UI action as the connector sends it ("SlimAction").
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SlimAction {
@@ -34,17 +38,22 @@ pub struct SlimAction {
     pub timestamp_end: f64,
     #[serde(deserialize_with = "null_as_default")]
     pub raw_url: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "typescript", ts(optional))]
     pub session_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "typescript", ts(optional))]
     pub user_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "typescript", ts(optional))]
     pub email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "typescript", ts(optional))]
     pub conversation_id: Option<String>,
     /// Idempotency key of this one action (`<batch_id>:<position>`), set by the streamer so a
     /// receiver can store each action once however batches are merged, split or re-sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "typescript", ts(optional))]
     pub event_key: Option<String>,
 }
 
@@ -52,6 +61,7 @@ pub struct SlimAction {
 ///
 /// The same shape (a superset of the guide's webhook body) is what the streamer posts to the
 /// Botpress webhook, plus a `batch_id` idempotency key, so one decoder serves both.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ActionsPayload {
@@ -59,7 +69,8 @@ pub struct ActionsPayload {
     pub product_id: String,
     pub session_id: Option<String>,
     pub user_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "typescript", ts(optional))]
     pub email: Option<String>,
     #[serde(deserialize_with = "null_as_default")]
     pub actions: Vec<SlimAction>,
@@ -69,14 +80,54 @@ pub struct ActionsPayload {
     /// Unix seconds at which the connector forwarded the batch.
     #[serde(deserialize_with = "null_as_default")]
     pub forwarded_at: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "typescript", ts(optional))]
     pub conversation_id: Option<String>,
     /// Idempotency key the streamer attaches so a receiver can drop re-deliveries.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "typescript", ts(optional))]
     pub batch_id: Option<String>,
 }
 
+impl SlimAction {
+    /// The action as the friction detectors see it (its time: `timestamp_start`).
+    pub fn step(&self) -> Option<Step> {
+        Some(Step::new(
+            &self.canonical_url,
+            &self.action_type,
+            &self.description,
+            &self.title,
+            ms_from_unix_seconds(self.timestamp_start)?,
+        ))
+    }
+
+    /// Replaces personal data in the text fields by typed placeholders (URLs keep their path),
+    /// and drops the connector's `email`.
+    fn redact(&mut self) {
+        for text in [&mut self.title, &mut self.description] {
+            if let Cow::Owned(redacted) = redact(text) {
+                *text = redacted;
+            }
+        }
+        for url in [&mut self.canonical_url, &mut self.raw_url] {
+            if let Cow::Owned(redacted) = redact_url(url) {
+                *url = redacted;
+            }
+        }
+        self.email = None;
+    }
+}
+
 impl ActionsPayload {
+    /// Redacts the batch in place: the text fields of every action, and the connector's `email`
+    /// fields, which are dropped.
+    pub fn redact(&mut self) {
+        self.email = None;
+        for action in &mut self.actions {
+            action.redact();
+        }
+    }
+
     /// Decodes a payload from JSON text; errors name the field relative to `body`.
     pub fn from_json(json: &str) -> Result<Self, InputError> {
         decode_json::<Self>("body", json).map(Self::normalized)
@@ -131,17 +182,20 @@ impl ActionsPayload {
     /// Two FNV-1a lanes over its JSON: not cryptographic (a collision would only give two actions
     /// one key), and a few lines instead of a hash crate in the `.wasm`.
     pub fn fingerprint(&self) -> String {
+        const PRIME: u64 = 0x0000_0100_0000_01b3;
         let json = serde_json::to_vec(self).unwrap_or_default();
-        let lane = |basis: u64| {
-            json.iter().fold(basis, |hash, byte| {
-                (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
-            })
-        };
-        format!(
-            "{:016x}{:016x}",
-            lane(0xcbf2_9ce4_8422_2325),
-            lane(0x6c62_272e_07bb_0142)
-        )
+        // Both lanes in one pass: two independent multiply chains run side by side.
+        let (a, b) = json.iter().fold(
+            (0xcbf2_9ce4_8422_2325_u64, 0x6c62_272e_07bb_0142_u64),
+            |(a, b), byte| {
+                let byte = u64::from(*byte);
+                (
+                    (a ^ byte).wrapping_mul(PRIME),
+                    (b ^ byte).wrapping_mul(PRIME),
+                )
+            },
+        );
+        format!("{a:016x}{b:016x}")
     }
 
     /// The session id, or `"unknown"` for display.
@@ -151,6 +205,7 @@ impl ActionsPayload {
 }
 
 /// The connector's own `summary` event.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SummaryPayload {
@@ -179,16 +234,6 @@ pub enum Frame {
     Ignored { event_type: String },
 }
 
-/// The `type` field of a JSON object (`None` when absent); errors for text that is not an object.
-fn event_type(root: &str, json: &str) -> Result<Option<String>, InputError> {
-    #[derive(Deserialize)]
-    struct Tagged {
-        #[serde(rename = "type", default)]
-        event_type: Option<String>,
-    }
-    Ok(decode_json::<Tagged>(root, json)?.event_type)
-}
-
 /// Interprets one SSE frame given its event name and data.
 ///
 /// Errors are for data that is not JSON, not an object, or whose payload has wrongly typed fields;
@@ -197,39 +242,96 @@ pub fn decode_frame(event_name: &str, data: &str) -> Result<Frame, InputError> {
     if event_name == "heartbeat" {
         return Ok(Frame::Heartbeat);
     }
-    match event_type("data", data)?.as_deref() {
+    // Parsed once, then decoded by its type.
+    let value = parse_object("data", data)?;
+    let kind = value.str_field("data", "type")?.map(str::to_owned);
+    match kind.as_deref() {
         Some("actions") => Ok(Frame::Actions(
-            decode_json::<ActionsPayload>("data", data)?.normalized(),
+            from_value::<ActionsPayload>("data", value)?.normalized(),
         )),
-        Some("summary") => Ok(Frame::Summary(decode_json("data", data)?)),
+        Some("summary") => Ok(Frame::Summary(from_value("data", value)?)),
         other => Ok(Frame::Ignored {
             event_type: other.unwrap_or("").to_owned(),
         }),
     }
 }
 
-/// What a POSTed webhook body is.
-#[derive(Debug, Clone, PartialEq)]
+/// What the streamer posts to the webhook when a trigger fires (`type: "trigger"`).
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TriggerEvent {
+    /// Stable per (session, kind, start of the evidence): the idempotency key.
+    pub trigger_id: String,
+    pub trigger: Option<SignalKind>,
+    pub session_id: String,
+    pub user_id: Option<String>,
+    pub product_id: String,
+    /// The Botpress conversation the connector linked to this session, if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(feature = "typescript", ts(optional))]
+    pub conversation_id: Option<String>,
+    pub signal: Option<Signal>,
+    /// Suggested opening message for the agent.
+    pub message: String,
+    /// When it fired (ISO-8601).
+    pub fired_at: String,
+}
+
+/// What a POSTed webhook body is; as JSON, `{ "kind": "actions", "batch": … }` and so on.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
 pub enum WebhookBody {
-    Actions(ActionsPayload),
-    Summary(SummaryPayload),
+    Actions {
+        batch: ActionsPayload,
+    },
+    Summary {
+        summary: SummaryPayload,
+    },
     /// A proactive trigger from the streamer.
-    Trigger(TriggerEvent),
+    Trigger {
+        trigger: TriggerEvent,
+    },
+    /// An event type this bridge does not handle.
     Ignored {
+        #[serde(rename = "type")]
         event_type: String,
     },
+}
+
+impl WebhookBody {
+    /// Replaces personal data in a batch or a summary by typed placeholders.
+    pub fn redact(&mut self) {
+        match self {
+            WebhookBody::Actions { batch } => batch.redact(),
+            WebhookBody::Summary { summary } => {
+                if let Cow::Owned(redacted) = redact(&summary.summary) {
+                    summary.summary = redacted;
+                }
+            }
+            WebhookBody::Trigger { .. } | WebhookBody::Ignored { .. } => {}
+        }
+    }
 }
 
 /// Interprets a POSTed webhook body: the streamer's batch (no `type`, or `"actions"`) or trigger
 /// (`"trigger"`), or a connector push-mode event (`"actions"` or `"summary"`). Other types are
 /// `Ignored`.
 pub fn decode_webhook_body(body: &str) -> Result<WebhookBody, InputError> {
-    match event_type("body", body)?.as_deref() {
-        None | Some("actions") => Ok(WebhookBody::Actions(
-            decode_json::<ActionsPayload>("body", body)?.normalized(),
-        )),
-        Some("summary") => Ok(WebhookBody::Summary(decode_json("body", body)?)),
-        Some("trigger") => Ok(WebhookBody::Trigger(decode_json("body", body)?)),
+    // Parsed once, then decoded by its type (the body can be a large batch).
+    let value = parse_object("body", body)?;
+    let kind = value.str_field("body", "type")?.map(str::to_owned);
+    match kind.as_deref() {
+        None | Some("actions") => Ok(WebhookBody::Actions {
+            batch: from_value::<ActionsPayload>("body", value)?.normalized(),
+        }),
+        Some("summary") => Ok(WebhookBody::Summary {
+            summary: from_value("body", value)?,
+        }),
+        Some("trigger") => Ok(WebhookBody::Trigger {
+            trigger: from_value("body", value)?,
+        }),
         Some(other) => Ok(WebhookBody::Ignored {
             event_type: other.to_owned(),
         }),
@@ -242,7 +344,7 @@ mod tests {
 
     #[test]
     fn webhook_bodies_default_to_actions() {
-        let WebhookBody::Actions(batch) =
+        let WebhookBody::Actions { batch } =
             decode_webhook_body(r#"{"session_id":"s","actions":[{}]}"#).unwrap()
         else {
             panic!("a streamer body is a batch")
@@ -250,12 +352,12 @@ mod tests {
         assert_eq!(batch.count, 1);
         assert!(matches!(
             decode_webhook_body(r#"{"type":"summary","summary":"x"}"#).unwrap(),
-            WebhookBody::Summary(_)
+            WebhookBody::Summary { .. }
         ));
         assert!(matches!(
             decode_webhook_body(r#"{"type":"trigger","session_id":"s","trigger":"dwell"}"#)
                 .unwrap(),
-            WebhookBody::Trigger(_)
+            WebhookBody::Trigger { .. }
         ));
         assert!(matches!(
             decode_webhook_body(r#"{"type":"other"}"#).unwrap(),
@@ -361,5 +463,22 @@ mod tests {
         );
         assert!(decode_frame("", "not json").is_err());
         assert!(decode_frame("", r#"{"type":"actions","actions":{}}"#).is_err());
+    }
+
+    #[test]
+    fn payloads_drop_emails_and_redact_every_text_field() {
+        let mut batch = ActionsPayload::from_json(
+            r#"{"email":"a@b.co","actions":[{"title":"Hi a@b.co","description":"card 4242 4242 4242 4242",
+               "canonical_url":"/a?x=1","raw_url":"https://a.com/u/a@b.co?t=2","email":"a@b.co"}]}"#,
+        )
+        .unwrap();
+        batch.redact();
+        let a = &batch.actions[0];
+        assert_eq!(batch.email, None);
+        assert_eq!(a.email, None);
+        assert_eq!(a.title, "Hi [email]");
+        assert_eq!(a.description, "card [card]");
+        assert_eq!(a.canonical_url, "/a?[query]");
+        assert_eq!(a.raw_url, "https://a.com/u/[email]?[query]");
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, watch, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::botpress::TablesClient;
@@ -89,53 +89,80 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
     };
     let result = connector.run(&cancel, &handoff).await;
 
-    // Shutdown: the writer stores what the reader handed it, delivery flushes once more, the
-    // writer finishes; each step bounded so a broken disk or a hanging Botpress cannot hold it.
     cancel.cancel();
-    let (handed, lost) = (
-        handoff.handed.load(Ordering::Relaxed),
-        handoff.lost.load(Ordering::Relaxed),
-    );
-    drop(handoff); // closes the spool's input
-    let stored_until = first_new_seq + handed;
-    let _ = tokio::time::timeout(STOP_GRACE, async {
-        while *written.borrow_and_update() < stored_until {
-            if written.changed().await.is_err() {
-                break;
-            }
-        }
-    })
-    .await;
-    delivery_stop.cancel();
-    if tokio::time::timeout(STOP_GRACE, delivery).await.is_err() {
-        tracing::warn!("delivery did not stop in time; what it held stays in the spool");
-    }
-    writer_stop.cancel();
-    let writer_result = tokio::task::spawn_blocking(move || writer.join())
-        .await
-        .ok()
-        .and_then(|joined| joined.ok());
-    if lost > 0 {
-        tracing::error!(
-            batches = lost,
-            "batches read from the stream could not be stored before shutdown (the spool was full or failing)"
-        );
-    }
-    tracing::info!(
-        received = parts.metrics.actions_received_total.load(Ordering::Relaxed),
-        delivered = parts
-            .metrics
-            .actions_delivered_total
-            .load(Ordering::Relaxed),
-        stored = handed,
-        "stopped"
-    );
-    match writer_result {
-        Some(Ok(())) => {}
-        Some(Err(err)) => return Err(err.into()),
-        None => anyhow::bail!("the spool thread stopped unexpectedly"),
-    }
+    let running = Running {
+        written,
+        first_new_seq,
+        delivery,
+        delivery_stop,
+        writer,
+        writer_stop,
+    };
+    running.stop(handoff, &parts.metrics).await?;
     result.map_err(Into::into)
+}
+
+/// The parts shutdown waits for once the reader has stopped.
+struct Running {
+    /// The spool's last stored sequence number, and the first of this run.
+    written: watch::Receiver<u64>,
+    first_new_seq: u64,
+    delivery: tokio::task::JoinHandle<()>,
+    delivery_stop: CancellationToken,
+    writer: std::thread::JoinHandle<Result<(), spool::SpoolError>>,
+    writer_stop: CancellationToken,
+}
+
+impl Running {
+    /// The writer stores what the reader handed it, delivery flushes once more, the writer
+    /// finishes; each step bounded so a broken disk or a hanging Botpress cannot hold it.
+    async fn stop(mut self, handoff: SpoolHandoff, metrics: &Metrics) -> anyhow::Result<()> {
+        let (handed, lost) = (
+            handoff.handed.load(Ordering::Relaxed),
+            handoff.lost.load(Ordering::Relaxed),
+        );
+        drop(handoff); // closes the spool's input
+        let stored_until = self.first_new_seq + handed;
+        let written = &mut self.written;
+        let _ = tokio::time::timeout(STOP_GRACE, async {
+            while *written.borrow_and_update() < stored_until {
+                if written.changed().await.is_err() {
+                    break;
+                }
+            }
+        })
+        .await;
+        self.delivery_stop.cancel();
+        if tokio::time::timeout(STOP_GRACE, self.delivery)
+            .await
+            .is_err()
+        {
+            tracing::warn!("delivery did not stop in time; what it held stays in the spool");
+        }
+        self.writer_stop.cancel();
+        let writer = self.writer;
+        let writer_result = tokio::task::spawn_blocking(move || writer.join())
+            .await
+            .ok()
+            .and_then(|joined| joined.ok());
+        if lost > 0 {
+            tracing::error!(
+                batches = lost,
+                "batches read from the stream could not be stored before shutdown (the spool was full or failing)"
+            );
+        }
+        tracing::info!(
+            received = metrics.actions_received_total.load(Ordering::Relaxed),
+            delivered = metrics.actions_delivered_total.load(Ordering::Relaxed),
+            stored = handed,
+            "stopped"
+        );
+        match writer_result {
+            Some(Ok(())) => Ok(()),
+            Some(Err(err)) => Err(err.into()),
+            None => anyhow::bail!("the spool thread stopped unexpectedly"),
+        }
+    }
 }
 
 /// What the tasks of a run share: one HTTP client, one request budget, the metrics and health

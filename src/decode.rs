@@ -48,10 +48,10 @@ impl std::error::Error for InputError {}
 pub fn decode_json<T: DeserializeOwned>(root: &str, json: &str) -> Result<T, InputError> {
     // One path everywhere, so the streamer and the package accept exactly the same documents
     // (serde_json's direct path would take `[]` for a struct whose fields all have defaults).
-    from_value(root, parse_object(root, json)?)
+    from_node(root, parse_object(root, json)?)
 }
 
-/// Parses JSON text whose top level must be an object, for [`from_value`].
+/// Parses JSON text whose top level must be an object, for [`from_node`].
 pub fn parse_object<'a>(root: &str, json: &'a str) -> Result<Node<'a>, InputError> {
     expect_object(root, json)?;
     serde_json::from_str(json).map_err(|err| {
@@ -85,7 +85,7 @@ fn expect_object(root: &str, json: &str) -> Result<(), InputError> {
 /// Hand-written rather than `serde_path_to_error`: that crate wraps every visitor of every type,
 /// which cost 74 KB of the 330 KB `.wasm`. Here the path is known by the deserializer of each
 /// node of the document ([`Located`]), and only rendered when an error needs it.
-pub fn from_value<T: DeserializeOwned>(root: &str, value: Node<'_>) -> Result<T, InputError> {
+pub fn from_node<T: DeserializeOwned>(root: &str, value: Node<'_>) -> Result<T, InputError> {
     let path = Path {
         parent: None,
         step: Step::Root(root),
@@ -96,7 +96,7 @@ pub fn from_value<T: DeserializeOwned>(root: &str, value: Node<'_>) -> Result<T,
     })
 }
 
-/// A parsed JSON document, as [`from_value`] reads it.
+/// A parsed JSON document, as [`from_node`] reads it.
 ///
 /// Not `serde_json::Value`: objects keep their fields in a `Vec` in document order (no map to
 /// build; a repeated key is then reported as serde reports it, "duplicate field"), and strings
@@ -233,7 +233,7 @@ impl<'de> Visitor<'de> for KeySeed {
 /// The Autoplay connector documents every payload field as "missing or null falls back to a
 /// default". `#[serde(default)]` covers *missing*; this covers *null* for the native code that
 /// reads these types with `serde_json` directly (Botpress rows in the demo, the spool's own
-/// records); [`from_value`] already leaves null fields out. Four lines, so written here rather
+/// records); [`from_node`] already leaves null fields out. Four lines, so written here rather
 /// than pulling `serde_with` in.
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
@@ -244,7 +244,7 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-/// In WebAssembly every input goes through [`from_value`], whose objects leave out their `null`
+/// In WebAssembly every input goes through [`from_node`], whose objects leave out their `null`
 /// fields (see [`Fields`]): a field is then missing, and `#[serde(default)]` applies. This saves
 /// an `Option` layer per field of every input type in the `.wasm`. (`tests/decode_paths.rs`
 /// checks that both readings agree.)

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{decode_json, from_value, null_as_default, parse_object, InputError};
+use crate::decode::{decode_json, from_node, null_as_default, parse_object, InputError};
 use crate::redact::{redact, redact_url};
 use crate::signals::{Signal, SignalKind, Step};
 use crate::time::ms_from_unix_seconds;
@@ -247,9 +247,9 @@ pub fn decode_frame(event_name: &str, data: &str) -> Result<Frame, InputError> {
     let kind = value.str_field("data", "type")?.map(str::to_owned);
     match kind.as_deref() {
         Some("actions") => Ok(Frame::Actions(
-            from_value::<ActionsPayload>("data", value)?.normalized(),
+            from_node::<ActionsPayload>("data", value)?.normalized(),
         )),
-        Some("summary") => Ok(Frame::Summary(from_value("data", value)?)),
+        Some("summary") => Ok(Frame::Summary(from_node("data", value)?)),
         other => Ok(Frame::Ignored {
             event_type: other.unwrap_or("").to_owned(),
         }),
@@ -324,13 +324,13 @@ pub fn decode_webhook_body(body: &str) -> Result<WebhookBody, InputError> {
     let kind = value.str_field("body", "type")?.map(str::to_owned);
     match kind.as_deref() {
         None | Some("actions") => Ok(WebhookBody::Actions {
-            batch: from_value::<ActionsPayload>("body", value)?.normalized(),
+            batch: from_node::<ActionsPayload>("body", value)?.normalized(),
         }),
         Some("summary") => Ok(WebhookBody::Summary {
-            summary: from_value("body", value)?,
+            summary: from_node("body", value)?,
         }),
         Some("trigger") => Ok(WebhookBody::Trigger {
-            trigger: from_value("body", value)?,
+            trigger: from_node("body", value)?,
         }),
         Some(other) => Ok(WebhookBody::Ignored {
             event_type: other.to_owned(),

@@ -1,4 +1,4 @@
-//! `decode::from_value`, the one decoding path of the streamer and the package (it names the field
+//! `decode::from_node`, the one decoding path of the streamer and the package (it names the field
 //! at fault), reads documents exactly as serde's own derive reads them through `serde_json` — the
 //! reference — on real shapes with fields removed, nulled or of the wrong type. The one deliberate
 //! differences: a `null` field reads as a missing one (the connector's "missing or null falls back
@@ -10,7 +10,7 @@
 use std::fmt::Debug;
 
 use autoplay_botpress::context::ContextInput;
-use autoplay_botpress::decode::{from_value, parse_object};
+use autoplay_botpress::decode::{from_node, parse_object};
 use autoplay_botpress::redact::RedactOptions;
 use autoplay_botpress::render::RenderOptions;
 use autoplay_botpress::rows::{RowOptions, RowsInput};
@@ -120,7 +120,7 @@ fn mutate(doc: &mut Value, pick: usize, kind: u8) {
 fn same_either_way<T: DeserializeOwned + PartialEq + Debug>(doc: &Value) -> Result<(), String> {
     let text = doc.to_string();
     let reference = serde_json::from_value::<T>(without_null_fields(doc.clone())).ok();
-    let located = parse_object("input", &text).and_then(|v| from_value::<T>("input", v));
+    let located = parse_object("input", &text).and_then(|v| from_node::<T>("input", v));
     match (reference, located) {
         (Some(a), Ok(b)) if a == b => Ok(()),
         (None, Err(_)) => Ok(()),
@@ -130,7 +130,7 @@ fn same_either_way<T: DeserializeOwned + PartialEq + Debug>(doc: &Value) -> Resu
         {
             Ok(())
         }
-        (a, b) => Err(format!("{text}\n  serde_json: {a:?}\n  from_value: {b:?}")),
+        (a, b) => Err(format!("{text}\n  serde_json: {a:?}\n  from_node: {b:?}")),
     }
 }
 

@@ -19,7 +19,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use autoplay_botpress::cost::{estimate, Mode as CostMode, Settings, Traffic};
-use autoplay_botpress::time::ms_from_iso;
 use common::*;
 use serde_json::{json, Value};
 
@@ -82,7 +81,7 @@ async fn run(mode: Mode, script: Vec<Step>) -> Run {
     streamer.terminate().await;
     assert_all_held(&fakes, mode, &sessions, per_session);
     fakes.with(|s| {
-        let (delays_ms, first, last) = delays(s, mode);
+        let (delays_ms, first, last) = delays(s);
         Run {
             settled_after: held_at - last,
             total: held_at - first,
@@ -99,57 +98,12 @@ async fn run(mode: Mode, script: Vec<Step>) -> Run {
 
 /// Per action: from when it happened to the first write that carried it; and the first and last
 /// action times.
-fn delays(s: &autoplay_botpress_cli::fakes::FakeState, mode: Mode) -> (Vec<f64>, f64, f64) {
-    let mut first_seen: HashMap<(String, u64), (f64, f64)> = HashMap::new();
-    let mut see = |session: &str, index: u64, happened: f64, at: f64| {
+fn delays(s: &autoplay_botpress_cli::fakes::FakeState) -> (Vec<f64>, f64, f64) {
+    let mut first_seen: HashMap<(&str, u64), (f64, f64)> = HashMap::new();
+    for c in s.carried() {
         first_seen
-            .entry((session.to_owned(), index))
-            .or_insert((happened, at));
-    };
-    let iso = |v: &Value| {
-        v.as_str()
-            .and_then(ms_from_iso)
-            .map_or(0.0, |ms| ms as f64 / 1000.0)
-    };
-    match mode {
-        Mode::Webhook => {
-            for d in &s.webhook.delivered {
-                let session = d.body["session_id"].as_str().unwrap_or("");
-                for a in d.body["actions"].as_array().into_iter().flatten() {
-                    let happened = a["timestamp_start"].as_f64().unwrap_or(0.0);
-                    see(session, a["index"].as_u64().unwrap_or(0), happened, d.at);
-                }
-            }
-        }
-        _ => {
-            for call in s
-                .tables
-                .calls
-                .iter()
-                .filter(|c| c.op == "upsert" && c.status == 200)
-            {
-                for row in call.body["rows"].as_array().into_iter().flatten() {
-                    let session = row["session_id"].as_str().unwrap_or("");
-                    if let Some(actions) = row["actions"].as_array() {
-                        for a in actions {
-                            see(
-                                session,
-                                a["index"].as_u64().unwrap_or(0),
-                                iso(&a["occurred_at"]),
-                                call.at,
-                            );
-                        }
-                    } else if row.get("event_key").is_some() {
-                        see(
-                            session,
-                            row["action_index"].as_u64().unwrap_or(0),
-                            iso(&row["occurred_at"]),
-                            call.at,
-                        );
-                    }
-                }
-            }
-        }
+            .entry((c.session, c.index))
+            .or_insert((c.happened, c.at));
     }
     let mut delays: Vec<f64> = first_seen
         .values()

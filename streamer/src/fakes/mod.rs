@@ -183,7 +183,72 @@ fn lock(state: &Mutex<FakeState>) -> MutexGuard<'_, FakeState> {
     state.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// A string field's text, or "" when it is not a string.
+fn as_text(value: &Value) -> &str {
+    value.as_str().unwrap_or("")
+}
+
+/// One action as an accepted write carried it to Botpress: in a webhook body, in an upserted
+/// session row's `actions`, or as an upserted event row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Carried<'a> {
+    pub session: &'a str,
+    pub index: u64,
+    /// When the user performed it, unix seconds (0 when the write does not say).
+    pub happened: f64,
+    /// When the write arrived, unix seconds.
+    pub at: f64,
+    /// The action's idempotency key ("" in session rows, which are keyed by session).
+    pub event_key: &'a str,
+}
+
 impl FakeState {
+    /// Every action the accepted webhook bodies and successful upserts carried, one entry per
+    /// write that carried it (the benchmark's delays and the tests' delivery checks read this).
+    pub fn carried(&self) -> Vec<Carried<'_>> {
+        let iso_seconds = |v: &Value| {
+            v.as_str()
+                .and_then(autoplay_botpress::time::ms_from_iso)
+                .map_or(0.0, |ms| ms as f64 / 1000.0)
+        };
+        let mut out = Vec::new();
+        for d in &self.webhook.delivered {
+            for a in d.body["actions"].as_array().into_iter().flatten() {
+                out.push(Carried {
+                    session: as_text(&d.body["session_id"]),
+                    index: a["index"].as_u64().unwrap_or(0),
+                    happened: a["timestamp_start"].as_f64().unwrap_or(0.0),
+                    at: d.at,
+                    event_key: as_text(&a["event_key"]),
+                });
+            }
+        }
+        let upserts = self.tables.calls.iter();
+        for call in upserts.filter(|c| c.op == "upsert" && c.status == 200) {
+            for row in call.body["rows"].as_array().into_iter().flatten() {
+                let session = as_text(&row["session_id"]);
+                if let Some(actions) = row["actions"].as_array() {
+                    out.extend(actions.iter().map(|a| Carried {
+                        session,
+                        index: a["index"].as_u64().unwrap_or(0),
+                        happened: iso_seconds(&a["occurred_at"]),
+                        at: call.at,
+                        event_key: "",
+                    }));
+                } else if row.get("event_key").is_some() {
+                    out.push(Carried {
+                        session,
+                        index: row["action_index"].as_u64().unwrap_or(0),
+                        happened: iso_seconds(&row["occurred_at"]),
+                        at: call.at,
+                        event_key: as_text(&row["event_key"]),
+                    });
+                }
+            }
+        }
+        out
+    }
+
     /// Seconds since the stand-ins started, for narration.
     pub fn elapsed(&self) -> String {
         let secs = self.started.map_or(0.0, |s| s.elapsed().as_secs_f64());

@@ -141,15 +141,11 @@ pub fn reached(fakes: &Fakes, mode: Mode) -> Reached {
         match mode {
             Mode::Webhook => {
                 let mut keys = BTreeSet::new();
-                for d in &s.webhook.delivered {
-                    let session = d.body["session_id"].as_str().unwrap_or("").to_owned();
-                    for a in d.body["actions"].as_array().into_iter().flatten() {
-                        note(&mut out, &session, a["index"].as_u64().unwrap_or(0));
-                        *out.held.entry(session.clone()).or_default() += 1;
-                        let key = a["event_key"].as_str().unwrap_or("").to_owned();
-                        if !keys.insert(key) {
-                            out.duplicates += 1;
-                        }
+                for c in s.carried() {
+                    note(&mut out, c.session, c.index);
+                    *out.held.entry(c.session.to_owned()).or_default() += 1;
+                    if !keys.insert(c.event_key) {
+                        out.duplicates += 1;
                     }
                 }
             }
@@ -174,18 +170,8 @@ pub fn reached(fakes: &Fakes, mode: Mode) -> Reached {
                 }
             }
             Mode::Sessions => {
-                for call in s
-                    .tables
-                    .calls
-                    .iter()
-                    .filter(|c| c.op == "upsert" && c.status == 200)
-                {
-                    for row in call.body["rows"].as_array().into_iter().flatten() {
-                        let session = row["session_id"].as_str().unwrap_or("");
-                        for a in row["actions"].as_array().into_iter().flatten() {
-                            note(&mut out, session, a["index"].as_u64().unwrap_or(0));
-                        }
-                    }
+                for c in s.carried() {
+                    note(&mut out, c.session, c.index);
                 }
                 let rows = s
                     .tables

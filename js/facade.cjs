@@ -76,14 +76,14 @@ function makeApi(raw) {
       return JSON.parse(raw.parseWebhookBody(json(name, "body", body), options(name, opts)));
     },
     detectSignals(input) {
-      return JSON.parse(raw.detectSignals(json("detectSignals", "input", input)));
+      return JSON.parse(raw.detectSignals(json("detectSignals", "input", input), Date.now()));
     },
     contextQueries(opts) {
-      return JSON.parse(raw.contextQueries(options("contextQueries", opts)));
+      return JSON.parse(raw.contextQueries(options("contextQueries", opts), Date.now()));
     },
     buildAgentContext(input) {
       const name = "buildAgentContext";
-      return JSON.parse(raw.buildAgentContext(json(name, "input", preselect(name, input))));
+      return JSON.parse(raw.buildAgentContext(json(name, "input", preselect(name, input)), Date.now()));
     },
     renderAgentContext(context, opts) {
       const name = "renderAgentContext";

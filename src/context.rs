@@ -2,10 +2,9 @@
 //! (the guide's FetchEventsData code node, without its cross-user leak).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
 
-use crate::decode::null_as_default;
-use crate::decode::InputError;
+use crate::decode::{null_as_default, Decode, InputError};
+use crate::order::sort_by_key;
 use crate::rows::{EventRow, SummaryRow};
 use crate::schema::{EVENTS_TABLE, SESSIONS_TABLE, SUMMARY_TABLE};
 use crate::session_row::SessionRow;
@@ -82,9 +81,42 @@ pub const LIMITS: ContextLimits = ContextLimits {
         default: DEFAULT_MAX_CONTEXT_BYTES as u64,
     },
 };
+
+/// A Botpress Tables filter (MongoDB-like) of the columns a chat turn's queries test, e.g.
+/// `{"createdAt": {"$gte": "…"}, "user_id": {"$eq": "u1"}}`. Typed rather than a JSON value:
+/// the queries need these five columns and three operators, and a JSON object map is a few
+/// kilobytes of `.wasm` (the fields serialize in the order a sorted map had them).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Filter {
+    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Condition>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Condition>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<Condition>,
+    #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Condition>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<Condition>,
+}
+
+/// One column's condition: `{"$eq": "u1"}`, `{"$gte": "2026-…Z"}`, `{"$lt": 0}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Condition {
+    #[serde(rename = "$eq")]
+    Eq(String),
+    #[serde(rename = "$gte")]
+    AtLeast(String),
+    #[serde(rename = "$lt")]
+    Below(i64),
+}
+
 /// A Botpress filter no row matches (row ids are positive): what an unidentified chat reads.
-pub fn match_nothing() -> Value {
-    json!({ "id": { "$lt": 0 } })
+pub fn match_nothing() -> Filter {
+    Filter {
+        id: Some(Condition::Below(0)),
+        ..Filter::default()
+    }
 }
 
 /// Whose activity to show. With neither id set nothing is shown: an unidentified chat must not
@@ -112,13 +144,12 @@ impl Scope {
                 .is_none_or(|s| session_id == Some(s))
     }
 
-    /// Adds `$eq` conditions for the set ids to a Botpress filter object.
-    fn add_to_filter(&self, filter: &mut Map<String, Value>) {
-        if let Some(u) = &self.user_id {
-            filter.insert("user_id".into(), json!({ "$eq": u }));
-        }
-        if let Some(s) = &self.session_id {
-            filter.insert("session_id".into(), json!({ "$eq": s }));
+    /// A filter of `$eq` conditions for the set ids.
+    fn filter(&self) -> Filter {
+        Filter {
+            user_id: self.user_id.clone().map(Condition::Eq),
+            session_id: self.session_id.clone().map(Condition::Eq),
+            ..Filter::default()
         }
     }
 }
@@ -126,7 +157,7 @@ impl Scope {
 /// Input of the context functions: whose activity, which time window, and (for
 /// [`build_agent_context`]) the rows fetched from the two tables.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Decode)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ContextInput {
     pub user_id: Option<String>,
@@ -216,39 +247,36 @@ impl ContextInput {
 }
 
 /// The `findRecords`/`findTableRows` filter for the scope's events inside the window.
-pub fn recent_events_filter(input: &ContextInput, clock_ms: i64) -> Result<Value, InputError> {
+pub fn recent_events_filter(input: &ContextInput, clock_ms: i64) -> Result<Filter, InputError> {
     let (since, _) = input.bounds(clock_ms)?;
-    let mut filter = Map::new();
-    filter.insert("createdAt".into(), json!({ "$gte": iso_from_ms(since) }));
-    input.scope().add_to_filter(&mut filter);
-    Ok(Value::Object(filter))
+    Ok(Filter {
+        created_at: Some(Condition::AtLeast(iso_from_ms(since))),
+        ..input.scope().filter()
+    })
 }
 
 /// The filter for the scope's rows in the summary table.
-pub fn summary_filter(scope: &Scope) -> Value {
-    let mut filter = Map::new();
-    scope.add_to_filter(&mut filter);
-    Value::Object(filter)
+pub fn summary_filter(scope: &Scope) -> Filter {
+    scope.filter()
 }
 
 /// The filter for the scope's rows in the sessions table updated in the last day (or the window,
 /// if longer).
-pub fn session_rows_filter(input: &ContextInput, clock_ms: i64) -> Result<Value, InputError> {
+pub fn session_rows_filter(input: &ContextInput, clock_ms: i64) -> Result<Filter, InputError> {
     let (_, now) = input.bounds(clock_ms)?;
     let lookback = input.window_ms.max(SESSION_LOOKBACK_MS) as i64;
-    let mut filter = Map::new();
-    filter.insert(
-        "updatedAt".into(),
-        json!({ "$gte": iso_from_ms(now.saturating_sub(lookback)) }),
-    );
-    input.scope().add_to_filter(&mut filter);
-    Ok(Value::Object(filter))
+    Ok(Filter {
+        updated_at: Some(Condition::AtLeast(iso_from_ms(
+            now.saturating_sub(lookback),
+        ))),
+        ..input.scope().filter()
+    })
 }
 
 /// Where the bot's activity rows are: one row per session (the streamer's default), or the
 /// guide's events and summary tables.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Decode)]
 #[serde(rename_all = "lowercase")]
 pub enum Layout {
     #[default]
@@ -263,7 +291,7 @@ pub enum Layout {
 pub struct TableQuery {
     /// A Botpress Tables filter (MongoDB-like).
     #[cfg_attr(feature = "typescript", ts(type = "Record<string, unknown>"))]
-    pub filter: Value,
+    pub filter: Filter,
     pub limit: usize,
     pub order_by: &'static str,
     pub order_direction: &'static str,
@@ -307,7 +335,7 @@ pub enum RowsField {
 /// The query policy of a chat turn, in one place.
 pub fn context_queries(input: &ContextInput, clock_ms: i64) -> Result<ContextQueries, InputError> {
     let scoped = input.scope().is_set();
-    let pick = |filter: Value| if scoped { filter } else { match_nothing() };
+    let pick = |filter: Filter| if scoped { filter } else { match_nothing() };
     let mut queries = ContextQueries {
         events: TableQuery {
             filter: pick(recent_events_filter(input, clock_ms)?),
@@ -353,7 +381,7 @@ pub fn context_queries(input: &ContextInput, clock_ms: i64) -> Result<ContextQue
 
 /// What the agent gets: the scoped summary and recent events.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
 #[serde(default, rename_all = "camelCase")]
 pub struct AgentContext {
     pub user_id: Option<String>,
@@ -396,7 +424,7 @@ pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentCo
         .filter(|e| scope.matches(e.user_id.as_deref(), e.session_id.as_deref()))
         .filter_map(|e| e.time_ms().filter(|&t| t >= since).map(|t| (t, e)))
         .collect();
-    events.sort_by_key(|(t, e)| (*t, e.action_index));
+    sort_by_key(&mut events, |(t, e)| (*t, e.action_index));
     let steps: Vec<Step> = events.iter().filter_map(|(_, e)| e.step()).collect();
     let mut signals = signals::detect(steps, now, &input.signals);
     // Signals the streamer saw in actions that no longer fit the rows, while still recent.
@@ -483,6 +511,12 @@ impl AgentContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
+
+    /// A filter as the JSON Botpress receives.
+    fn as_json(filter: &Filter) -> Value {
+        serde_json::to_value(filter).unwrap()
+    }
 
     const NOW: i64 = 1_764_000_000_000;
 
@@ -575,11 +609,11 @@ mod tests {
         };
         let filter = recent_events_filter(&options, NOW).unwrap();
         assert_eq!(
-            filter,
+            as_json(&filter),
             json!({"createdAt": {"$gte": iso_from_ms(NOW - 120_000)}, "user_id": {"$eq": "u1"}})
         );
         assert_eq!(
-            summary_filter(&options.scope()),
+            as_json(&summary_filter(&options.scope())),
             json!({"user_id": {"$eq": "u1"}})
         );
     }
@@ -679,7 +713,7 @@ mod tests {
         let q = context_queries(&scoped, NOW).unwrap();
         assert!(q.scoped);
         assert_eq!(
-            q.sessions.filter,
+            as_json(&q.sessions.filter),
             json!({"updatedAt": {"$gte": iso_from_ms(NOW - 86_400_000)}, "user_id": {"$eq": "u1"}})
         );
         assert_eq!(
@@ -692,6 +726,19 @@ mod tests {
         for filter in [q.events.filter, q.summaries.filter, q.sessions.filter] {
             assert_eq!(filter, match_nothing());
         }
+        assert_eq!(
+            serde_json::to_string(&match_nothing()).unwrap(),
+            r#"{"id":{"$lt":0}}"#
+        );
+        let both = Scope {
+            user_id: Some("u".into()),
+            session_id: Some("s".into()),
+        };
+        assert_eq!(
+            serde_json::to_string(&summary_filter(&both)).unwrap(),
+            r#"{"session_id":{"$eq":"s"},"user_id":{"$eq":"u"}}"#,
+            "keys in the order Botpress saw them before"
+        );
     }
 
     #[test]

@@ -8,8 +8,9 @@
 //! cycle and every layer can be read (and reused) without the ones above it (`tests/layers.rs`
 //! checks this):
 //!
-//! 1. leaves — [`text`] (budgets, quoting, the one-line form of an action), [`decode`] (JSON
-//!    decoding with errors naming the field), [`time`] (ISO-8601 ⇄ unix ms, "now" inputs),
+//! 1. leaves — [`text`] (budgets, quoting, the one-line form of an action), [`json`] (JSON text
+//!    to a tree), [`decode`] (that tree to the core's types, with errors naming the field),
+//!    [`order`] (sorting), [`time`] (ISO-8601 ⇄ unix ms, "now" inputs),
 //!    [`redact`] (personal data detectors), [`cost`] (what each delivery mode costs Botpress);
 //! 2. [`signals`]: friction detectors over plain steps (page, kind, target, time);
 //! 3. [`wire`]: what travels — the connector's payloads and SSE frames, webhook bodies, the
@@ -23,9 +24,14 @@
 //! [Autoplay]: https://developers.autoplay.ai
 //! [Botpress]: https://botpress.com
 
+// The paths `#[derive(Decode)]` writes (`::autoplay_botpress::decode`) resolve here too.
+extern crate self as autoplay_botpress;
+
 pub mod context;
 pub mod cost;
 pub mod decode;
+pub mod json;
+pub mod order;
 pub mod redact;
 pub mod render;
 pub mod rows;

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{null_as_default, InputError};
+use crate::decode::{mismatch, null_as_default, Decode, InputError, Node, Path};
 use crate::redact::{redact, redact_url};
 use crate::signals::{detect, Signal, SignalConfig, Step};
 use crate::text::{json_len, truncate_in_place, MARKER};
@@ -24,12 +24,12 @@ pub const MIN_MAX_ROW_BYTES: usize = 512;
 /// `id` and `createdAt` are Botpress's system columns: unset on rows this crate creates, set on
 /// rows read back with `findRecords`.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
 #[serde(default)]
 pub struct EventRow {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "typescript", ts(type = "number | string", optional))]
-    pub id: Option<serde_json::Value>,
+    pub id: Option<RowId>,
     #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub created_at: Option<String>,
@@ -58,6 +58,59 @@ pub struct EventRow {
     pub event_key: String,
 }
 
+/// A row's `id` as a table gives it back: Botpress's row ids are numbers; a string is kept too.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum RowId {
+    Number(serde_json::Number),
+    Text(String),
+}
+
+const ROW_ID: &str = "a number or a string";
+
+/// serde's reading (native records), by hand like the [`Decode`] below: the choice is the
+/// value's type, so nothing is buffered as `#[serde(untagged)]` would.
+impl<'de> Deserialize<'de> for RowId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Either;
+        impl serde::de::Visitor<'_> for Either {
+            type Value = RowId;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(ROW_ID)
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<RowId, E> {
+                Ok(RowId::Number(n.into()))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<RowId, E> {
+                Ok(RowId::Number(n.into()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, x: f64) -> Result<RowId, E> {
+                serde_json::Number::from_f64(x)
+                    .map(RowId::Number)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Float(x), &self))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<RowId, E> {
+                Ok(RowId::Text(text.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(Either)
+    }
+}
+
+impl Decode for RowId {
+    fn decode(node: Node<'_>, at: &Path<'_>) -> Result<Self, InputError> {
+        match node {
+            Node::Unsigned(n) => Ok(RowId::Number(n.into())),
+            Node::Signed(n) => Ok(RowId::Number(n.into())),
+            Node::Float(x) => serde_json::Number::from_f64(x)
+                .map(RowId::Number)
+                .ok_or_else(|| mismatch(&Node::Float(x), at, ROW_ID)),
+            Node::Str(text) => Ok(RowId::Text(text.into_owned())),
+            other => Err(mismatch(&other, at, ROW_ID)),
+        }
+    }
+}
+
 impl EventRow {
     /// When the action happened: when the user acted (`occurred_at`), else when Botpress stored
     /// it (`createdAt`). The one rule for an action's time: windows, order, display, signals.
@@ -82,7 +135,7 @@ impl EventRow {
 
 /// Input of [`detect_in_rows`]: one session's stored rows, "now", and the thresholds.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Decode)]
 #[serde(default)]
 pub struct RowsInput {
     #[serde(deserialize_with = "null_as_default")]
@@ -108,7 +161,7 @@ pub fn detect_in_rows(input: &RowsInput, clock_ms: i64) -> Result<Vec<Signal>, I
 ///
 /// The timestamps are Botpress's system columns, set on rows read back with `findRecords`.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
 #[serde(default)]
 pub struct SummaryRow {
     #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none", default)]
@@ -134,7 +187,7 @@ pub struct SummaryRow {
 
 /// Options of [`map_actions_to_rows`].
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Decode)]
 #[serde(default, rename_all = "camelCase")]
 pub struct RowOptions {
     /// Upper bound on one row's JSON size in bytes.

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::null_as_default;
+use crate::decode::{null_as_default, Decode};
 use crate::rows::EventRow;
 use crate::signals::{detect, Signal, SignalConfig, Step};
 use crate::text::{json_len, truncate_in_place};
@@ -36,7 +36,7 @@ pub fn row_budget(factor: u8) -> usize {
 
 /// One action as a session row stores it.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
 #[serde(default)]
 pub struct SessionAction {
     /// Position of the action in its session.
@@ -56,7 +56,7 @@ pub struct SessionAction {
 
 /// A row of `AutoPlaySessionsTable` (key column `session_id`).
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
 #[serde(default)]
 pub struct SessionRow {
     #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none", default)]

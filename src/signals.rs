@@ -5,10 +5,10 @@
 //! The agent context states them so the agent does not have to infer them from raw events, and
 //! the streamer turns them into proactive triggers. Every threshold is in [`SignalConfig`].
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use serde::{Deserialize, Serialize};
 
+use crate::decode::Decode;
+use crate::order::{groups, sort_by_key};
 use crate::text::{description_or_title, quote};
 use crate::time::iso_from_ms;
 
@@ -54,7 +54,7 @@ pub fn page_of(url: &str) -> String {
 
 /// Thresholds of every detector. Missing fields take the defaults shown on each.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Decode)]
 #[serde(default, rename_all = "camelCase")]
 pub struct SignalConfig {
     /// Strict A→B→A returns needed for ping-pong (default 1).
@@ -92,7 +92,7 @@ impl Default for SignalConfig {
 
 /// A named multi-step path, e.g. `checkout: /pricing → /checkout → /checkout/done`.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Decode)]
 pub struct Flow {
     pub name: String,
     /// Page paths in order; a page matches a step equal to it or below it (`/checkout/:id`).
@@ -101,7 +101,9 @@ pub struct Flow {
 
 /// Kinds of signal.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Decode,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalKind {
     PingPong,
@@ -125,7 +127,7 @@ impl SignalKind {
 
 /// What a signal is based on.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Decode)]
 #[serde(rename_all = "camelCase")]
 pub struct Evidence {
     /// Pages involved, in the order they matter.
@@ -142,7 +144,7 @@ pub struct Evidence {
 
 /// A detected signal with its evidence and a short description for people and agents.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Decode)]
 pub struct Signal {
     pub kind: SignalKind,
     pub description: String,
@@ -151,7 +153,7 @@ pub struct Signal {
 
 /// Detects every signal in `steps` (any order) as of `now_ms`.
 pub fn detect(mut steps: Vec<Step>, now_ms: i64, config: &SignalConfig) -> Vec<Signal> {
-    steps.sort_by_key(|s| s.at_ms);
+    sort_by_key(&mut steps, |s| s.at_ms);
     let visits = visits(&steps);
     let mut found = Vec::new();
     let ping_pong = ping_pong(&visits, config);
@@ -260,19 +262,25 @@ fn ping_pong(visits: &[Visit], config: &SignalConfig) -> Option<Signal> {
 
 /// At least `hesitation_min_pages` distinct pages with a revisit among them.
 fn hesitation(visits: &[Visit], config: &SignalConfig) -> Option<Signal> {
-    let mut seen: BTreeSet<&str> = BTreeSet::new();
-    let mut pages: Vec<&str> = Vec::new();
-    let mut revisited: Vec<&str> = Vec::new();
-    let mut revisited_set: BTreeSet<&str> = BTreeSet::new();
-    for v in visits {
-        if !seen.insert(&v.page) {
-            if revisited_set.insert(&v.page) {
-                revisited.push(&v.page);
-            }
-        } else {
-            pages.push(&v.page);
+    // Each page's first visit, and its second if it had one (a revisit), in visit order.
+    let mut first = vec![false; visits.len()];
+    let mut second = vec![false; visits.len()];
+    let pages: Vec<&str> = visits.iter().map(|v| v.page.as_str()).collect();
+    for group in groups(&pages) {
+        first[group[0]] = true;
+        if let Some(&next) = group.get(1) {
+            second[next] = true;
         }
     }
+    let marked = |marks: &[bool]| -> Vec<&str> {
+        visits
+            .iter()
+            .zip(marks)
+            .filter(|(_, marked)| **marked)
+            .map(|(v, _)| v.page.as_str())
+            .collect()
+    };
+    let (pages, revisited) = (marked(&first), marked(&second));
     if pages.len() < config.hesitation_min_pages.max(2) || revisited.is_empty() {
         return None;
     }
@@ -326,15 +334,11 @@ fn dwell(last: &Visit, now_ms: i64, config: &SignalConfig) -> Option<Signal> {
 fn rage_clicks(steps: &[Step], config: &SignalConfig) -> Option<Signal> {
     // Clicks grouped by element, each group in time order (steps are sorted); then a sliding
     // window per group: O(n log n) rather than comparing every pair of clicks.
-    let mut groups: BTreeMap<(&str, &str), Vec<&Step>> = BTreeMap::new();
-    for step in steps.iter().filter(|s| s.kind == "click") {
-        groups
-            .entry((&step.page, &step.target))
-            .or_default()
-            .push(step);
-    }
+    let all: Vec<&Step> = steps.iter().filter(|s| s.kind == "click").collect();
+    let keys: Vec<(&str, &str)> = all.iter().map(|s| (&*s.page, &*s.target)).collect();
     let mut best: Option<(usize, &Step, &Step)> = None; // (count, first click, last click)
-    for clicks in groups.values() {
+    for group in groups(&keys) {
+        let clicks: Vec<&Step> = group.iter().map(|&i| all[i]).collect();
         let mut start = 0;
         for (end, last) in clicks.iter().enumerate() {
             while last.at_ms.saturating_sub(clicks[start].at_ms) > config.rage_window_ms {

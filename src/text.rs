@@ -46,20 +46,52 @@ pub fn truncate_chars(text: &str, max_chars: usize) -> String {
 
 /// The size of `value` as JSON, in bytes, measured without building the text.
 pub fn json_len<T: serde::Serialize + ?Sized>(value: &T) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 += bytes.len();
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
+    let mut sink = JsonSink::Count(0);
+    match serde_json::to_writer(&mut sink, value) {
+        Ok(()) => sink.len(),
+        Err(_) => usize::MAX,
+    }
+}
+
+/// `value` as JSON text; `None` if it cannot be written (a map with non-string keys).
+///
+/// Rather than `serde_json::to_string`: measuring ([`json_len`]) and writing go through one
+/// writer type, so each type's serializer exists once in the `.wasm`, not once per writer.
+pub fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> Option<String> {
+    let mut sink = JsonSink::Text(Vec::with_capacity(256));
+    serde_json::to_writer(&mut sink, value).ok()?;
+    match sink {
+        JsonSink::Text(bytes) => String::from_utf8(bytes).ok(),
+        JsonSink::Count(_) => None,
+    }
+}
+
+/// Where serde_json writes: a byte count, or the text itself.
+enum JsonSink {
+    Count(usize),
+    Text(Vec<u8>),
+}
+
+impl JsonSink {
+    fn len(&self) -> usize {
+        match self {
+            JsonSink::Count(n) => *n,
+            JsonSink::Text(bytes) => bytes.len(),
         }
     }
-    let mut count = Count(0);
-    match serde_json::to_writer(&mut count, value) {
-        Ok(()) => count.0,
-        Err(_) => usize::MAX,
+}
+
+impl std::io::Write for JsonSink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match self {
+            JsonSink::Count(n) => *n += bytes.len(),
+            JsonSink::Text(text) => text.extend_from_slice(bytes),
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -8,7 +8,7 @@
 
 use serde::de::{Deserialize, Deserializer, Visitor};
 
-use crate::decode::InputError;
+use crate::decode::{mismatch, Decode, InputError, Node, Path};
 
 /// A point in time given by the caller: unix milliseconds or an ISO-8601 string (a JavaScript
 /// `Date` arrives as the latter after `JSON.stringify`).
@@ -19,15 +19,17 @@ pub enum TimeInput {
     Iso(String),
 }
 
-/// Written by hand: `#[serde(untagged)]` buffers the input to try each variant in turn, which
-/// costs several kilobytes of `.wasm` for a choice a two-method visitor makes.
+const TIME_INPUT: &str = "unix milliseconds or an ISO-8601 date-time";
+
+/// serde's reading (native records), by hand like the [`Decode`] below: `#[serde(untagged)]`
+/// would buffer the input to try each variant in turn, for a choice the value's type makes.
 impl<'de> Deserialize<'de> for TimeInput {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Either;
         impl Visitor<'_> for Either {
             type Value = TimeInput;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("unix milliseconds or an ISO-8601 date-time")
+                f.write_str(TIME_INPUT)
             }
             fn visit_f64<E>(self, ms: f64) -> Result<TimeInput, E> {
                 Ok(TimeInput::Millis(ms))
@@ -43,6 +45,19 @@ impl<'de> Deserialize<'de> for TimeInput {
             }
         }
         deserializer.deserialize_any(Either)
+    }
+}
+
+/// A number or a string, by hand: the choice is the node's type.
+impl Decode for TimeInput {
+    fn decode(node: Node<'_>, at: &Path<'_>) -> Result<Self, InputError> {
+        match node {
+            Node::Float(ms) => Ok(TimeInput::Millis(ms)),
+            Node::Unsigned(ms) => Ok(TimeInput::Millis(ms as f64)),
+            Node::Signed(ms) => Ok(TimeInput::Millis(ms as f64)),
+            Node::Str(text) => Ok(TimeInput::Iso(text.into_owned())),
+            other => Err(mismatch(&other, at, TIME_INPUT)),
+        }
     }
 }
 

@@ -7,13 +7,14 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
+use crate::decode::Decode;
 use crate::signals::{detect, SignalConfig, SignalKind, Step};
 use crate::time::iso_from_ms;
 use crate::wire::{ActionsPayload, SlimAction, TriggerEvent};
 
 /// Which triggers fire, their thresholds, cooldowns and opening messages (the
 /// `--triggers-config` file). Every field is optional.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Decode)]
 #[serde(default, rename_all = "camelCase")]
 pub struct TriggerConfig {
     /// Detector thresholds and flows.
@@ -35,7 +36,7 @@ impl Default for TriggerConfig {
 }
 
 /// Whether one kind fires, how often, and what the agent could open with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Decode)]
 #[serde(default, rename_all = "camelCase")]
 pub struct TriggerRule {
     pub enabled: bool,

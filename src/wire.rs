@@ -7,14 +7,15 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{decode_json, from_node, null_as_default, parse_object, InputError};
+use crate::decode::{decode_json, from_node, null_as_default, parse_object, Decode, InputError};
 use crate::redact::{redact, redact_url};
 use crate::signals::{Signal, SignalKind, Step};
+use crate::text::to_json;
 use crate::time::ms_from_unix_seconds;
 
 /// One UI action as the connector sends it ("SlimAction").
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
 #[serde(default)]
 pub struct SlimAction {
     #[serde(deserialize_with = "null_as_default")]
@@ -62,7 +63,7 @@ pub struct SlimAction {
 /// The same shape (a superset of the guide's webhook body) is what the streamer posts to the
 /// Botpress webhook, plus a `batch_id` idempotency key, so one decoder serves both.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
 #[serde(default)]
 pub struct ActionsPayload {
     #[serde(deserialize_with = "null_as_default")]
@@ -183,12 +184,12 @@ impl ActionsPayload {
     /// one key), and a few lines instead of a hash crate in the `.wasm`.
     pub fn fingerprint(&self) -> String {
         const PRIME: u64 = 0x0000_0100_0000_01b3;
-        let json = serde_json::to_vec(self).unwrap_or_default();
+        let json = to_json(self).unwrap_or_default();
         // Both lanes in one pass: two independent multiply chains run side by side.
-        let (a, b) = json.iter().fold(
+        let (a, b) = json.bytes().fold(
             (0xcbf2_9ce4_8422_2325_u64, 0x6c62_272e_07bb_0142_u64),
             |(a, b), byte| {
-                let byte = u64::from(*byte);
+                let byte = u64::from(byte);
                 (
                     (a ^ byte).wrapping_mul(PRIME),
                     (b ^ byte).wrapping_mul(PRIME),
@@ -206,7 +207,7 @@ impl ActionsPayload {
 
 /// The connector's own `summary` event.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
 #[serde(default)]
 pub struct SummaryPayload {
     #[serde(deserialize_with = "null_as_default")]
@@ -258,7 +259,7 @@ pub fn decode_frame(event_name: &str, data: &str) -> Result<Frame, InputError> {
 
 /// What the streamer posts to the webhook when a trigger fires (`type: "trigger"`).
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
 #[serde(default)]
 pub struct TriggerEvent {
     /// Stable per (session, kind, start of the evidence): the idempotency key.

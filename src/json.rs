@@ -52,6 +52,25 @@ const TRAILING_CHARACTERS: SyntaxError = "trailing characters";
 const UNEXPECTED_END_OF_HEX_ESCAPE: SyntaxError = "unexpected end of hex escape";
 const RECURSION_LIMIT: SyntaxError = "recursion limit exceeded";
 
+/// How a container ends, and serde_json's words when it does not.
+struct Container {
+    end: u8,
+    eof: SyntaxError,
+    expected_comma_or_end: SyntaxError,
+}
+
+const LIST: Container = Container {
+    end: b']',
+    eof: EOF_LIST,
+    expected_comma_or_end: EXPECTED_LIST_COMMA_OR_END,
+};
+
+const OBJECT: Container = Container {
+    end: b'}',
+    eof: EOF_OBJECT,
+    expected_comma_or_end: EXPECTED_OBJECT_COMMA_OR_END,
+};
+
 /// Containers nested deeper than this are refused, as serde_json refuses them: the parser
 /// recurses, and the `.wasm`'s stack is small.
 const MAX_DEPTH: u8 = 127;
@@ -147,46 +166,16 @@ impl<'a> Parser<'a> {
     /// The elements after `[`, up to and including `]`.
     fn array(&mut self) -> Result<Node<'a>, SyntaxError> {
         let mut items = Vec::new();
-        loop {
-            match self.skip_whitespace().ok_or(EOF_LIST)? {
-                b']' => {
-                    self.at += 1;
-                    return Ok(Node::Array(items));
-                }
-                _ if items.is_empty() => {}
-                b',' => {
-                    self.at += 1;
-                    if self.skip_whitespace().ok_or(EOF_VALUE)? == b']' {
-                        return Err(TRAILING_COMMA);
-                    }
-                }
-                _ => return Err(EXPECTED_LIST_COMMA_OR_END),
-            }
+        while self.another(&LIST, items.is_empty())? {
             items.push(self.value()?);
         }
+        Ok(Node::Array(items))
     }
 
     /// The fields after `{`, up to and including `}`.
     fn object(&mut self) -> Result<Node<'a>, SyntaxError> {
         let mut fields = Vec::new();
-        loop {
-            match self.skip_whitespace().ok_or(EOF_OBJECT)? {
-                b'}' => {
-                    self.at += 1;
-                    return Ok(Node::Object(fields));
-                }
-                b'"' if fields.is_empty() => {}
-                _ if fields.is_empty() => return Err(KEY_MUST_BE_A_STRING),
-                b',' => {
-                    self.at += 1;
-                    match self.skip_whitespace().ok_or(EOF_VALUE)? {
-                        b'"' => {}
-                        b'}' => return Err(TRAILING_COMMA),
-                        _ => return Err(KEY_MUST_BE_A_STRING),
-                    }
-                }
-                _ => return Err(EXPECTED_OBJECT_COMMA_OR_END),
-            }
+        while self.another(&OBJECT, fields.is_empty())? {
             self.at += 1;
             let key = self.string()?;
             match self.skip_whitespace().ok_or(EOF_OBJECT)? {
@@ -195,6 +184,32 @@ impl<'a> Parser<'a> {
             }
             fields.push((key, self.value()?));
         }
+        Ok(Node::Object(fields))
+    }
+
+    /// Between a container's elements: `false` at its end (consumed), `true` when another
+    /// element follows (after a comma, unless it is the first); an object's element must start
+    /// with its key's quote.
+    fn another(&mut self, container: &Container, first: bool) -> Result<bool, SyntaxError> {
+        let mut next = self.skip_whitespace().ok_or(container.eof)?;
+        if next == container.end {
+            self.at += 1;
+            return Ok(false);
+        }
+        if !first {
+            if next != b',' {
+                return Err(container.expected_comma_or_end);
+            }
+            self.at += 1;
+            next = self.skip_whitespace().ok_or(EOF_VALUE)?;
+            if next == container.end {
+                return Err(TRAILING_COMMA);
+            }
+        }
+        if container.end == b'}' && next != b'"' {
+            return Err(KEY_MUST_BE_A_STRING);
+        }
+        Ok(true)
     }
 
     /// A string after its opening quote, up to and including the closing one: borrowed from the

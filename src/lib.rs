@@ -10,7 +10,7 @@
 //!
 //! 1. leaves — [`text`] (budgets, quoting, the one-line form of an action), [`json`] (JSON text
 //!    to a tree), [`decode`] (that tree to the core's types, with errors naming the field),
-//!    [`order`] (sorting), [`time`] (ISO-8601 ⇄ unix ms, "now" inputs),
+//!    [`order`] (sorting and grouping), [`time`] (ISO-8601 ⇄ unix ms, "now" inputs),
 //!    [`redact`] (personal data detectors), [`cost`] (what each delivery mode costs Botpress);
 //! 2. [`signals`]: friction detectors over plain steps (page, kind, target, time);
 //! 3. [`wire`]: what travels — the connector's payloads and SSE frames, webhook bodies, the

@@ -34,11 +34,6 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(new Uint8Array(x), new Uint8Array(y))
 }
 
-/** A dated signature of `body`, as the streamer makes it. */
-export function sign(secret: string, body: string, unixSeconds: number): string {
-  return `t=${unixSeconds},v1=${hmac(secret, String(unixSeconds), '.', body)}`
-}
-
 /** Why a delivery dated `t` (unix seconds, from `what`) is refused at `nowSeconds`, or null. */
 export function staleness(what: string, t: number, nowSeconds: number): string | null {
   return Math.abs(nowSeconds - t) > MAX_SKEW_SECONDS

@@ -552,7 +552,11 @@ mod tests {
                     remove: vec![Removal::Range(0..2), Removal::Keys(vec![3, 9])],
                     rows: vec![(
                         "s1".into(),
-                        serde_json::to_vec(&SessionRow::new("s1")).unwrap(),
+                        serde_json::to_vec(&SessionRow::new(&autoplay_botpress::ids::Owner::new(
+                            None,
+                            Some("s1"),
+                        )))
+                        .unwrap(),
                     )],
                     ..Change::default()
                 })

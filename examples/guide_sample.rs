@@ -5,10 +5,10 @@
 //!     cargo run --example guide_sample
 
 use autoplay_botpress::context::ContextInput;
+use autoplay_botpress::ids::Owner;
 use autoplay_botpress::render::RenderOptions;
 use autoplay_botpress::rows::RowOptions;
 use autoplay_botpress::time::iso_from_ms;
-use autoplay_botpress::ids::Owner;
 use autoplay_botpress::{
     build_agent_context, map_actions_to_rows, render_agent_context, summary_row, ActionsPayload,
     InputError,

@@ -123,7 +123,11 @@ mod tests {
         assert!(sa.len() <= MAX_ID_BYTES && sb.len() <= MAX_ID_BYTES);
         assert_ne!(sa, sb);
         assert!(is_shortened(&sa));
-        assert_eq!(normalize(Some(sa.clone())).as_deref(), Some(&*sa), "idempotent");
+        assert_eq!(
+            normalize(Some(sa.clone())).as_deref(),
+            Some(&*sa),
+            "idempotent"
+        );
         assert!(!is_shortened("alice"));
         let wide = "😀".repeat(100);
         assert!(normalize(Some(wide)).unwrap().starts_with("😀"));

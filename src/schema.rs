@@ -86,11 +86,7 @@ pub const SUMMARY_COLUMNS: &[(&str, ColumnType, &str)] = &[
         ColumnType::String,
         "Whose row: [user_id, session_id] as JSON (key column)",
     ),
-    (
-        "session_id",
-        ColumnType::String,
-        "Autoplay session id",
-    ),
+    ("session_id", ColumnType::String, "Autoplay session id"),
     ("user_id", ColumnType::String, "Autoplay user id"),
     ("product_id", ColumnType::String, "Autoplay product id"),
     (
@@ -112,11 +108,7 @@ pub const SESSION_COLUMNS: &[(&str, ColumnType, &str)] = &[
         ColumnType::String,
         "Whose row: [user_id, session_id] as JSON (key column)",
     ),
-    (
-        "session_id",
-        ColumnType::String,
-        "Autoplay session id",
-    ),
+    ("session_id", ColumnType::String, "Autoplay session id"),
     ("user_id", ColumnType::String, "Autoplay user id"),
     ("product_id", ColumnType::String, "Autoplay product id"),
     (

@@ -476,10 +476,16 @@ mod tests {
         let mut bob = batch("shared", 0, 2);
         bob.user_id = Some("bob".into());
         assert!(s.push(batch("shared", 0, 2), 0).is_none());
-        assert!(s.push(bob.clone(), 0).is_none(), "2 + 2 of different users is not 4");
+        assert!(
+            s.push(bob.clone(), 0).is_none(),
+            "2 + 2 of different users is not 4"
+        );
         let job = s.push(bob, 0).expect("bob's 4");
         assert_eq!(job.owner.user_id.as_deref(), Some("bob"));
-        assert!(job.batches.iter().all(|b| b.user_id.as_deref() == Some("bob")));
+        assert!(job
+            .batches
+            .iter()
+            .all(|b| b.user_id.as_deref() == Some("bob")));
         assert_eq!(s.pending_actions(&owner("shared")), 2);
         assert_eq!(s.sole_owner_of("shared"), None, "two users: nobody's");
     }
@@ -492,7 +498,11 @@ mod tests {
             b.user_id = Some(user.into());
             assert!(s.push(b.normalized(), 0).is_none());
         }
-        assert_eq!(s.session_count(), 0, "no session id: not summarized, not merged");
+        assert_eq!(
+            s.session_count(),
+            0,
+            "no session id: not summarized, not merged"
+        );
     }
 
     #[test]

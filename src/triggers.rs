@@ -215,11 +215,7 @@ impl Watcher {
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
             fired.push(TriggerEvent {
-                trigger_id: format!(
-                    "{}:{kind_name}:{}",
-                    owner.row_key(),
-                    signal.evidence.from
-                ),
+                trigger_id: format!("{}:{kind_name}:{}", owner.row_key(), signal.evidence.from),
                 trigger: Some(signal.kind),
                 session_id: owner.session_id.clone().unwrap_or_default(),
                 user_id: owner.user_id.clone(),
@@ -353,13 +349,19 @@ mod tests {
         let alice = batch("s1", &[(0.0, "/pricing"), (1.0, "/checkout")]);
         assert!(w.push(&alice, ms(2.0)).is_empty());
         assert!(w.push(&bob, ms(2.5)).is_empty());
-        assert!(w.tick(ms(3.0)).is_empty(), "interleaved, they would look like a/b/a/b");
+        assert!(
+            w.tick(ms(3.0)).is_empty(),
+            "interleaved, they would look like a/b/a/b"
+        );
         // Bob ping-pongs on his own: the trigger is his, alice's chat is not named.
-        let fired = w.push(&{
-            let mut again = batch("s1", &[(3.0, "/checkout")]);
-            again.user_id = Some("bob".into());
-            again
-        }, ms(4.0));
+        let fired = w.push(
+            &{
+                let mut again = batch("s1", &[(3.0, "/checkout")]);
+                again.user_id = Some("bob".into());
+                again
+            },
+            ms(4.0),
+        );
         assert_eq!(fired.len(), 1);
         assert_eq!(fired[0].user_id.as_deref(), Some("bob"));
         assert_eq!(fired[0].session_id, "s1");

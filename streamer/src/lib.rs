@@ -21,6 +21,7 @@ pub mod identity;
 pub mod llm;
 pub mod metrics;
 pub mod privacy;
+pub mod private;
 pub mod prune;
 pub mod retry;
 pub mod secret;

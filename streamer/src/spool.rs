@@ -105,6 +105,7 @@ impl Spool {
             path: path.display().to_string(),
             reason,
         };
+        crate::private::touch_file(path).map_err(|e| open_error(e.to_string()))?;
         // Each batch is written once and read once: a small page cache is enough, and redb's
         // default (up to 1 GiB) would dominate the process's memory under load.
         let db = Database::builder()

@@ -71,7 +71,10 @@ impl Summaries {
                     None
                 }
                 Event::Input(Incoming::Summary(summary)) => {
-                    let owner = summary.session_id.as_deref().map(|s| state.sole_owner_of(s));
+                    let owner = summary
+                        .session_id
+                        .as_deref()
+                        .map(|s| state.sole_owner_of(s));
                     match owner {
                         Some(Some(owner)) if !summary.summary.trim().is_empty() => {
                             this.inbox.put(ReadySummary {

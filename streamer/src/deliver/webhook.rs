@@ -334,12 +334,7 @@ impl WebhookDelivery {
         let rows: Vec<autoplay_botpress::SummaryRow> = ready
             .iter()
             .map(|s| {
-                autoplay_botpress::summary_row(
-                    &s.owner,
-                    &s.product_id,
-                    &s.summary,
-                    s.action_count,
-                )
+                autoplay_botpress::summary_row(&s.owner, &s.product_id, &s.summary, s.action_count)
             })
             .collect();
         let rows = raw_rows(&rows);

@@ -147,11 +147,11 @@ mod tests {
         for code in [408, 425, 429, 500, 502, 503, 504] {
             assert_eq!(kind(code), Some(FailureKind::Transient), "{code}");
         }
-        for code in [401, 403, 404] {
+        for code in [301, 307, 308, 401, 403, 404] {
             assert_eq!(kind(code), Some(FailureKind::Fatal), "{code}");
         }
         assert_eq!(kind(413), Some(FailureKind::TooLarge));
-        for code in [301, 400, 409, 422] {
+        for code in [400, 409, 422] {
             assert_eq!(kind(code), Some(FailureKind::Rejected), "{code}");
         }
     }

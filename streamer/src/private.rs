@@ -6,10 +6,14 @@ use std::io;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-/// Creates `dir` (and its parents) if needed and makes it owner-only.
+/// Creates `dir` (and its parents) if needed and makes it owner-only. A directory this user
+/// may use but not change (a mount point owned by someone else) is used with a warning.
 pub fn create_dir(dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    std::fs::set_permissions(dir, Permissions::from_mode(0o700))
+    if let Err(err) = std::fs::set_permissions(dir, Permissions::from_mode(0o700)) {
+        tracing::warn!(dir = %dir.display(), %err, "cannot make the state directory owner-only (0700); its files still are");
+    }
+    Ok(())
 }
 
 /// Opens `path` for writing (appending, or truncating), creating it owner-only; a file that

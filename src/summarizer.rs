@@ -368,7 +368,7 @@ mod tests {
             .expect("2 more became due");
         assert_eq!(second.previous_summary.as_deref(), Some("did 0-1"));
         assert_eq!(second.batches[0].actions[0].index, 2);
-        assert!(second.prompt().contains(":\n\"did 0-1\"\n"));
+        assert!(second.prompt().contains("instructions)\n\"did 0-1\"\n"));
     }
 
     #[test]

@@ -7,4 +7,6 @@ import { statSync } from 'node:fs'
 const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node18', logLevel: 'warning' }
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.cjs', sourcemap: true })
 await build({ ...common, entryPoints: ['test/bot.ts'], outfile: 'dist/bot.cjs' })
+await build({ ...common, entryPoints: ['plugin.definition.ts'], outfile: 'dist/definition.cjs' })
+await build({ ...common, entryPoints: ['src/nudges.ts'], outfile: 'dist/nudges.cjs' })
 console.log(`dist/index.cjs: ${(statSync('dist/index.cjs').size / 1024).toFixed(1)} KiB, self-contained`)

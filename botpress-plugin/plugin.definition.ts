@@ -98,6 +98,11 @@ export default new PluginDefinition({
       autoplaySessionId: { title: 'Autoplay session id', description: 'The Autoplay session chatting here' },
     },
   },
+  message: {
+    tags: {
+      nudgeId: { title: 'Nudge id', description: 'The nudge this bot message delivers: a re-delivery creates no second message' },
+    },
+  },
   tables: {
     [PENDING_NUDGES_TABLE]: {
       schema: z.object({

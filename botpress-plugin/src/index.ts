@@ -37,7 +37,7 @@ plugin.on.beforeIncomingMessage('*', async (props) => {
   await conversation.update({ tags })
   const user = await props.users.getById({ id: userId })
   await user.update({ tags: { ...tags, conversationId } })
-  await deliverPending(props.client, props.ctx.botId, pendingKeys(identity.scope), conversationId, new Date())
+  await deliverPending(props.client, props.alias, props.ctx.botId, pendingKeys(identity.scope), conversationId, new Date())
   return undefined
 })
 

@@ -19,8 +19,18 @@ export function nudgeMessage(nudge: { message: string; choices?: Choice[] | null
     : { type: 'text', payload: { text: nudge.message } }
 }
 
+/**
+ * The request that shows `nudge` in `conversationId` as a bot message: get-or-create on the
+ * nudge's tag, so a re-delivery (the streamer's retry, or the same nudge pending twice) creates
+ * no second message. The streamer sends the same request (tests/fixtures/plugin-nudge.json).
+ */
+export function nudgeRequest(alias: string, botId: string, conversationId: string, nudge: { nudgeId: string; message: string; choices?: Choice[] | null }) {
+  const tag = `${alias}#nudgeId`
+  return { conversationId, userId: botId, tags: { [tag]: nudge.nudgeId }, discriminateByTags: [tag], ...nudgeMessage(nudge) }
+}
+
 /** Shows the user's unexpired pending nudges in `conversationId` and removes them (one read). */
-export async function deliverPending(client: bp.Client, botId: string, keys: string[], conversationId: string, now: Date) {
+export async function deliverPending(client: bp.Client, alias: string, botId: string, keys: string[], conversationId: string, now: Date) {
   const { rows } = await client.findTableRows({
     table: PENDING_NUDGES_TABLE,
     filter: { key: { $in: keys } },
@@ -35,7 +45,7 @@ export async function deliverPending(client: bp.Client, botId: string, keys: str
   // Removed first: a nudge is shown at most once, even if a delivery below fails.
   await client.deleteTableRows({ table: PENDING_NUDGES_TABLE, ids: pending.map((row) => row.id) })
   for (const nudge of unique) {
-    await client.createMessage({ conversationId, userId: botId, tags: {}, ...nudgeMessage(nudge) })
+    await client.getOrCreateMessage(nudgeRequest(alias, botId, conversationId, nudge))
   }
   return unique.length
 }

@@ -39,6 +39,7 @@ const ROUTES = [
   ['PUT', /^\/v1\/chat\/users\/([^/?]+)$/, 'updateUser'],
   ['POST', /^\/v1\/chat\/actions$/, 'callAction'],
   ['POST', /^\/v1\/chat\/messages$/, 'createMessage'],
+  ['POST', /^\/v1\/chat\/messages\/get-or-create$/, 'getOrCreateMessage'],
   ['POST', /^\/v1\/tables\/([^/]+)\/rows\/find$/, 'findTableRows'],
   ['POST', /^\/v1\/tables\/([^/]+)\/rows\/delete$/, 'deleteTableRows'],
 ]
@@ -87,8 +88,14 @@ export async function startBotpressApi({ users = {}, conversations = {}, userDat
         case 'callAction':
           if (body.type !== 'webchat:getUserData') return send(404, { code: 404, type: 'ResourceNotFound', message: body.type })
           return send(200, { output: { userData: api.userData[body.input.userId] ?? {} } })
+        case 'getOrCreateMessage': {
+          const same = api.messages.find((m) => m.conversationId === body.conversationId && (body.discriminateByTags ?? []).every((t) => m.tags[t] === body.tags[t]))
+          if (same && body.discriminateByTags?.length) return send(200, { message: same })
+        }
+        // falls through: a new message
         case 'createMessage': {
-          const message = { id: `msg_${api.messages.length + 1}`, direction: 'outgoing', ...body }
+          const { discriminateByTags: _, ...fields } = body
+          const message = { id: `msg_${api.messages.length + 1}`, direction: 'outgoing', ...fields }
           api.messages.push(message)
           return send(200, { message })
         }

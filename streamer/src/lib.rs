@@ -118,9 +118,9 @@ pub async fn run(command: Command, cancel: CancellationToken) -> Result<bool, Fa
             let deleted = prune::prune(&client, &tables, keep)
                 .await
                 .map_err(anyhow::Error::from)?;
-            for (table, deleted) in deleted {
+            for (table, deletion) in deleted {
                 println!(
-                    "deleted {deleted} rows older than {} from {table}",
+                    "{table}: {deletion} (rows older than {})",
                     humantime::format_duration(keep)
                 );
             }

@@ -71,6 +71,10 @@ metrics! {
     last_flush_rows: "gauge";
     /// Rows written to Botpress tables (upserted).
     rows_written_total: "counter";
+    /// Warnings Botpress returned with upserts (logged once per table).
+    upsert_warnings_total: "counter";
+    /// Times a new session's row was held back because the Botpress row quota is reached.
+    rows_held_by_quota_total: "counter";
     /// Responses that said Botpress's rate limit was reached (429).
     rate_limited_total: "counter";
     /// Requests left in the current minute of the request budget.
@@ -153,7 +157,7 @@ pub fn set(gauge: &AtomicU64, value: u64) {
 /// What is wrong right now, for `/healthz`: the spool cannot write, or delivery is stopped.
 #[derive(Debug, Default)]
 pub struct Health {
-    problems: Mutex<[Option<String>; 2]>,
+    problems: Mutex<[Option<String>; 3]>,
 }
 
 /// The part of the streamer a problem is in.
@@ -161,6 +165,8 @@ pub struct Health {
 pub enum Part {
     Storage = 0,
     Delivery = 1,
+    /// The Botpress row quota holds new rows back (existing rows keep updating).
+    Quota = 2,
 }
 
 impl Health {
@@ -174,7 +180,7 @@ impl Health {
         self.lock().iter().flatten().cloned().collect()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, [Option<String>; 2]> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, [Option<String>; 3]> {
         self.problems.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -31,6 +31,8 @@ const CACHE_BYTES: usize = 1 << 20;
 const BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("batches");
 /// Session rows as last written to Botpress (sessions layout), so a restart continues them.
 const ROWS: TableDefinition<&str, &[u8]> = TableDefinition::new("session_rows");
+/// Sessions whose copy in `ROWS` is not in Botpress yet: new rows held back by the row quota.
+const HELD: TableDefinition<&str, ()> = TableDefinition::new("held_rows");
 /// Most inserts one transaction takes.
 const MAX_GROUP: usize = 4_096;
 /// How long the writer gathers batches before one commit (and one fsync) covers them all: a
@@ -63,8 +65,10 @@ pub struct Change {
     pub inserts: Vec<(u64, Vec<u8>)>,
     /// Batches to remove: delivered or dead-lettered.
     pub remove: Vec<Removal>,
-    /// Session rows as just written to Botpress.
+    /// Session rows as just written to Botpress (or, for sessions in `held`, as waiting to be).
     pub rows: Vec<(String, Vec<u8>)>,
+    /// Sessions of `rows` not written to Botpress yet (the row quota held them back).
+    pub held: Vec<String>,
 }
 
 /// Batches leaving the spool.
@@ -116,6 +120,8 @@ impl Spool {
         txn.open_table(BATCHES)
             .map_err(|e| open_error(e.to_string()))?;
         txn.open_table(ROWS)
+            .map_err(|e| open_error(e.to_string()))?;
+        txn.open_table(HELD)
             .map_err(|e| open_error(e.to_string()))?;
         txn.commit().map_err(|e| open_error(e.to_string()))?;
         Ok(db)
@@ -191,15 +197,33 @@ impl Spool {
         })
     }
 
-    /// The session row last written for `session`, if any.
-    pub fn row(&self, session: &str) -> Result<Option<SessionRow>, SpoolError> {
+    /// The session row last written for `session`, if any, and whether it is held back (not
+    /// in Botpress yet).
+    pub fn row(&self, session: &str) -> Result<Option<(SessionRow, bool)>, SpoolError> {
         self.with_db(|db| {
             let txn = db.begin_read().map_err(storage)?;
             let table = txn.open_table(ROWS).map_err(storage)?;
             let Some(value) = table.get(session).map_err(storage)? else {
                 return Ok(None);
             };
-            Ok(serde_json::from_slice(value.value()).ok())
+            let held = txn.open_table(HELD).map_err(storage)?;
+            let is_held = held.get(session).map_err(storage)?.is_some();
+            Ok(serde_json::from_slice(value.value())
+                .ok()
+                .map(|row| (row, is_held)))
+        })
+    }
+
+    /// Up to `limit` sessions whose rows the row quota held back.
+    pub fn held(&self, limit: usize) -> Result<Vec<String>, SpoolError> {
+        self.with_db(|db| {
+            let txn = db.begin_read().map_err(storage)?;
+            let held = txn.open_table(HELD).map_err(storage)?;
+            held.iter()
+                .map_err(storage)?
+                .take(limit)
+                .map(|entry| Ok(entry.map_err(storage)?.0.value().to_owned()))
+                .collect()
         })
     }
 
@@ -258,9 +282,14 @@ impl Spool {
                     }
                 }
                 let mut rows = txn.open_table(ROWS).map_err(storage)?;
+                let mut held = txn.open_table(HELD).map_err(storage)?;
                 for (session, row) in &change.rows {
                     rows.insert(session.as_str(), row.as_slice())
                         .map_err(storage)?;
+                    held.remove(session.as_str()).map_err(storage)?;
+                }
+                for session in &change.held {
+                    held.insert(session.as_str(), ()).map_err(storage)?;
                 }
             }
             txn.commit().map_err(storage)?;
@@ -280,6 +309,8 @@ pub struct Incoming {
 pub struct Settle {
     pub remove: Removal,
     pub rows: Vec<(String, Vec<u8>)>,
+    /// Sessions of `rows` the row quota held back (see [`Change::held`]).
+    pub held: Vec<String>,
 }
 
 /// What the rest of the streamer uses to talk to the writer thread.
@@ -502,6 +533,7 @@ impl Group {
     fn add_settle(&mut self, settle: Settle) {
         self.change.remove.push(settle.remove);
         self.change.rows.extend(settle.rows);
+        self.change.held.extend(settle.held);
     }
 
     fn inserts(&self) -> usize {
@@ -574,7 +606,7 @@ mod tests {
             [(4, "e".to_owned())]
         );
         assert_eq!(spool.stats().unwrap().2, 5, "next key");
-        assert_eq!(spool.row("s1").unwrap().unwrap().session_id, "s1");
+        assert_eq!(spool.row("s1").unwrap().unwrap().0.session_id, "s1");
         spool.reopen().unwrap();
         assert_eq!(spool.read_from(3, 10, 1 << 20).unwrap().len(), 1);
     }

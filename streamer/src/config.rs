@@ -373,9 +373,9 @@ pub struct StreamArgs {
     #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(200..=3_600_000))]
     pub max_retry_delay_ms: u64,
 
-    /// Largest SSE frame accepted, in bytes; larger frames are skipped while reading, and
-    /// counted.
-    #[arg(long, default_value_t = 256 << 10)]
+    /// Largest SSE frame accepted, in bytes (default 8 MiB: ~16,000 actions in the connector's
+    /// shape, more than any real batch); larger frames are skipped while reading, and counted.
+    #[arg(long, default_value_t = 8 << 20)]
     pub max_frame_bytes: usize,
 
     /// Largest webhook body, in bytes (Botpress takes 128 KB per event): more is sent in

@@ -157,7 +157,7 @@ pub fn set(gauge: &AtomicU64, value: u64) {
 /// What is wrong right now, for `/healthz`: the spool cannot write, or delivery is stopped.
 #[derive(Debug, Default)]
 pub struct Health {
-    problems: Mutex<[Option<String>; 3]>,
+    problems: Mutex<[Option<String>; 4]>,
 }
 
 /// The part of the streamer a problem is in.
@@ -167,6 +167,8 @@ pub enum Part {
     Delivery = 1,
     /// The Botpress row quota holds new rows back (existing rows keep updating).
     Quota = 2,
+    /// The spool file found at start was damaged (what was recovered, where the file went).
+    Recovery = 3,
 }
 
 impl Health {
@@ -180,7 +182,7 @@ impl Health {
         self.lock().iter().flatten().cloned().collect()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, [Option<String>; 3]> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, [Option<String>; 4]> {
         self.problems.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

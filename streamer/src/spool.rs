@@ -91,17 +91,58 @@ pub struct Removed {
 pub struct Spool {
     path: PathBuf,
     db: RwLock<Option<Database>>,
+    /// What was wrong with the file found at start, and what was done about it.
+    damage: Option<String>,
 }
 
 impl Spool {
-    /// Opens (or creates) `dir/spool.redb`.
+    /// Opens (or creates) `dir/spool.redb`. A file that cannot be opened or read whole (truncated,
+    /// corrupted) does not stop the start: what can still be read is copied into a new file, the
+    /// damaged one is moved aside, and [`Spool::damage`] says so.
     pub fn open(dir: &Path) -> Result<Self, SpoolError> {
         let path = dir.join("spool.redb");
+        let damage = match guarded(|| Self::open_db(&path).and_then(|db| readable(&db))) {
+            Ok(()) => None,
+            Err(_) if !path.exists() => None,
+            Err(reason) => Some(Self::recover(&path, &reason)?),
+        };
         let db = Self::open_db(&path)?;
         Ok(Self {
             path,
             db: RwLock::new(Some(db)),
+            damage,
         })
+    }
+
+    /// What was wrong with the spool file at start, if anything.
+    pub fn damage(&self) -> Option<&str> {
+        self.damage.as_deref()
+    }
+
+    /// Copies what `path` still yields into a new file, moves the damaged one aside and puts
+    /// the new one in its place; returns what happened, for the log and `/healthz`.
+    fn recover(path: &Path, reason: &str) -> Result<String, SpoolError> {
+        let fail = |e: std::io::Error| SpoolError::Open {
+            path: path.display().to_string(),
+            reason: format!("{reason}; moving the damaged file aside failed: {e}"),
+        };
+        let fresh = path.with_extension("redb.recovering");
+        let _ = std::fs::remove_file(&fresh);
+        let (batches, rows) = {
+            let new = Self::open_db(&fresh)?;
+            guarded(|| Self::open_db(path)).map_or((0, 0), |old| salvage(&old, &new))
+        };
+        let unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let aside = path.with_extension(format!("redb.damaged-{unix}"));
+        std::fs::rename(path, &aside).map_err(fail)?;
+        std::fs::rename(&fresh, path).map_err(fail)?;
+        Ok(format!(
+            "the spool file was damaged ({reason}): moved it to {}, recovered {batches} batches \
+             and {rows} session rows from it; batches it held beyond those are lost",
+            aside.display()
+        ))
     }
 
     fn open_db(path: &Path) -> Result<Database, SpoolError> {
@@ -298,6 +339,73 @@ impl Spool {
     }
 }
 
+/// Runs `f`, turning an error or a panic (redb panics on some damaged files) into its text.
+fn guarded<T>(f: impl FnOnce() -> Result<T, SpoolError>) -> Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(panic) => Err(panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "the storage library panicked".into())),
+    }
+}
+
+/// Reads every entry once: a damaged page shows here rather than in the middle of a run.
+fn readable(db: &Database) -> Result<(), SpoolError> {
+    let txn = db.begin_read().map_err(storage)?;
+    for entry in txn
+        .open_table(BATCHES)
+        .map_err(storage)?
+        .iter()
+        .map_err(storage)?
+    {
+        entry.map_err(storage)?;
+    }
+    for entry in txn
+        .open_table(ROWS)
+        .map_err(storage)?
+        .iter()
+        .map_err(storage)?
+    {
+        entry.map_err(storage)?;
+    }
+    Ok(())
+}
+
+/// Copies the batches and session rows `old` still yields into `new`, up to the first
+/// unreadable entry of each table: (batches, rows) copied.
+fn salvage(old: &Database, new: &Database) -> (u64, u64) {
+    let copy = |batches: &mut u64, rows: &mut u64| -> Result<(), SpoolError> {
+        let read = old.begin_read().map_err(storage)?;
+        let write = new.begin_write().map_err(storage)?;
+        {
+            let mut into = write.open_table(BATCHES).map_err(storage)?;
+            if let Ok(from) = read.open_table(BATCHES) {
+                for entry in from.iter().map_err(storage)? {
+                    let Ok((key, value)) = entry else { break };
+                    into.insert(key.value(), value.value()).map_err(storage)?;
+                    *batches += 1;
+                }
+            }
+            let mut into = write.open_table(ROWS).map_err(storage)?;
+            if let Ok(from) = read.open_table(ROWS) {
+                for entry in from.iter().map_err(storage)? {
+                    let Ok((key, value)) = entry else { break };
+                    into.insert(key.value(), value.value()).map_err(storage)?;
+                    *rows += 1;
+                }
+            }
+        }
+        write.commit().map_err(storage)
+    };
+    let (mut batches, mut rows) = (0, 0);
+    match guarded(|| copy(&mut batches, &mut rows)) {
+        Ok(()) => (batches, rows),
+        Err(_) => (0, 0),
+    }
+}
+
 /// A batch on its way into the spool, holding its share of the reader's memory bound.
 pub struct Incoming {
     pub batch: ActionsPayload,
@@ -345,6 +453,10 @@ pub fn start(
     config: WriterConfig,
     stop: tokio_util::sync::CancellationToken,
 ) -> Result<(SpoolHandle, std::thread::JoinHandle<Result<(), SpoolError>>), SpoolError> {
+    if let Some(damage) = spool.damage() {
+        tracing::error!("{damage}");
+        config.health.set(Part::Recovery, Some(damage.to_owned()));
+    }
     let (depth, bytes, next) = spool.stats()?;
     set(&config.metrics.spool_depth, depth);
     set(&config.metrics.spool_bytes, bytes);

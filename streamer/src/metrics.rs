@@ -97,6 +97,8 @@ metrics! {
     triggers_fired_total: "counter";
     /// Triggers that could not be delivered and were dropped.
     triggers_dropped_total: "counter";
+    /// Triggers shed unsent, oldest first, because too many were waiting (per user or in total).
+    triggers_shed_total: "counter";
 }
 
 /// Kinds of Botpress request, for the per-kind counter.

@@ -63,7 +63,10 @@ async fn a_trigger_flood_leaves_table_delivery_its_share() {
     );
     assert!(fired >= 300, "{fired}");
     let waiting = fired - shed - sent as u64;
-    assert!(waiting <= 256 + 1, "{waiting} triggers waiting: the bound is 256 (+1 being sent)");
+    assert!(
+        waiting <= 256 + 1,
+        "{waiting} triggers waiting: the bound is 256 (+1 being sent)"
+    );
     assert!(shed > 0);
     let (rss, _) = streamer.usage();
     println!("trigger flood: peak RSS {:.1} MiB", rss as f64 / 1024.0);

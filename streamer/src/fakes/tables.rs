@@ -56,7 +56,7 @@ pub struct TablesFake {
     /// The plan's row quota (rows × factor over every table): a call that would add rows past
     /// it is refused whole with `403 QuotaExceeded`, as Botpress does; updates still pass.
     pub row_quota: Option<u64>,
-    /// Key values whose rows an upsert reports in `errors` (and does not store).
+    /// Session ids whose rows an upsert reports in `errors` (and does not store).
     pub row_errors: HashSet<String>,
     /// Warnings every upsert answer carries.
     pub warnings: Vec<String>,
@@ -172,9 +172,9 @@ impl TablesFake {
                             "a row must be an object".into(),
                         );
                     };
-                    let refused = key
-                        .as_ref()
-                        .and_then(|key| fields.get(key)?.as_str())
+                    let refused = fields
+                        .get("session_id")
+                        .and_then(Value::as_str)
                         .filter(|value| self.row_errors.contains(*value));
                     if let Some(value) = refused {
                         errors.push(format!("rows[{i}] ({value}): invalid row"));

@@ -20,6 +20,7 @@ pub mod http;
 pub mod identity;
 pub mod llm;
 pub mod metrics;
+pub mod pacing;
 pub mod privacy;
 pub mod prune;
 pub mod retry;

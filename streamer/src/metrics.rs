@@ -89,6 +89,12 @@ metrics! {
     triggers_fired_total: "counter";
     /// Triggers that could not be delivered and were dropped.
     triggers_dropped_total: "counter";
+    /// Signals that lost to a stronger one found at the same time (one nudge per evaluation).
+    triggers_outranked_total: "counter";
+    /// Nudges held back: the session had one within the pacing window.
+    triggers_held_by_window_total: "counter";
+    /// Nudges held back: the user was in a chat exchange.
+    triggers_held_by_chat_total: "counter";
 }
 
 /// Kinds of Botpress request, for the per-kind counter.

@@ -5,6 +5,7 @@
 //!     cargo run --example guide_sample
 
 use autoplay_botpress::context::ContextInput;
+use autoplay_botpress::ids::Owner;
 use autoplay_botpress::render::RenderOptions;
 use autoplay_botpress::rows::RowOptions;
 use autoplay_botpress::time::iso_from_ms;
@@ -37,16 +38,14 @@ fn main() -> Result<(), InputError> {
     }
     let summaries = vec![
         summary_row(
-            "019dd958-7eea-75a2",
-            Some("019dd835-3f68-7e78"),
+            &Owner::new(Some("019dd835-3f68-7e78"), Some("019dd958-7eea-75a2")),
             "yourapp",
             "The user navigated to the pricing page and interacted with several diffusion model \
              options, suggesting they are configuring an image generation workflow.",
             10,
         ),
         summary_row(
-            "other-session",
-            Some("other-user"),
+            &Owner::new(Some("other-user"), Some("other-session")),
             "yourapp",
             "Updating billing details.",
             10,

@@ -11,6 +11,19 @@
 /** Largest argument, as characters of JSON, a function takes. */
 const MAX_INPUT_CHARS = 32 * 1024 * 1024;
 
+/** Longest id the core keeps as it is, in UTF-8 bytes (src/ids.rs `MAX_ID_BYTES`). */
+const MAX_ID_BYTES = 200;
+const utf8 = new TextEncoder();
+
+/** A string id that is not blank, else `undefined` (as the core reads ids). */
+function idOf(value) {
+  return typeof value === "string" && value.trim() !== "" ? value : undefined;
+}
+
+function isLong(id) {
+  return id.length > MAX_ID_BYTES / 3 && utf8.encode(id).length > MAX_ID_BYTES;
+}
+
 function message(err) {
   return err instanceof Error ? err.message : String(err);
 }
@@ -43,19 +56,24 @@ function makeApi(raw) {
     return value === undefined || value === null ? "" : json(name, "options", value);
   }
 
-  /** A shallow copy of a context input holding only the rows of the requested user/session. */
+  /**
+   * A shallow copy of a context input holding only the rows of the requested user/session. Ids
+   * follow the core's rules (src/ids.rs): a blank id is no id; an id over the core's 200 bytes
+   * is shortened there, so rows are left for the core to match.
+   */
   function preselect(name, input) {
     if (input === null || typeof input !== "object") return input;
     try {
-      const userId = typeof input.userId === "string" ? input.userId : undefined;
-      const sessionId = typeof input.sessionId === "string" ? input.sessionId : undefined;
+      const userId = idOf(input.userId);
+      const sessionId = idOf(input.sessionId);
       const scoped = userId !== undefined || sessionId !== undefined;
+      const same = (id, rowId) => id === undefined || rowId === id || isLong(id);
       const mine = (row) =>
         scoped &&
         row !== null &&
         typeof row === "object" &&
-        (userId === undefined || row.user_id === userId) &&
-        (sessionId === undefined || row.session_id === sessionId);
+        same(userId, row.user_id) &&
+        same(sessionId, row.session_id);
       const copy = { ...input };
       for (const key of ["recentEvents", "sessionRows"]) {
         if (Array.isArray(input[key])) copy[key] = input[key].filter(mine);

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{null_as_default, Decode, InputError};
+use crate::ids;
 use crate::order::sort_by_key;
 use crate::rows::{EventRow, SummaryRow};
 use crate::schema::{EVENTS_TABLE, SESSIONS_TABLE, SUMMARY_TABLE};
@@ -202,11 +203,12 @@ impl Default for ContextInput {
 }
 
 impl ContextInput {
-    /// The user/session this input is about.
+    /// The user/session this input is about, under the [`ids`] rules: a blank id is no id (so
+    /// `userId: ""` scopes nothing and reads nothing), a long one is shortened as the rows' are.
     pub fn scope(&self) -> Scope {
         Scope {
-            user_id: self.user_id.clone(),
-            session_id: self.session_id.clone(),
+            user_id: ids::normalize(self.user_id.clone()),
+            session_id: ids::normalize(self.session_id.clone()),
         }
     }
 
@@ -445,6 +447,7 @@ pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentCo
         Some(SummaryRow {
             created_at: r.created_at.clone(),
             updated_at: r.updated_at.clone(),
+            row_key: r.row_key.clone(),
             session_id: r.session_id.clone(),
             user_id: r.user_id.clone(),
             product_id: r.product_id.clone(),

@@ -11,7 +11,8 @@
 //! 1. leaves — [`text`] (budgets, quoting, the one-line form of an action), [`json`] (JSON text
 //!    to a tree), [`decode`] (that tree to the core's types, with errors naming the field),
 //!    [`order`] (sorting and grouping), [`time`] (ISO-8601 ⇄ unix ms, "now" inputs),
-//!    [`redact`] (personal data detectors), [`cost`] (what each delivery mode costs Botpress);
+//!    [`redact`] (personal data detectors), [`cost`] (what each delivery mode costs Botpress),
+//!    [`ids`] (what a user or session id is, and whose activity is whose);
 //! 2. [`signals`]: friction detectors over plain steps (page, kind, target, time);
 //! 3. [`wire`]: what travels — the connector's payloads and SSE frames, webhook bodies, the
 //!    trigger event;
@@ -30,6 +31,7 @@ extern crate self as autoplay_botpress;
 pub mod context;
 pub mod cost;
 pub mod decode;
+pub mod ids;
 pub mod json;
 pub mod order;
 pub mod redact;

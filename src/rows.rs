@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{mismatch, null_as_default, Decode, InputError, Node, Path};
+use crate::ids::Owner;
 use crate::redact::{redact, redact_url};
 use crate::signals::{detect, Signal, SignalConfig, Step};
 use crate::text::{json_len, truncate_in_place, MARKER};
@@ -170,6 +171,9 @@ pub struct SummaryRow {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub updated_at: Option<String>,
+    /// Whose row it is ([`Owner::row_key`]); empty in rows written before rows were per pair.
+    #[serde(deserialize_with = "null_as_default")]
+    pub row_key: String,
     #[serde(deserialize_with = "null_as_default")]
     pub session_id: String,
     /// Left out when unknown, so an upsert keeps the user id a previous row had.
@@ -265,10 +269,9 @@ pub fn map_actions_to_rows(
         .collect())
 }
 
-/// Builds the summary row for a session.
+/// Builds the summary row of one (user, session) pair.
 pub fn summary_row(
-    session_id: &str,
-    user_id: Option<&str>,
+    owner: &Owner,
     product_id: &str,
     summary: &str,
     action_count: u64,
@@ -276,8 +279,9 @@ pub fn summary_row(
     let mut row = SummaryRow {
         created_at: None,
         updated_at: None,
-        session_id: session_id.to_owned(),
-        user_id: user_id.map(str::to_owned),
+        row_key: owner.row_key(),
+        session_id: owner.session_id.clone().unwrap_or_default(),
+        user_id: owner.user_id.clone(),
         product_id: product_id.to_owned(),
         summary: summary.to_owned(),
         action_count,
@@ -475,7 +479,12 @@ mod tests {
 
     #[test]
     fn summary_rows_are_per_session_and_fit() {
-        let row = summary_row("s1", Some("u1"), "p", &"x".repeat(10_000), 20);
+        let row = summary_row(
+            &Owner::new(Some("u1"), Some("s1")),
+            "p",
+            &"x".repeat(10_000),
+            20,
+        );
         assert_eq!(row.session_id, "s1");
         assert!(json_len(&row) <= DEFAULT_MAX_ROW_BYTES);
         assert!(row.summary.ends_with(MARKER));

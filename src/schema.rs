@@ -10,8 +10,9 @@ pub const EVENTS_TABLE: &str = "AutoPlayEventsTable";
 pub const SUMMARY_TABLE: &str = "AutoPlayEventsSummaryTable";
 /// Default name of the table holding one row per session (the default "sessions" layout).
 pub const SESSIONS_TABLE: &str = "AutoPlaySessionsTable";
-/// Key column of the summary and sessions tables: upserts replace the session's row.
-pub const SUMMARY_KEY_COLUMN: &str = "session_id";
+/// Key column of the summary and sessions tables: upserts replace one (user, session) pair's
+/// row ([`crate::ids::Owner::row_key`]), so two users of one session id never share a row.
+pub const SUMMARY_KEY_COLUMN: &str = "row_key";
 /// Key column of the events table: a re-delivered action updates its row.
 pub const EVENT_KEY_COLUMN: &str = "event_key";
 
@@ -81,10 +82,11 @@ pub const EVENT_COLUMNS: &[(&str, ColumnType, &str)] = &[
 /// Columns of [`SUMMARY_TABLE`].
 pub const SUMMARY_COLUMNS: &[(&str, ColumnType, &str)] = &[
     (
-        "session_id",
+        "row_key",
         ColumnType::String,
-        "Autoplay session id (key column)",
+        "Whose row: [user_id, session_id] as JSON (key column)",
     ),
+    ("session_id", ColumnType::String, "Autoplay session id"),
     ("user_id", ColumnType::String, "Autoplay user id"),
     ("product_id", ColumnType::String, "Autoplay product id"),
     (
@@ -102,10 +104,11 @@ pub const SUMMARY_COLUMNS: &[(&str, ColumnType, &str)] = &[
 /// Columns of [`SESSIONS_TABLE`].
 pub const SESSION_COLUMNS: &[(&str, ColumnType, &str)] = &[
     (
-        "session_id",
+        "row_key",
         ColumnType::String,
-        "Autoplay session id (key column)",
+        "Whose row: [user_id, session_id] as JSON (key column)",
     ),
+    ("session_id", ColumnType::String, "Autoplay session id"),
     ("user_id", ColumnType::String, "Autoplay user id"),
     ("product_id", ColumnType::String, "Autoplay product id"),
     (
@@ -192,7 +195,7 @@ mod tests {
         };
         assert_eq!(serialized_columns(summary), schema_columns(SUMMARY_COLUMNS));
         assert_eq!(
-            serialized_columns(SessionRow::new("s")),
+            serialized_columns(SessionRow::new(&crate::ids::Owner::default())),
             schema_columns(SESSION_COLUMNS)
         );
     }

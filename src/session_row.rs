@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{null_as_default, Decode};
+use crate::ids::Owner;
 use crate::rows::EventRow;
 use crate::signals::{detect, Signal, SignalConfig, Step};
 use crate::text::{json_len, truncate_in_place};
@@ -54,7 +55,7 @@ pub struct SessionAction {
     pub occurred_at: Option<String>,
 }
 
-/// A row of `AutoPlaySessionsTable` (key column `session_id`).
+/// A row of `AutoPlaySessionsTable`: one (user, session) pair's, key column `row_key`.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
 #[serde(default)]
@@ -65,6 +66,10 @@ pub struct SessionRow {
     #[serde(rename = "updatedAt", skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub updated_at: Option<String>,
+    /// Whose row it is ([`Owner::row_key`]); empty in rows written before rows were per pair.
+    #[serde(deserialize_with = "null_as_default")]
+    pub row_key: String,
+    /// The session id; empty when the batches came without one.
     #[serde(deserialize_with = "null_as_default")]
     pub session_id: String,
     pub user_id: Option<String>,
@@ -86,31 +91,26 @@ pub struct SessionRow {
 }
 
 impl SessionRow {
-    /// An empty row for `session_id`.
-    pub fn new(session_id: &str) -> Self {
+    /// An empty row of `owner`'s.
+    pub fn new(owner: &Owner) -> Self {
         Self {
-            session_id: session_id.to_owned(),
+            row_key: owner.row_key(),
+            session_id: owner.session_id.clone().unwrap_or_default(),
+            user_id: owner.user_id.clone(),
             ..Self::default()
         }
     }
 
-    /// The row a batch belongs to: its session id; a batch without one goes to a row of its
-    /// user's (`no-session:<user_id>`), or to `no-session`, so it is stored rather than lost.
+    /// The row a batch belongs to: its (user, session) pair's, whichever ids are missing, so
+    /// batches of different users never share one.
     pub fn key_of(batch: &ActionsPayload) -> String {
-        match (&batch.session_id, &batch.user_id) {
-            (Some(session), _) if !session.is_empty() => session.clone(),
-            (_, Some(user)) if !user.is_empty() => format!("no-session:{user}"),
-            _ => "no-session".to_owned(),
-        }
+        batch.owner().row_key()
     }
 
-    /// Adds a batch of this session: ids, counts, times, and its actions (each field cut to a
+    /// Adds a batch of this row's owner: counts, times, and its actions (each field cut to a
     /// sane length, visibly). At most `keep` (≤ [`MAX_KEPT_ACTIONS`]) are kept between writes,
     /// the newest: enough to fill the row, never unbounded.
     pub fn absorb(&mut self, batch: &ActionsPayload, keep: usize) {
-        if let Some(user) = batch.user_id.as_ref().filter(|u| !u.is_empty()) {
-            self.user_id = Some(user.clone());
-        }
         if !batch.product_id.is_empty() {
             self.product_id.clone_from(&batch.product_id);
         }
@@ -198,6 +198,7 @@ impl SessionRow {
         let mut row = SessionRow {
             created_at: None,
             updated_at: None,
+            row_key: self.row_key.clone(),
             session_id: self.session_id.clone(),
             user_id: self.user_id.clone(),
             product_id: self.product_id.clone(),
@@ -250,7 +251,7 @@ impl SessionRow {
             canonical_url: a.canonical_url.clone(),
             user_id: self.user_id.clone(),
             product_id: self.product_id.clone(),
-            session_id: Some(self.session_id.clone()),
+            session_id: Some(self.session_id.clone()).filter(|s| !s.is_empty()),
             action_type: a.action_type.clone(),
             action_index: a.index,
             occurred_at: a.occurred_at.clone(),
@@ -268,6 +269,10 @@ mod tests {
     use crate::wire::SlimAction;
 
     const T0: f64 = 1_795_521_600.0;
+
+    fn s1() -> Owner {
+        Owner::new(Some("u1"), Some("s1"))
+    }
 
     fn batch(first: u64, n: u64, text: &str) -> ActionsPayload {
         ActionsPayload {
@@ -292,7 +297,7 @@ mod tests {
 
     #[test]
     fn folds_batches_and_keeps_the_newest_that_fit() {
-        let mut row = SessionRow::new("s1");
+        let mut row = SessionRow::new(&s1());
         row.absorb(&batch(0, 5, "clicked"), MAX_KEPT_ACTIONS);
         row.absorb(&batch(5, 200, &"long text ".repeat(30)), MAX_KEPT_ACTIONS);
         row.summary = Some("Comparing plans.".into());
@@ -325,7 +330,7 @@ mod tests {
 
     #[test]
     fn huge_fields_are_cut_visibly_and_never_split_a_character() {
-        let mut row = SessionRow::new("s1");
+        let mut row = SessionRow::new(&s1());
         let mut big = batch(0, 1, "");
         big.actions[0].description = "😀\"".repeat(10_000);
         big.actions[0].canonical_url = "u".repeat(10_000);
@@ -340,7 +345,7 @@ mod tests {
 
     #[test]
     fn survives_a_round_trip_and_keeps_growing() {
-        let mut row = SessionRow::new("s1");
+        let mut row = SessionRow::new(&s1());
         row.absorb(&batch(0, 3, "a"), 64);
         let stored: SessionRow =
             serde_json::from_str(&serde_json::to_string(&row.fitted(3_900)).unwrap()).unwrap();
@@ -353,7 +358,7 @@ mod tests {
 
     #[test]
     fn signals_are_detected_and_expire() {
-        let mut row = SessionRow::new("s1");
+        let mut row = SessionRow::new(&s1());
         let mut pages = batch(0, 3, "viewed");
         for (action, page) in pages.actions.iter_mut().zip(["/a", "/b", "/a"]) {
             action.action_type = "pageview".into();

@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::Owner;
 use crate::signals::{detect, SignalConfig, SignalKind, Step};
 use crate::time::iso_from_ms;
 use crate::wire::{ActionsPayload, SlimAction, TriggerEvent};
@@ -102,7 +103,6 @@ const FULL_SWEEP_MS: i64 = 5_000;
 #[derive(Debug)]
 struct SessionWatch {
     steps: VecDeque<Step>,
-    user_id: Option<String>,
     product_id: String,
     conversation_id: Option<String>,
     last_fired: HashMap<SignalKind, i64>,
@@ -118,7 +118,6 @@ impl Default for SessionWatch {
     fn default() -> Self {
         Self {
             steps: VecDeque::new(),
-            user_id: None,
             product_id: String::new(),
             conversation_id: None,
             last_fired: HashMap::new(),
@@ -130,11 +129,13 @@ impl Default for SessionWatch {
     }
 }
 
-/// Per-session trigger state.
+/// Per-session trigger state. A "session" is one (user, session) pair ([`Owner`]): a signal is
+/// found in one pair's actions only and fires for that pair, so a user sending someone else's
+/// session id can only make their own activity look odd.
 #[derive(Debug)]
 pub struct Watcher {
     config: TriggerConfig,
-    sessions: HashMap<String, SessionWatch>,
+    sessions: HashMap<Owner, SessionWatch>,
     chat: ChatQuiet,
     stats: PacingStats,
     last_sweep_ms: i64,
@@ -165,18 +166,16 @@ impl Watcher {
     /// Adds a batch to its session and returns the triggers that fire now. A session evaluated
     /// less than 250 ms ago is evaluated on the next [`Watcher::tick`] instead.
     pub fn push(&mut self, payload: &ActionsPayload, now_ms: i64) -> Vec<TriggerEvent> {
-        let Some(session_id) = payload.session_id.clone().filter(|s| !s.is_empty()) else {
+        let owner = payload.owner();
+        if owner.session_id.is_none() {
             return Vec::new();
-        };
-        let session = self.sessions.entry(session_id.clone()).or_default();
+        }
+        let session = self.sessions.entry(owner.clone()).or_default();
         session
             .steps
             .extend(payload.actions.iter().filter_map(SlimAction::step));
         let excess = session.steps.len().saturating_sub(MAX_STEPS);
         session.steps.drain(..excess);
-        if payload.user_id.is_some() {
-            session.user_id.clone_from(&payload.user_id);
-        }
         if payload.conversation_id.is_some() {
             session.conversation_id.clone_from(&payload.conversation_id);
         }
@@ -186,7 +185,7 @@ impl Watcher {
             session.dirty = true;
             return Vec::new();
         }
-        self.evaluate(&session_id, now_ms)
+        self.evaluate(&owner, now_ms)
     }
 
     /// Evaluates sessions that got actions since their last evaluation, every session once per
@@ -201,7 +200,7 @@ impl Watcher {
         if sweep {
             self.last_sweep_ms = now_ms;
         }
-        let due: Vec<String> = self
+        let due: Vec<Owner> = self
             .sessions
             .iter()
             .filter(|(_, s)| {
@@ -219,9 +218,9 @@ impl Watcher {
         self.sessions.len()
     }
 
-    fn evaluate(&mut self, session_id: &str, now_ms: i64) -> Vec<TriggerEvent> {
+    fn evaluate(&mut self, owner: &Owner, now_ms: i64) -> Vec<TriggerEvent> {
         let config = &self.config;
-        let Some(session) = self.sessions.get_mut(session_id) else {
+        let Some(session) = self.sessions.get_mut(owner) else {
             return Vec::new();
         };
         session.dirty = false;
@@ -266,7 +265,7 @@ impl Watcher {
             return Vec::new();
         };
         self.stats.outranked += candidates.len() as u64 - 1;
-        let chatting = self.chat.quiet(session.user_id.as_deref(), now_ms);
+        let chatting = self.chat.quiet(owner.user_id.as_deref(), now_ms);
         match hold(&config.pacing, session.last_nudge_ms, chatting, now_ms) {
             Some(Held::Window) => {
                 self.stats.held_by_window += 1;
@@ -292,10 +291,10 @@ impl Watcher {
             .and_then(|s| s.choices.clone())
             .unwrap_or(rule.choices);
         vec![TriggerEvent {
-            trigger_id: format!("{session_id}:{kind_name}:{}", signal.evidence.from),
+            trigger_id: format!("{}:{kind_name}:{}", owner.row_key(), signal.evidence.from),
             trigger: Some(signal.kind),
-            session_id: session_id.to_owned(),
-            user_id: session.user_id.clone(),
+            session_id: owner.session_id.clone().unwrap_or_default(),
+            user_id: owner.user_id.clone(),
             product_id: session.product_id.clone(),
             conversation_id: session.conversation_id.clone(),
             message,
@@ -400,7 +399,8 @@ mod tests {
         for i in 0..1_000 {
             w.push(&batch("s", &[(3.0 + i as f64, "/c")]), ms(3.0 + i as f64));
         }
-        assert!(w.sessions["s"].steps.len() <= MAX_STEPS);
+        let owner = Owner::new(Some("user-s"), Some("s"));
+        assert!(w.sessions[&owner].steps.len() <= MAX_STEPS);
     }
 
     /// One batch of `(seconds, page, action type, title)`.
@@ -531,5 +531,33 @@ mod tests {
         assert_eq!(w.session_count(), 1);
         w.tick(ms(700.0));
         assert_eq!(w.session_count(), 0);
+    }
+
+    #[test]
+    fn a_signal_belongs_to_its_pair_not_to_the_session_id() {
+        let mut w = Watcher::new(TriggerConfig::default());
+        // Alice and bob (using alice's session id) each visit two pages: neither ping-pongs.
+        let mut bob = batch("s1", &[(0.5, "/checkout"), (1.5, "/pricing")]);
+        bob.user_id = Some("bob".into());
+        let alice = batch("s1", &[(0.0, "/pricing"), (1.0, "/checkout")]);
+        assert!(w.push(&alice, ms(2.0)).is_empty());
+        assert!(w.push(&bob, ms(2.5)).is_empty());
+        assert!(
+            w.tick(ms(3.0)).is_empty(),
+            "interleaved, they would look like a/b/a/b"
+        );
+        // Bob ping-pongs on his own: the trigger is his, alice's chat is not named.
+        let fired = w.push(
+            &{
+                let mut again = batch("s1", &[(3.0, "/checkout")]);
+                again.user_id = Some("bob".into());
+                again
+            },
+            ms(4.0),
+        );
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].user_id.as_deref(), Some("bob"));
+        assert_eq!(fired[0].session_id, "s1");
+        assert!(fired[0].trigger_id.starts_with(r#"["bob","s1"]:"#));
     }
 }

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{decode_json, from_node, null_as_default, parse_object, Decode, InputError};
+use crate::ids::{self, Owner};
 use crate::redact::{redact, redact_url};
 use crate::signals::{Signal, SignalKind, Step};
 use crate::text::to_json;
@@ -135,10 +136,29 @@ impl ActionsPayload {
     }
 
     /// Reconciles `count` with the real number of actions (the list wins, as in the reference
-    /// client).
+    /// client) and applies the [`ids`] rules to the batch's and its actions' ids.
     pub fn normalized(mut self) -> Self {
         self.count = self.actions.len() as u64;
+        ids::normalize_in_place(&mut self.session_id);
+        ids::normalize_in_place(&mut self.user_id);
+        for action in &mut self.actions {
+            ids::normalize_in_place(&mut action.session_id);
+            ids::normalize_in_place(&mut action.user_id);
+        }
         self
+    }
+
+    /// Whose actions these are: the batch's (user, session) pair.
+    pub fn owner(&self) -> Owner {
+        Owner::new(self.user_id.as_deref(), self.session_id.as_deref())
+    }
+
+    /// How many of the batch's two ids [`ids::normalize`] shortened (for the streamer's count).
+    pub fn shortened_ids(&self) -> usize {
+        [&self.session_id, &self.user_id]
+            .into_iter()
+            .filter(|id| id.as_deref().is_some_and(ids::is_shortened))
+            .count()
     }
 
     /// Sets the batch's idempotency key and gives each action without a key of its own the key
@@ -222,6 +242,14 @@ pub struct SummaryPayload {
     pub forwarded_at: f64,
 }
 
+impl SummaryPayload {
+    /// Applies the [`ids`] rules to the summary's session id.
+    pub fn normalized(mut self) -> Self {
+        ids::normalize_in_place(&mut self.session_id);
+        self
+    }
+}
+
 /// What one SSE frame from the connector means.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
@@ -250,7 +278,9 @@ pub fn decode_frame(event_name: &str, data: &str) -> Result<Frame, InputError> {
         Some("actions") => Ok(Frame::Actions(
             from_node::<ActionsPayload>("data", value)?.normalized(),
         )),
-        Some("summary") => Ok(Frame::Summary(from_node("data", value)?)),
+        Some("summary") => Ok(Frame::Summary(
+            from_node::<SummaryPayload>("data", value)?.normalized(),
+        )),
         other => Ok(Frame::Ignored {
             event_type: other.unwrap_or("").to_owned(),
         }),
@@ -280,6 +310,15 @@ pub struct TriggerEvent {
     pub choices: Vec<String>,
     /// When it fired (ISO-8601).
     pub fired_at: String,
+}
+
+impl TriggerEvent {
+    /// Applies the [`ids`] rules to the trigger's ids.
+    pub fn normalized(mut self) -> Self {
+        ids::normalize_str(&mut self.session_id);
+        ids::normalize_in_place(&mut self.user_id);
+        self
+    }
 }
 
 /// What a POSTed webhook body is; as JSON, `{ "kind": "actions", "batch": … }` and so on.
@@ -331,10 +370,10 @@ pub fn decode_webhook_body(body: &str) -> Result<WebhookBody, InputError> {
             batch: from_node::<ActionsPayload>("body", value)?.normalized(),
         }),
         Some("summary") => Ok(WebhookBody::Summary {
-            summary: from_node("body", value)?,
+            summary: from_node::<SummaryPayload>("body", value)?.normalized(),
         }),
         Some("trigger") => Ok(WebhookBody::Trigger {
-            trigger: from_node("body", value)?,
+            trigger: from_node::<TriggerEvent>("body", value)?.normalized(),
         }),
         Some(other) => Ok(WebhookBody::Ignored {
             event_type: other.to_owned(),

@@ -4,6 +4,7 @@ import { z } from '@botpress/sdk'
 import limits from 'autoplay-botpress/limits.json'
 
 import { agentContext, eventRow, identity, nudge, tableQuery, tableRow } from './shapes.js'
+import { MAX_ID_BYTES } from '../src/ids.js'
 
 /** Most characters of prompt text `getAgentContext` renders. */
 export const MAX_PROMPT_CHARS = 8_000
@@ -16,12 +17,16 @@ const ids = {
     .string()
     .optional()
     .title('Autoplay user id')
-    .describe("The chatting user's Autoplay user id, from the webchat user data. Ignored when the identity secret is set."),
+    .describe(
+      `The chatting user's Autoplay user id, from the webchat user data, matched exactly (at most ${MAX_ID_BYTES} bytes; blank is none). Ignored when the identity secret is set.`
+    ),
   sessionId: z
     .string()
     .optional()
     .title('Autoplay session id')
-    .describe("The chatting user's Autoplay session id, if the page passes it. Ignored when the identity secret is set."),
+    .describe(
+      `The chatting user's Autoplay session id, if the page passes it, matched exactly (at most ${MAX_ID_BYTES} bytes; blank is none). Ignored when the identity secret is set.`
+    ),
   identityToken: z
     .string()
     .optional()
@@ -138,8 +143,8 @@ export const actions = {
     input: {
       schema: z.object({
         ...ids,
-        conversationId: z.string().min(1).title('Conversation id').describe('This conversation: {{event.conversationId}}'),
-        botpressUserId: z.string().min(1).title('Botpress user id').describe('The chatting Botpress user: {{event.userId}}'),
+        conversationId: z.string().min(1).max(MAX_ID_BYTES).title('Conversation id').describe('This conversation: {{event.conversationId}}'),
+        botpressUserId: z.string().min(1).max(MAX_ID_BYTES).title('Botpress user id').describe('The chatting Botpress user: {{event.userId}}'),
       }),
     },
     output: {

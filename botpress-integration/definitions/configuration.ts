@@ -21,6 +21,16 @@ export const configuration = z.object({
     .describe(
       "Optional, 32+ characters. Your backend signs each user's identity token with it (HS256: sub = Autoplay user id, sid = session id, exp). When set, a chat only ever reads the activity of the user its token names. When empty, the ids the webchat passes are trusted as they are."
     ),
+  maxIdentityLifetimeSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .default(86_400)
+    .title('Longest identity token lifetime (s)')
+    .describe(
+      'Identity tokens that live longer than this (exp − iat, or exp − now without iat) are refused, so a leaked token stops working soon. Default 86400 (a day).'
+    ),
   windowMs: z
     .number()
     .int()

@@ -10,7 +10,7 @@ const keyed = (entry: z.ZodRawShape, what: string) =>
     .object({})
     .catchall(z.object({ at, ...entry }).nullable())
     .title(what)
-    .describe(`${what}, by key: user:<Autoplay user id> or session:<Autoplay session id>`)
+    .describe(`${what}, by key: the JSON array [Autoplay user id, session id], or a delivery id`)
 
 export const states = {
   links: {
@@ -30,5 +30,13 @@ export const states = {
   seen: {
     type: 'integration' as const,
     schema: keyed({}, 'Handled deliveries'),
+  },
+  replays: {
+    type: 'integration' as const,
+    schema: z
+      .object({})
+      .catchall(z.number().nullable())
+      .title('Accepted signatures')
+      .describe('Digest of each accepted signed delivery, and until when (unix seconds) its signature could be replayed'),
   },
 }

@@ -4,9 +4,8 @@ import * as autoplay from 'autoplay-botpress/inline'
 
 import { MAX_CONTEXT_BYTES, actions as definitions, configuration } from '../definitions/index.js'
 import { core, parseInput } from './errors.js'
-import type { Identity } from './identity.js'
-import { keysOf, stores } from './links.js'
-import { resolveScope } from './scope.js'
+import { matchKey, stores } from './links.js'
+import { type Identity, resolveScope } from './scope.js'
 import type * as bp from '.botpress'
 
 const settings = (ctx: bp.Context) => configuration.parse(ctx.configuration)
@@ -58,16 +57,16 @@ export const actions: bp.IntegrationProps['actions'] = {
 
   linkConversation: async ({ input, ctx, client }) => {
     const i = parseInput('linkConversation', definitions.linkConversation.input.schema, input)
-    const identity = await resolveScope(settings(ctx), i)
-    const keys = keysOf(identity.scope)
-    if (keys.length === 0) {
+    const config = settings(ctx)
+    const identity = await resolveScope(config, i)
+    const key = matchKey(config.matchUserBy, identity.ids)
+    if (identity.reason || !key) {
       return { linked: false, identity: shown(identity), pendingNudge: null }
     }
     const now = Date.now()
     const { links, nudges } = stores(client, ctx.integrationId)
-    const link = { conversationId: i.conversationId, userId: i.botpressUserId, at: now }
-    await links.put(Object.fromEntries(keys.map((key) => [key, link])), now)
-    const nudge = await nudges.take(keys, now)
+    await links.put({ [key]: { conversationId: i.conversationId, userId: i.botpressUserId, at: now } }, now)
+    const nudge = await nudges.take([key], now)
     const pendingNudge = nudge ? (({ at: _, ...rest }) => rest)(nudge) : null
     return { linked: true, identity: shown(identity), pendingNudge }
   },

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 
 import { GUIDE_BODY, NOW, storedEvent } from '../../tests/js/fixtures.mjs'
-import { BUNDLE, CONFIG, action, callAction, datedSignature, loadIntegration, register, signature, signedPost, startBotpressApi, webhook } from './harness.mjs'
+import { BUNDLE, CONFIG, action, callAction, datedSignature, loadIntegration, register, signature, signedPost, startBotpressApi, triggerBody, webhook } from './harness.mjs'
 
 let api, integration
 before(async () => {
@@ -128,7 +128,7 @@ test('a signed batch becomes one actionsReceived event with its rows; a re-deliv
 })
 
 test('push-mode bodies (undated signature, no batch id) are keyed by content; summaries become events', async () => {
-  const raw = JSON.stringify({ type: 'actions', ...GUIDE_BODY, session_id: 'push-session' })
+  const raw = JSON.stringify({ type: 'actions', ...GUIDE_BODY, session_id: 'push-session', forwarded_at: Date.now() / 1000 })
   const push = () => webhook(integration, { raw, headers: { 'X-Connector-Signature': signature(raw) } })
   const first = await push()
   assert.equal(first.body.event, 'actionsReceived', JSON.stringify(first.body))
@@ -139,6 +139,16 @@ test('push-mode bodies (undated signature, no batch id) are keyed by content; su
   const summary = await signedPost(integration, { type: 'summary', product_id: 'p', session_id: 'push-session', summary: 'Browsing plans.', replaces: 10 })
   assert.equal(summary.status, 200)
   assert.deepEqual(api.events.at(-1).payload, { sessionId: 'push-session', productId: 'p', summary: 'Browsing plans.', replaces: 10 })
+})
+
+test('batches with a blank batch_id are keyed by their content, never grouped under the blank id', async () => {
+  const first = await signedPost(integration, { ...GUIDE_BODY, batch_id: '', session_id: 'blank-id-1' })
+  const second = await signedPost(integration, { ...GUIDE_BODY, batch_id: '', session_id: 'blank-id-2' })
+  assert.deepEqual([first.body.event, second.body.event], ['actionsReceived', 'actionsReceived'], JSON.stringify(second.body))
+  assert.notEqual(first.body.batchId, second.body.batchId)
+  const blankTrigger = await signedPost(integration, triggerBody({ triggerId: ' ', userId: 'u' }))
+  assert.equal(blankTrigger.status, 400, JSON.stringify(blankTrigger.body))
+  assert.match(blankTrigger.body.error, /trigger_id is blank/)
 })
 
 test('a missing or wrong signature gets 401 and no event', async () => {

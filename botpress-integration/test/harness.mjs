@@ -1,7 +1,8 @@
 // Drives the built integration (dist/index.cjs) the way Botpress does: operation headers, a
 // base64 configuration, and a stand-in Botpress API (events, states) on loopback that the
 // integration's own client talks to through BP_API_URL. Like Botpress's, its patchState merges
-// the payload's top-level keys into the stored state in one step.
+// the payload's top-level keys into the stored state in one step, and a state write that would
+// hold more than 128 KB is refused (413 PayloadTooLarge), leaving the state as it was.
 import { createServer } from 'node:http'
 import { createHmac } from 'node:crypto'
 import { createRequire } from 'node:module'
@@ -15,16 +16,21 @@ export const IDENTITY_SECRET = 'identity-secret-0123456789abcdef0123'
 /** The configuration with signed identities required. */
 export const VERIFIED = { ...CONFIG, identitySecret: IDENTITY_SECRET }
 
-/** An identity token as the host app's backend issues it: HS256, `sub`, optional `sid`, `exp`. */
-export function identityToken({ sub, sid, expiresAt = Math.floor(Date.now() / 1000) + 3600, secret = IDENTITY_SECRET }) {
-  const claims = sid === undefined ? {} : { sid }
-  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(expiresAt)
-  return (sub === undefined ? jwt : jwt.setSubject(sub)).sign(new TextEncoder().encode(secret))
+/**
+ * An identity token as the host app's backend issues it: HS256, `sub`, optional `sid`, `exp`,
+ * `iat` when `issuedAt` is given; `claims` adds (or overrides with any type) whatever else.
+ */
+export function identityToken({ sub, sid, expiresAt = Math.floor(Date.now() / 1000) + 3600, issuedAt, claims = {}, secret = IDENTITY_SECRET }) {
+  const all = { ...(sub === undefined ? {} : { sub }), ...(sid === undefined ? {} : { sid }), ...(issuedAt === undefined ? {} : { iat: issuedAt }), exp: expiresAt, ...claims }
+  return new SignJWT(all).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret))
 }
 
-/** A loopback Botpress API that records created events and keeps integration states. */
+/** Botpress's limit on a state's payload, in bytes. */
+export const STATE_LIMIT_BYTES = 128 * 1024
+
+/** A loopback Botpress API that records created events and keeps integration states; the next `failEvents` event creations fail. */
 export async function startBotpressApi() {
-  const api = { events: [], states: new Map(), requests: [] }
+  const api = { events: [], states: new Map(), requests: [], failEvents: 0 }
   const server = createServer((req, res) => {
     let raw = ''
     req.on('data', (c) => (raw += c))
@@ -36,6 +42,10 @@ export async function startBotpressApi() {
         res.end(JSON.stringify(value))
       }
       const state = req.url.match(/^\/v1\/chat\/states\/([^/]+)\/([^/]+)\/([^/]+)(\/get-or-set)?$/)
+      if (req.method === 'POST' && req.url === '/v1/chat/events' && api.failEvents > 0) {
+        api.failEvents -= 1
+        return send(500, { id: 'err_event', code: 500, type: 'Internal', message: 'event creation failed (injected by the test)' })
+      }
       if (req.method === 'POST' && req.url === '/v1/chat/events') {
         const event = { id: `evt_${api.events.length + 1}`, ...body }
         api.events.push(event)
@@ -43,9 +53,14 @@ export async function startBotpressApi() {
       }
       if (state) {
         const key = state.slice(1, 4).join('/')
-        if (state[4] === undefined && req.method === 'POST') api.states.set(key, body.payload)
-        if (state[4] === undefined && req.method === 'PATCH') api.states.set(key, { ...api.states.get(key), ...body.payload })
-        if (state[4] && !api.states.has(key)) api.states.set(key, body.payload)
+        let next
+        if (state[4] === undefined && req.method === 'POST') next = body.payload
+        if (state[4] === undefined && req.method === 'PATCH') next = { ...api.states.get(key), ...body.payload }
+        if (state[4] && !api.states.has(key)) next = body.payload
+        if (next !== undefined && Buffer.byteLength(JSON.stringify(next)) > STATE_LIMIT_BYTES) {
+          return send(413, { id: 'err_state', code: 413, type: 'PayloadTooLarge', message: `state ${key} would exceed ${STATE_LIMIT_BYTES} bytes` })
+        }
+        if (next !== undefined) api.states.set(key, next)
         return send(200, { state: { type: state[1], id: state[2], name: state[3], payload: api.states.get(key) } })
       }
       send(404, { code: 404, type: 'ResourceNotFound', message: `no route ${req.method} ${req.url}` })
@@ -87,7 +102,7 @@ function decode(response) {
   try {
     body = body === undefined ? undefined : JSON.parse(body)
   } catch {}
-  return { status, body }
+  return { status, body, headers: response?.headers ?? {} }
 }
 
 /** Calls an action as Botpress does (`action_triggered`); returns `{ status, body }`. */
@@ -136,6 +151,25 @@ export async function webhook(integration, { method = 'POST', raw = '', headers:
 export function signedPost(integration, body, configuration = CONFIG) {
   const raw = typeof body === 'string' ? body : JSON.stringify(body)
   return webhook(integration, { raw, headers: { 'X-Connector-Signature': datedSignature(raw) } }, configuration)
+}
+
+/** A proactive trigger as the streamer POSTs it (`userId` may be null). */
+export function triggerBody({ triggerId, userId, sessionId = `sess-${userId}`, message = 'Comparing options?' }) {
+  return {
+    type: 'trigger',
+    trigger_id: triggerId,
+    trigger: 'ping_pong',
+    session_id: sessionId,
+    user_id: userId,
+    product_id: 'prod_42',
+    message,
+    fired_at: new Date().toISOString(),
+    signal: {
+      kind: 'ping_pong',
+      description: 'went back and forth between /pricing and /checkout 3 times in 40 s',
+      evidence: { pages: ['/pricing', '/checkout'], count: 2, from: '2026-11-24T12:00:00.000Z', to: '2026-11-24T12:00:40.000Z' },
+    },
+  }
 }
 
 /** Installs the integration as Botpress does (`register`); returns `{ status, body }`. */

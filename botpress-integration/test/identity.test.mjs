@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { IDENTITY_SECRET, VERIFIED, action, identityToken, loadIntegration, startBotpressApi } from './harness.mjs'
+import { IDENTITY_SECRET, VERIFIED, action, callAction, identityToken, loadIntegration, startBotpressApi } from './harness.mjs'
 
 let api, integration
 before(async () => {
@@ -173,4 +173,59 @@ test('the Python snippet for backends mints tokens the integration accepts', asy
   }).trim()
   const out = await verifiedLink(token)
   assert.deepEqual([out.linked, out.identity.verified], [true, true])
+})
+
+const reads = (input, configuration = VERIFIED) => action(integration, 'contextReads', { now: NOW, ...input }, configuration)
+const nowS = Math.floor(NOW / 1000)
+
+test('tokens that live too long, come from the future, are huge or carry ids of the wrong type are refused, by reason', async () => {
+  const cases = [
+    ['exp in year 3000', { sub: 'user-a', issuedAt: nowS, expiresAt: 32503680000 }, /lives \d+ s, longer than the allowed 86400 s/],
+    ['exp in year 3000, no iat', { sub: 'user-a', expiresAt: 32503680000 }, /lives \d+ s, longer than the allowed 86400 s/],
+    ['25 hours', { sub: 'user-a', issuedAt: nowS, expiresAt: nowS + 25 * 3600 }, /lives \d+ s, longer than the allowed 86400 s/],
+    ['iat in an hour', { sub: 'user-a', issuedAt: nowS + 3600, expiresAt: nowS + 7200 }, /issued in the future/],
+    ['over 4 KB', { sub: 'user-a', claims: { pad: 'x'.repeat(5_000) } }, /longer than 4096 characters/],
+    ['numeric sub', { claims: { sub: 42 } }, /sub must be a string/],
+    ['object sub', { claims: { sub: { id: 'user-a' } } }, /sub must be a string/],
+    ['numeric sid', { sub: 'user-a', claims: { sid: 7 } }, /sid must be a string/],
+    ['padded sub', { sub: ' user-a' }, /sub .*leading or trailing white space/],
+    ['over-long sub', { sub: 'u'.repeat(300) }, /sub .*longer than 256 bytes/],
+  ]
+  for (const [name, claims, reason] of cases) {
+    const { status, body } = await callAction(integration, 'contextReads', { now: NOW, identityToken: await identityToken(claims) }, VERIFIED)
+    assert.equal(status, 200, `${name}: HTTP ${status} ${body?.message}`)
+    assert.equal(body.output.identity.verified, false, `${name}: ${JSON.stringify(body.output.identity)}`)
+    assert.match(body.output.identity.reason, reason, name)
+    assert.deepEqual(body.output.reads, [], `${name}: tables would be read`)
+  }
+})
+
+test('a short clock skew is tolerated, and the lifetime limit is configurable', async () => {
+  const skewed = await reads({ identityToken: await identityToken({ sub: 'user-a', issuedAt: nowS + 20, expiresAt: nowS + 3600 }) })
+  assert.deepEqual(skewed.identity, { verified: true, reason: null })
+  const week = await identityToken({ sub: 'user-a', issuedAt: nowS, expiresAt: nowS + 7 * 86400 })
+  assert.equal((await reads({ identityToken: week })).identity.verified, false)
+  const longer = await reads({ identityToken: week }, { ...VERIFIED, maxIdentityLifetimeSeconds: 8 * 86400 })
+  assert.deepEqual(longer.identity, { verified: true, reason: null })
+})
+
+test("padded ids are refused, never trimmed into someone else's; blank ids are absent", async () => {
+  const unsigned = { ...VERIFIED, identitySecret: undefined }
+  for (const userId of [' user-a', 'user-a ', '\tuser-a']) {
+    const out = await reads({ userId }, unsigned)
+    assert.deepEqual(out.reads, [], `${JSON.stringify(userId)} read user-a's rows`)
+    assert.match(out.identity.reason, /userId .*leading or trailing white space/)
+  }
+  for (const userId of ['', '   ']) {
+    const out = await reads({ userId }, unsigned)
+    assert.deepEqual(out.reads, [])
+    assert.match(out.identity.reason, /did not pass a user id/)
+  }
+  const blankSub = await reads({ identityToken: await identityToken({ sub: '   ' }) })
+  assert.deepEqual(blankSub.reads, [])
+  assert.match(blankSub.identity.reason, /does not carry a user id/)
+  const blankSession = await reads({ userId: 'user-a', sessionId: ' ' }, { ...unsigned, matchUserBy: 'userAndSession' })
+  assert.match(blankSession.identity.reason, /both a user id \(sub\) and a session id/)
+  const exact = await reads({ userId: 'user-a' }, unsigned)
+  assert.deepEqual(exact.reads[0].query.filter.user_id, { $eq: 'user-a' })
 })

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { CONFIG, action, loadIntegration, signedPost, startBotpressApi } from './harness.mjs'
+import { CONFIG, action, loadIntegration, signedPost, startBotpressApi, triggerBody } from './harness.mjs'
 
 let api, integration
 before(async () => {
@@ -16,21 +16,7 @@ after(() => api.close())
 let sequence = 0
 function trigger(userId, message = 'Comparing options?') {
   sequence += 1
-  return {
-    type: 'trigger',
-    trigger_id: `sess-${userId}:ping_pong:${sequence}`,
-    trigger: 'ping_pong',
-    session_id: `sess-${userId}`,
-    user_id: userId,
-    product_id: 'prod_42',
-    message,
-    fired_at: '2026-11-24T12:00:41.000Z',
-    signal: {
-      kind: 'ping_pong',
-      description: 'went back and forth between /pricing and /checkout 3 times in 40 s',
-      evidence: { pages: ['/pricing', '/checkout'], count: 2, from: '2026-11-24T12:00:00.000Z', to: '2026-11-24T12:00:40.000Z' },
-    },
-  }
+  return triggerBody({ triggerId: `sess-${userId}:ping_pong:${sequence}`, userId, message })
 }
 
 const link = (userId, conversationId, botpressUserId = `bp-${userId}`) =>
@@ -90,9 +76,12 @@ test('links and waiting nudges stay bounded', async () => {
   for (let i = 0; i < 520; i += 1) await signedPost(integration, trigger(`crowd-${i}`))
   const nudges = api.states.get('integration/int-1/nudges')
   const live = Object.values(nudges).filter(Boolean).length
+  const bytes = Buffer.byteLength(JSON.stringify(nudges))
+  console.log(`520 waiting nudges: ${live} kept, ${bytes} bytes`)
   assert.ok(live <= 500, `${live} nudges kept`)
-  assert.ok(live >= 400, `only ${live} nudges kept: the newest were dropped`)
-  assert.ok(nudges['user:crowd-519'], 'the newest nudge was dropped')
+  assert.ok(bytes <= 100 * 1024, `${bytes} bytes of nudges`)
+  assert.ok(live >= 200, `only ${live} nudges kept: the newest were dropped`)
+  assert.ok(nudges[JSON.stringify(['crowd-519', null])], 'the newest nudge was dropped')
 })
 
 test('a link is made under the configured ids only', async () => {
@@ -100,6 +89,37 @@ test('a link is made under the configured ids only', async () => {
   const linked = await action(integration, 'linkConversation', { conversationId: 'conv-s', botpressUserId: 'bp-s', sessionId: 'sess-only' }, bySession)
   assert.equal(linked.linked, true)
   const body = { ...trigger('nobody'), session_id: 'sess-only', user_id: null }
-  assert.equal((await signedPost(integration, body)).status, 200)
+  assert.equal((await signedPost(integration, body, bySession)).status, 200)
   assert.equal(api.events.at(-1).conversationId, 'conv-s')
+})
+
+test("a trigger never follows a session id into another user's chat", async () => {
+  for (const matchUserBy of ['sessionId', 'userAndSession']) {
+    const configuration = { ...CONFIG, matchUserBy }
+    const session = `shared-${matchUserBy}`
+    const aliceConversation = `conv-alice-${matchUserBy}`
+    const linkAlice = () =>
+      action(integration, 'linkConversation', { userId: 'alice', sessionId: session, conversationId: aliceConversation, botpressUserId: 'bp-alice' }, configuration)
+    assert.equal((await linkAlice()).linked, true)
+
+    const count = api.events.length
+    const bobs = await signedPost(integration, { ...trigger('bob', 'A message for bob'), session_id: session }, configuration)
+    assert.notEqual(bobs.body.conversationId, aliceConversation, `${matchUserBy}: bob's nudge reached alice's chat`)
+    assert.equal(api.events.length, count, `${matchUserBy}: bob's nudge was created as an event`)
+    assert.equal((await linkAlice()).pendingNudge, null, `${matchUserBy}: alice was handed bob's nudge`)
+
+    const alices = await signedPost(integration, { ...trigger('alice', 'A message for alice'), session_id: session }, configuration)
+    assert.equal(alices.body.conversationId, aliceConversation, `${matchUserBy}: alice's own nudge went astray`)
+  }
+})
+
+test('a trigger without the ids the configuration matches on is dropped, with the reason', async () => {
+  await link('user-d', 'conv-d')
+  const count = api.events.length
+  const anonymous = await signedPost(integration, { ...trigger('user-d'), user_id: null })
+  assert.equal(anonymous.status, 202)
+  assert.equal(anonymous.body.dropped, true)
+  assert.match(anonymous.body.reason, /lacks a user id .*matchUserBy=userId/)
+  assert.equal(api.events.length, count)
+  assert.equal((await link('user-d', 'conv-d')).pendingNudge, null)
 })

@@ -276,6 +276,16 @@ pub struct RetryArgs {
     /// Secret that signs every body (as `stream --webhook-secret`).
     #[arg(long, env = "BOTPRESS_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<Secret>,
+
+    /// Send the secret itself in the `x-bp-secret` header, instead of signing bodies: for the
+    /// generic Botpress Webhook integration, which checks that header. The autoplay integration
+    /// verifies signatures and needs no such header.
+    #[arg(
+        long,
+        env = "BOTPRESS_WEBHOOK_SECRET_HEADER",
+        requires = "webhook_secret"
+    )]
+    pub webhook_secret_header: bool,
 }
 
 /// Settings of `stream`. Tokens are read from flags or the environment and never printed.
@@ -299,9 +309,20 @@ pub struct StreamArgs {
     pub webhook_url: Option<Secret>,
 
     /// Shared secret that signs every webhook body (header X-Connector-Signature:
-    /// sha256=<HMAC>), as the autoplay-botpress integration verifies.
+    /// t=<unix>,v1=<HMAC>), as the autoplay-botpress integration verifies. Never sent itself
+    /// unless --webhook-secret-header.
     #[arg(long, env = "BOTPRESS_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<Secret>,
+
+    /// Send the secret itself in the `x-bp-secret` header, instead of signing bodies: for the
+    /// generic Botpress Webhook integration, which checks that header. The autoplay integration
+    /// verifies signatures and needs no such header.
+    #[arg(
+        long,
+        env = "BOTPRESS_WEBHOOK_SECRET_HEADER",
+        requires = "webhook_secret"
+    )]
+    pub webhook_secret_header: bool,
 
     #[command(flatten)]
     pub botpress: BotpressArgs,
@@ -434,6 +455,8 @@ pub struct LlmConfig {
 pub struct WebhookConfig {
     pub url: SecretUrl,
     pub secret: Option<Secret>,
+    /// `--webhook-secret-header`: the secret as `x-bp-secret`, no signature.
+    pub secret_header: bool,
 }
 
 /// Validated settings of `stream`.
@@ -587,6 +610,7 @@ impl StreamConfig {
             Some(url) => Some(WebhookConfig {
                 url: webhook_url(&url)?,
                 secret: args.webhook_secret,
+                secret_header: args.webhook_secret_header,
             }),
             None => None,
         };

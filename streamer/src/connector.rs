@@ -195,6 +195,14 @@ impl Connector {
                     &self.metrics.actions_received_total,
                     payload.actions.len() as u64,
                 );
+                let shortened = payload.shortened_ids();
+                if shortened > 0 {
+                    add(&self.metrics.ids_shortened_total, shortened as u64);
+                    tracing::warn!(
+                        shortened,
+                        "a batch had a user or session id over 200 bytes; it was shortened to a prefix and a digest"
+                    );
+                }
                 self.privacy.apply(&mut payload);
                 payload.assign_keys(batch_id(&data));
                 let parts = payload.split(MAX_ACTIONS_PER_BATCH);

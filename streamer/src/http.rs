@@ -11,24 +11,47 @@ use crate::retry::{retry_after, Failure, FailureKind};
 /// Longest `Retry-After` honoured; a server asking for more is retried after this.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 
-/// The HTTP client settings every command shares: user agent, connect timeout.
+/// Redirects followed in a row, at most.
+const MAX_REDIRECTS: usize = 5;
+
+/// The HTTP client settings every command shares: user agent, connect timeout, and redirects
+/// followed only within the origin asked (see [`same_origin_redirects`]).
 pub fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .user_agent(concat!("autoplay-botpress/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(Duration::from_secs(10))
+        .redirect(same_origin_redirects())
+}
+
+/// Every request carries a credential (a bearer token, a bot id, a webhook secret or a
+/// signature made with it), and reqwest re-sends custom headers on a redirect: so a redirect to
+/// another scheme, host or port is never followed. Its 3xx answer comes back instead, which
+/// [`classify`] treats as a configuration error.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let from = attempt.previous().first().map(reqwest::Url::origin);
+        if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error("too many redirects")
+        } else if from.as_ref() == Some(&attempt.url().origin()) {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 /// The one classification of HTTP statuses, for every caller:
 /// - 408, 425, 429 and 5xx: transient, retry (honouring `Retry-After`);
-/// - 401, 403, 404: the configuration is wrong (token, secret, URL, table): retrying cannot help,
-///   and a batch is not at fault, so it is kept, never dead-lettered;
+/// - 401, 403, 404, and a redirect to another origin (not followed, see [`client_builder`]): the
+///   configuration is wrong (token, secret, URL, table): retrying cannot help, and a batch is not
+///   at fault, so it is kept, never dead-lettered;
 /// - 413: too large: split and send again;
 /// - any other status: the receiver refuses this content for good (dead letter).
 pub fn classify(status: StatusCode) -> Option<FailureKind> {
     match status.as_u16() {
         200..=299 => None,
         408 | 425 | 429 | 500..=599 => Some(FailureKind::Transient),
-        401 | 403 | 404 => Some(FailureKind::Fatal),
+        300..=399 | 401 | 403 | 404 => Some(FailureKind::Fatal),
         413 => Some(FailureKind::TooLarge),
         _ => Some(FailureKind::Rejected),
     }
@@ -51,9 +74,15 @@ pub async fn check(response: reqwest::Response) -> Result<bytes::Bytes, Failure>
     struct BotpressError {
         message: String,
     }
-    let message = serde_json::from_slice::<BotpressError>(&body)
-        .map(|e| e.message)
-        .unwrap_or_else(|_| snippet(&String::from_utf8_lossy(&body)));
+    let message = if status.is_redirection() {
+        "a redirect to another origin, not followed (the request's credentials stay with the \
+         configured URL): set the URL it redirects to"
+            .to_owned()
+    } else {
+        serde_json::from_slice::<BotpressError>(&body)
+            .map(|e| e.message)
+            .unwrap_or_else(|_| snippet(&String::from_utf8_lossy(&body)))
+    };
     Err(Failure {
         kind,
         status: Some(status),
@@ -118,11 +147,11 @@ mod tests {
         for code in [408, 425, 429, 500, 502, 503, 504] {
             assert_eq!(kind(code), Some(FailureKind::Transient), "{code}");
         }
-        for code in [401, 403, 404] {
+        for code in [301, 307, 308, 401, 403, 404] {
             assert_eq!(kind(code), Some(FailureKind::Fatal), "{code}");
         }
         assert_eq!(kind(413), Some(FailureKind::TooLarge));
-        for code in [301, 400, 409, 422] {
+        for code in [400, 409, 422] {
             assert_eq!(kind(code), Some(FailureKind::Rejected), "{code}");
         }
     }

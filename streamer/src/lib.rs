@@ -22,6 +22,7 @@ pub mod llm;
 pub mod metrics;
 pub mod pacing;
 pub mod privacy;
+pub mod private;
 pub mod prune;
 pub mod retry;
 pub mod secret;

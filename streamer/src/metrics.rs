@@ -79,6 +79,10 @@ metrics! {
     delivery_paused: "gauge";
     /// Summaries written (into session rows or the summary table).
     summaries_written_total: "counter";
+    /// Connector summaries left out: their session id was sent by more than one user, or none.
+    summaries_unattributed_total: "counter";
+    /// User or session ids longer than 200 bytes, shortened to a prefix and a digest.
+    ids_shortened_total: "counter";
     /// LLM calls that failed (their actions wait for the next try).
     llm_failures_total: "counter";
     /// Reconnections to the connector stream.

@@ -105,6 +105,7 @@ impl Spool {
             path: path.display().to_string(),
             reason,
         };
+        crate::private::touch_file(path).map_err(|e| open_error(e.to_string()))?;
         // Each batch is written once and read once: a small page cache is enough, and redb's
         // default (up to 1 GiB) would dominate the process's memory under load.
         let db = Database::builder()
@@ -552,7 +553,11 @@ mod tests {
                     remove: vec![Removal::Range(0..2), Removal::Keys(vec![3, 9])],
                     rows: vec![(
                         "s1".into(),
-                        serde_json::to_vec(&SessionRow::new("s1")).unwrap(),
+                        serde_json::to_vec(&SessionRow::new(&autoplay_botpress::ids::Owner::new(
+                            None,
+                            Some("s1"),
+                        )))
+                        .unwrap(),
                     )],
                     ..Change::default()
                 })

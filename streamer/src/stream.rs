@@ -41,7 +41,7 @@ const STOP_GRACE: Duration = Duration::from_secs(8);
 
 /// Runs until `cancel` fires (clean exit) or the stream fails fatally.
 pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&config.state_dir).with_context(|| {
+    crate::private::create_dir(&config.state_dir).with_context(|| {
         format!(
             "cannot create the state directory {}",
             config.state_dir.display()
@@ -199,6 +199,7 @@ impl Parts {
             http: http.clone(),
             url: w.url,
             secret: w.secret,
+            secret_header: w.secret_header,
             budget: budget.clone(),
             metrics: metrics.clone(),
         });

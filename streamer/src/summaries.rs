@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use autoplay_botpress::ids::Owner;
 use autoplay_botpress::summarizer::DEFAULT_IDLE_TIMEOUT_MS;
 use autoplay_botpress::{Summarizer, SummarizerConfig, SummaryJob};
 use tokio::sync::mpsc;
@@ -24,7 +25,7 @@ const MAX_CALLS: usize = 8;
 enum Event {
     Input(Incoming),
     Done(SummaryJob, Result<String, String>),
-    Retry(String),
+    Retry(Owner),
 }
 
 pub struct Summaries {
@@ -54,7 +55,7 @@ impl Summaries {
                 Some(event) = events.recv() => event,
                 _ = evict.tick() => {
                     for gone in state.evict_idle(now_ms()) {
-                        tracing::debug!(session = %gone.session_id, unsummarized = gone.unsummarized_actions, "forgetting an idle session");
+                        tracing::debug!(session = %gone.owner.label(), unsummarized = gone.unsummarized_actions, "forgetting an idle session");
                     }
                     continue;
                 }
@@ -70,27 +71,32 @@ impl Summaries {
                     None
                 }
                 Event::Input(Incoming::Summary(summary)) => {
-                    let session = summary.session_id.clone().filter(|s| !s.is_empty());
-                    match session {
-                        Some(session) if !summary.summary.trim().is_empty() => {
+                    let owner = summary
+                        .session_id
+                        .as_deref()
+                        .map(|s| state.sole_owner_of(s));
+                    match owner {
+                        Some(Some(owner)) if !summary.summary.trim().is_empty() => {
                             this.inbox.put(ReadySummary {
-                                user_id: state.user_of(&session).map(str::to_owned),
-                                session_id: session,
+                                owner: owner.clone(),
                                 product_id: summary.product_id,
                                 summary: summary.summary.trim().to_owned(),
                                 action_count: summary.replaces,
                             });
                         }
-                        Some(_) => {}
+                        Some(Some(_)) => {}
+                        Some(None) => {
+                            add(&this.metrics.summaries_unattributed_total, 1);
+                            tracing::warn!("skipping a connector summary of a session id no single user of this run has sent (it could be anyone's)");
+                        }
                         None => tracing::warn!("skipping a connector summary without a session id"),
                     }
                     None
                 }
                 Event::Done(job, Ok(summary)) => {
-                    tracing::debug!(session = %job.session_id, actions = job.action_count(), "summary ready");
+                    tracing::debug!(session = %job.owner.label(), actions = job.action_count(), "summary ready");
                     this.inbox.put(ReadySummary {
-                        session_id: job.session_id.clone(),
-                        user_id: job.user_id.clone(),
+                        owner: job.owner.clone(),
                         product_id: job.product_id.clone(),
                         summary: summary.clone(),
                         action_count: job.total_actions,
@@ -99,8 +105,8 @@ impl Summaries {
                 }
                 Event::Done(job, Err(reason)) => {
                     add(&this.metrics.llm_failures_total, 1);
-                    tracing::warn!(session = %job.session_id, actions = job.action_count(), %reason, "summary failed; its actions wait for the next try");
-                    let session = job.session_id.clone();
+                    tracing::warn!(session = %job.owner.label(), actions = job.action_count(), %reason, "summary failed; its actions wait for the next try");
+                    let session = job.owner.clone();
                     state.fail(job, now_ms());
                     let tx = events_tx.clone();
                     tokio::spawn(async move {

@@ -15,7 +15,8 @@ use crate::secret::{Secret, SecretUrl};
 
 /// Header carrying the body's signature (the header the connector's push mode signs with too).
 pub const SIGNATURE_HEADER: &str = "X-Connector-Signature";
-/// Header the generic Botpress Webhook integration authenticates callers by.
+/// Header the generic Botpress Webhook integration authenticates callers by: the secret itself,
+/// sent only with `--webhook-secret-header`, and then instead of a signature.
 pub const BOTPRESS_SECRET_HEADER: &str = "x-bp-secret";
 /// Header carrying the batch's or trigger's idempotency key.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
@@ -53,6 +54,10 @@ pub struct Webhook {
     pub url: SecretUrl,
     /// Signs every body when set (`--webhook-secret`).
     pub secret: Option<Secret>,
+    /// Sends the secret itself as `x-bp-secret` instead of a signature (the generic Botpress
+    /// Webhook integration's check; `--webhook-secret-header`). Never both: a signature next
+    /// to its key proves nothing.
+    pub secret_header: bool,
     pub budget: Arc<Budget>,
     pub metrics: Arc<Metrics>,
 }
@@ -73,11 +78,15 @@ impl Webhook {
         if let Some(key) = key {
             request = request.header(IDEMPOTENCY_HEADER, key);
         }
-        if let Some(secret) = &self.secret {
-            let now = (crate::now_ms() / 1000).max(0) as u64;
-            request = request
-                .header(SIGNATURE_HEADER, sign(secret.expose(), &body, now))
-                .header(BOTPRESS_SECRET_HEADER, secret.expose());
+        match &self.secret {
+            Some(secret) if self.secret_header => {
+                request = request.header(BOTPRESS_SECRET_HEADER, secret.expose());
+            }
+            Some(secret) => {
+                let now = (crate::now_ms() / 1000).max(0) as u64;
+                request = request.header(SIGNATURE_HEADER, sign(secret.expose(), &body, now));
+            }
+            None => {}
         }
         self.budget.acquire().await;
         self.metrics.request(kind);

@@ -48,7 +48,7 @@ async fn setup_creates_the_layouts_tables_then_changes_nothing() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("created AutoPlaySessionsTable"), "{out}");
     let sessions = fakes.with(|s| s.tables.tables["AutoPlaySessionsTable"].clone());
-    assert_eq!(sessions.key_column.as_deref(), Some("session_id"));
+    assert_eq!(sessions.key_column.as_deref(), Some("row_key"));
     assert_eq!(sessions.schema["properties"]["actions"]["type"], "array");
     assert_eq!(sessions.factor, 1);
     let (code, out, _) = run(with(&["setup"], &fakes, "t")).await;
@@ -67,7 +67,7 @@ async fn setup_creates_the_layouts_tables_then_changes_nothing() {
         )
     });
     assert_eq!(events.key_column.as_deref(), Some("event_key"));
-    assert_eq!(summary.key_column.as_deref(), Some("session_id"));
+    assert_eq!(summary.key_column.as_deref(), Some("row_key"));
     assert_eq!(
         events.schema["properties"]["action_index"]["type"],
         "number"
@@ -99,13 +99,15 @@ async fn setup_reports_an_existing_table_that_differs() {
         s.tables.apply(
             "table",
             "AutoPlaySessionsTable",
-            &json!({"schema": {"properties": {"summary": {"type": "string"}}}}),
+            // A table of an older version: keyed by session_id alone.
+            &json!({"schema": {"properties": {"summary": {"type": "string"}}}, "keyColumn": "session_id"}),
         )
     });
     let (code, out, err) = run(with(&["setup"], &fakes, "t")).await;
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("missing column session_id (string)"), "{out}");
-    assert!(out.contains("key column is not session_id"), "{out}");
+    assert!(out.contains("missing column row_key (string)"), "{out}");
+    assert!(out.contains("key column is not row_key"), "{out}");
     assert!(err.contains("add the missing columns"), "{err}");
 }
 
@@ -121,7 +123,7 @@ async fn setup_dry_run_prints_the_requests_and_sends_nothing() {
         )),
         "{out}"
     );
-    assert!(out.contains("\"keyColumn\": \"session_id\""), "{out}");
+    assert!(out.contains("\"keyColumn\": \"row_key\""), "{out}");
     assert!(out.contains("x-bot-id: bot-1"), "{out}");
     assert!(!out.contains("bp-secret-token") && !err.contains("bp-secret-token"));
     assert!(

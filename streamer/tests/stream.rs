@@ -553,14 +553,12 @@ async fn bad_configuration_fails_fast_naming_the_setting() {
     }
 }
 
-/// Dated signatures for the autoplay integration, and `x-bp-secret` for the generic Webhook
-/// integration: both accept the streamer.
+/// Dated signatures for the autoplay integration (`tests/isolation.rs` covers `x-bp-secret`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_bodies_are_signed_with_the_shared_secret() {
     let fakes = fakes(Mode::Webhook).await;
     fakes.with(|s| {
         s.webhook.secret = Some("hook-secret".into());
-        s.webhook.bp_secret = Some("hook-secret".into());
         s.connections.push_back(Connection::Script(vec![
             frame(actions_frame("s1", 0, 2)),
             frame(actions_frame("s2", 0, 3)),

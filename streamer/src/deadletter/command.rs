@@ -67,6 +67,7 @@ pub async fn retry(letters: &DeadLetters, args: RetryArgs) -> Result<bool, crate
             http,
             url: webhook_url(url)?,
             secret: args.webhook_secret.clone(),
+            secret_header: args.webhook_secret_header,
             budget,
             metrics,
         }),

@@ -7,7 +7,6 @@
 //! `dead-letter.1.jsonl`, replacing (and warning about) the previous rotation.
 
 use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -110,7 +109,7 @@ impl DeadLetters {
                 }
                 std::fs::rename(&path, &rotated)?;
             }
-            let mut file = open_private(&path, true)?;
+            let mut file = crate::private::open_file(&path, true)?;
             file.write_all(line.as_bytes())?;
             file.sync_data()
         })
@@ -140,7 +139,7 @@ impl DeadLetters {
     pub fn replace_all(&self, keep: &[Letter]) -> std::io::Result<()> {
         let temp = self.dir.join("dead-letter.jsonl.tmp");
         {
-            let mut file = open_private(&temp, false)?;
+            let mut file = crate::private::open_file(&temp, false)?;
             for letter in keep {
                 writeln!(file, "{}", serde_json::to_string(letter)?)?;
             }
@@ -154,22 +153,10 @@ impl DeadLetters {
     }
 }
 
-/// Opens for appending (or truncating) a file readable and writable by its owner only.
-fn open_private(path: &Path, append: bool) -> std::io::Result<std::fs::File> {
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .append(append)
-        .truncate(!append)
-        .mode(0o600)
-        .open(path)?;
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    Ok(file)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     fn letter(n: usize) -> Letter {
         Letter {

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use autoplay_botpress::ids::Owner;
 use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
@@ -29,25 +30,25 @@ const PAUSE_AFTER_FATAL: Duration = Duration::from_secs(60);
 /// A summary ready to be written with the next flush.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadySummary {
-    pub session_id: String,
-    pub user_id: Option<String>,
+    /// Whose summary it is: the row it goes to.
+    pub owner: Owner,
     pub product_id: String,
     pub summary: String,
     /// Actions the session had when it was written.
     pub action_count: u64,
 }
 
-/// The latest summary of each session, waiting for the next flush: written with the rows the
+/// The latest summary of each (user, session) pair, waiting for the next flush: written with the rows the
 /// flush writes anyway, never as a request of its own. Bounded by the number of sessions.
 #[derive(Debug, Default)]
 pub struct SummaryInbox {
-    ready: Mutex<HashMap<String, ReadySummary>>,
+    ready: Mutex<HashMap<Owner, ReadySummary>>,
 }
 
 impl SummaryInbox {
     /// Queues a summary, replacing an older one of the same session.
     pub fn put(&self, summary: ReadySummary) {
-        self.lock().insert(summary.session_id.clone(), summary);
+        self.lock().insert(summary.owner.clone(), summary);
     }
 
     /// Everything queued.
@@ -59,11 +60,11 @@ impl SummaryInbox {
     pub fn restore(&self, summaries: Vec<ReadySummary>) {
         let mut ready = self.lock();
         for summary in summaries {
-            ready.entry(summary.session_id.clone()).or_insert(summary);
+            ready.entry(summary.owner.clone()).or_insert(summary);
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ReadySummary>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Owner, ReadySummary>> {
         self.ready.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

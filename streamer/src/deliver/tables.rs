@@ -16,6 +16,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use autoplay_botpress::ids::Owner;
 use autoplay_botpress::rows::RowOptions;
 use autoplay_botpress::schema::{EVENT_KEY_COLUMN, SUMMARY_KEY_COLUMN};
 use autoplay_botpress::signals::SignalConfig;
@@ -75,6 +76,7 @@ struct Pending {
     settled: u64,
     /// Next spool key to read.
     cursor: u64,
+    /// Rows by their key ([`Owner::row_key`]).
     sessions: HashMap<String, Tracked>,
     dirty: HashSet<String>,
     events: Vec<EventRow>,
@@ -228,10 +230,10 @@ impl TablesDelivery {
         p.actions += batch.actions.len() as u64;
         match &self.layout {
             Layout::Sessions { row_bytes, .. } => {
-                let session = SessionRow::key_of(batch);
-                let tracked = self.tracked(p, &session)?;
+                let key = SessionRow::key_of(batch);
+                let tracked = self.tracked(p, &key, &batch.owner())?;
                 tracked.row.absorb(batch, keep_for(*row_bytes));
-                p.dirty.insert(session);
+                p.dirty.insert(key);
             }
             Layout::Events { .. } => {
                 // Default options are always valid.
@@ -243,27 +245,30 @@ impl TablesDelivery {
         Ok(())
     }
 
-    /// The session's state, loaded from the spool's copy of its last written row if needed.
+    /// The state of `owner`'s row (`key`), loaded from the spool's copy of its last written row
+    /// if needed.
     fn tracked<'a>(
         &self,
         p: &'a mut Pending,
-        session: &str,
+        key: &str,
+        owner: &Owner,
     ) -> Result<&'a mut Tracked, crate::spool::SpoolError> {
-        if !p.sessions.contains_key(session) {
+        if !p.sessions.contains_key(key) {
             let row = self
                 .spool
                 .spool
-                .row(session)?
-                .unwrap_or_else(|| SessionRow::new(session));
+                .row(key)?
+                .filter(|row| row.row_key == key)
+                .unwrap_or_else(|| SessionRow::new(owner));
             p.sessions.insert(
-                session.to_owned(),
+                key.to_owned(),
                 Tracked {
                     row,
                     touched: Instant::now(),
                 },
             );
         }
-        let tracked = p.sessions.get_mut(session).expect("inserted above");
+        let tracked = p.sessions.get_mut(key).expect("inserted above");
         tracked.touched = Instant::now();
         Ok(tracked)
     }
@@ -273,28 +278,25 @@ impl TablesDelivery {
             p.summaries += 1;
             match &self.layout {
                 Layout::Sessions { .. } => {
-                    let Ok(tracked) = self.tracked(p, &ready.session_id) else {
+                    let key = ready.owner.row_key();
+                    let Ok(tracked) = self.tracked(p, &key, &ready.owner) else {
                         self.summaries.restore(vec![ready]);
                         continue;
                     };
                     tracked.row.summary = Some(ready.summary);
-                    if tracked.row.user_id.is_none() {
-                        tracked.row.user_id = ready.user_id;
-                    }
                     if tracked.row.product_id.is_empty() {
                         tracked.row.product_id = ready.product_id;
                     }
-                    p.dirty.insert(ready.session_id);
+                    p.dirty.insert(key);
                 }
                 Layout::Events { .. } => {
                     let row = summary_row(
-                        &ready.session_id,
-                        ready.user_id.as_deref(),
+                        &ready.owner,
                         &ready.product_id,
                         &ready.summary,
                         ready.action_count,
                     );
-                    p.summary_rows.insert(ready.session_id, row);
+                    p.summary_rows.insert(row.row_key.clone(), row);
                 }
             }
         }
@@ -333,8 +335,8 @@ impl TablesDelivery {
         p.dirty.clear();
         let mut sessions = Vec::with_capacity(written.len());
         for row in written {
-            sessions.push(row.session_id.clone());
-            if let Some(tracked) = p.sessions.get_mut(&row.session_id) {
+            sessions.push(row.row_key.clone());
+            if let Some(tracked) = p.sessions.get_mut(&row.row_key) {
                 tracked.row = row;
             }
         }

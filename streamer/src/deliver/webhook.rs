@@ -11,6 +11,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
+use autoplay_botpress::ids::Owner;
 use autoplay_botpress::text::truncate_in_place;
 use autoplay_botpress::ActionsPayload;
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -64,12 +65,13 @@ struct SessionQueue {
 struct State {
     cursor: u64,
     queued: usize,
-    sessions: HashMap<String, SessionQueue>,
+    /// Queues by (user, session) pair: batches of different pairs never share a body.
+    sessions: HashMap<Owner, SessionQueue>,
 }
 
 /// What one POST-or-split carries for a session.
 struct Unit {
-    session: String,
+    session: Owner,
     seqs: Vec<u64>,
     bodies: Vec<(String, Vec<u8>)>,
     actions: u64,
@@ -113,7 +115,7 @@ impl WebhookDelivery {
     async fn flush(&self, state: &mut State, cancel: &CancellationToken) -> Result<(), Failure> {
         self.index(state);
         let now = Instant::now();
-        let mut due: Vec<(u64, String)> = state
+        let mut due: Vec<(u64, Owner)> = state
             .sessions
             .iter()
             .filter(|(_, q)| !q.batches.is_empty() && q.not_before.is_none_or(|t| t <= now))
@@ -185,7 +187,7 @@ impl WebhookDelivery {
                         continue;
                     }
                 };
-                let key = batch.session_id.clone().unwrap_or_default();
+                let key = batch.owner();
                 let queue = state.sessions.entry(key).or_insert_with(|| SessionQueue {
                     batches: VecDeque::new(),
                     not_before: None,
@@ -200,7 +202,7 @@ impl WebhookDelivery {
 
     /// The next body (or parts of one batch) of a session: its oldest batches, merged while they
     /// fit the body limit.
-    fn unit(&self, state: &State, session: &str) -> Option<Unit> {
+    fn unit(&self, state: &State, session: &Owner) -> Option<Unit> {
         let queue = state.sessions.get(session)?;
         let limit = queue.body_limit;
         let mut estimate = 0;
@@ -241,7 +243,7 @@ impl WebhookDelivery {
                     parts(merged, limit)
                 };
                 return Some(Unit {
-                    session: session.to_owned(),
+                    session: session.clone(),
                     seqs,
                     bodies,
                     actions,
@@ -284,17 +286,17 @@ impl WebhookDelivery {
             FailureKind::Transient => {
                 add(&self.metrics.delivery_retries_total, 1);
                 let delay = failure.after.unwrap_or_else(|| queue.backoff.next_delay());
-                tracing::warn!(session = %unit.session, reason = %failure.reason, retry_in_ms = delay.as_millis() as u64, "webhook delivery failed; retrying");
+                tracing::warn!(session = %unit.session.label(), reason = %failure.reason, retry_in_ms = delay.as_millis() as u64, "webhook delivery failed; retrying");
                 queue.not_before = Some(Instant::now() + delay);
                 Ok(())
             }
             FailureKind::TooLarge if queue.body_limit > MIN_BODY_BYTES => {
                 queue.body_limit = (queue.body_limit / 2).max(MIN_BODY_BYTES);
-                tracing::warn!(session = %unit.session, limit = queue.body_limit, "the webhook refused a body as too large; sending smaller ones");
+                tracing::warn!(session = %unit.session.label(), limit = queue.body_limit, "the webhook refused a body as too large; sending smaller ones");
                 Ok(())
             }
             FailureKind::TooLarge | FailureKind::Rejected => {
-                tracing::error!(session = %unit.session, reason = %failure.reason, "the webhook refused a body; written to the dead-letter file");
+                tracing::error!(session = %unit.session.label(), reason = %failure.reason, "the webhook refused a body; written to the dead-letter file");
                 let status = failure.status.map_or(0, |s| s.as_u16());
                 for (key, body) in &unit.bodies {
                     let letter = Letter {
@@ -332,13 +334,7 @@ impl WebhookDelivery {
         let rows: Vec<autoplay_botpress::SummaryRow> = ready
             .iter()
             .map(|s| {
-                autoplay_botpress::summary_row(
-                    &s.session_id,
-                    s.user_id.as_deref(),
-                    &s.product_id,
-                    &s.summary,
-                    s.action_count,
-                )
+                autoplay_botpress::summary_row(&s.owner, &s.product_id, &s.summary, s.action_count)
             })
             .collect();
         let rows = raw_rows(&rows);
@@ -370,7 +366,7 @@ fn drop_settled(state: &mut State, unit: &Unit) {
     state.queued -= unit.seqs.len();
 }
 
-/// Consecutive batches of one session as one body of the same shape. A single batch keeps its
+/// Consecutive batches of one (user, session) pair as one body of the same shape. A single batch keeps its
 /// id; a merged body's id is derived from its batches' ids (every action keeps its own key).
 fn merge<'a>(batches: impl Iterator<Item = &'a ActionsPayload>) -> ActionsPayload {
     let mut merged: Option<ActionsPayload> = None;
@@ -381,9 +377,6 @@ fn merge<'a>(batches: impl Iterator<Item = &'a ActionsPayload>) -> ActionsPayloa
             None => merged = Some(batch.clone()),
             Some(m) => {
                 m.actions.extend(batch.actions.iter().cloned());
-                if batch.user_id.is_some() {
-                    m.user_id.clone_from(&batch.user_id);
-                }
                 m.forwarded_at = m.forwarded_at.max(batch.forwarded_at);
             }
         }

@@ -161,6 +161,7 @@ fn stream_config(
         webhook: Some(WebhookConfig {
             url: SecretUrl(url("/hook")?),
             secret: None,
+            secret_header: false,
         }),
         botpress: Some(BotpressConfig {
             api_url: url("")?,

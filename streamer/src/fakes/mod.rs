@@ -86,6 +86,9 @@ pub struct WebhookFake {
     pub secret: Option<String>,
     /// When set, requests must carry this `x-bp-secret` (the generic Webhook integration).
     pub bp_secret: Option<String>,
+    /// Requests that carried an `x-bp-secret` header, and an `X-Connector-Signature` header.
+    pub bp_secret_seen: usize,
+    pub signatures_seen: usize,
     /// Sessions whose batches are refused with 400.
     pub reject_sessions: Vec<String>,
     /// Bodies larger than this are refused with 413 (Botpress takes about 128 KB per event).
@@ -431,6 +434,8 @@ async fn webhook(
     };
     let mut s = lock(&state);
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    s.webhook.bp_secret_seen += usize::from(header("x-bp-secret").is_some());
+    s.webhook.signatures_seen += usize::from(header("x-connector-signature").is_some());
     if let Some(secret) = &s.webhook.secret {
         if !signed(secret, &raw, header("x-connector-signature").unwrap_or("")) {
             return (StatusCode::UNAUTHORIZED, "bad signature").into_response();

@@ -7,6 +7,8 @@ export type Configuration = {
   webhookSecret: string;
   /** Optional, 32+ characters. Your backend signs each user's identity token with it (HS256: sub = Autoplay user id, sid = session id, exp). When set, a chat only ever reads the activity of the user its token names. When empty, the ids the webchat passes are trusted as they are. */
   identitySecret?: string;
+  /** Identity tokens that live longer than this (exp − iat, or exp − now without iat) are refused, so a leaked token stops working soon. Default 86400 (a day). */
+  maxIdentityLifetimeSeconds?: number;
   /** How far back the "recent actions" handed to the agent go, in milliseconds. Default 120000 (two minutes). */
   windowMs?: number;
   /** The most recent actions handed to the agent per chat turn (the newest are kept). Default 50. */

@@ -7,9 +7,12 @@ import * as nudges from "./nudges/index";
 export * as nudges from "./nudges/index";
 import * as seen from "./seen/index";
 export * as seen from "./seen/index";
+import * as replays from "./replays/index";
+export * as replays from "./replays/index";
 
 export type States = {
   "links": links.Links;
   "nudges": nudges.Nudges;
   "seen": seen.Seen;
+  "replays": replays.Replays;
 }

@@ -48,6 +48,15 @@ step "Botpress integration: install, type-check, bundle and tests through its ha
   npm run bp-check
 )
 
+step "Botpress plugin: install, type-check, bundle and tests through the sdk's bot server, bp build"
+(
+  cd botpress-plugin
+  npm ci --no-audit --no-fund
+  npm run check
+  npm test
+  npm run bp-build
+)
+
 step "benchmark (figures only, never a pass/fail)"
 node bench/wasm-vs-js.mjs --runs 100
 cargo bench -p autoplay-botpress-cli --bench load

@@ -37,7 +37,9 @@ export function lacking(matchUserBy: Configuration['matchUserBy'], ids: Ids): st
 }
 
 /** The chat's scope under the configuration, whether a token vouched for it, and why it is empty. */
-export async function resolveScope(config: Configuration, given: Ids & { identityToken?: string }): Promise<Identity> {
+export async function resolveScope(
+  config: Pick<Configuration, 'identitySecret' | 'matchUserBy' | 'maxIdentityLifetimeSeconds'>,
+  given: Ids & { identityToken?: string }): Promise<Identity> {
   const nobody = (verified: boolean, reason: string): Identity => ({ scope: {}, ids: {}, verified, reason })
   let ids: Ids
   if (config.identitySecret) {

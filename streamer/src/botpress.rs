@@ -204,13 +204,35 @@ impl TablesClient {
         body: &B,
         kind: RequestKind,
     ) -> Result<T, Failure> {
-        let request = self
-            .http
-            .request(method, self.url(path))
+        self.exchange(self.request(method, self.url(path)).json(body), kind)
+            .await
+    }
+
+    /// A GET of `url` (query included, no body), as `@botpress/client` sends list calls.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        kind: RequestKind,
+    ) -> Result<T, Failure> {
+        self.exchange(self.request(reqwest::Method::GET, url), kind)
+            .await
+    }
+
+    /// A request with the bot's credentials.
+    fn request(&self, method: reqwest::Method, url: Url) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, url)
             .timeout(REQUEST_TIMEOUT)
             .bearer_auth(self.config.token.expose())
             .header("x-bot-id", &self.config.bot_id)
-            .json(body);
+    }
+
+    /// Sends `request` within the budget; the answer decoded as `T`.
+    async fn exchange<T: DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+        kind: RequestKind,
+    ) -> Result<T, Failure> {
         self.budget.acquire().await;
         self.metrics.request(kind);
         let response = request.send().await.map_err(|e| transport_failure(&e))?;

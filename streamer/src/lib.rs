@@ -19,6 +19,7 @@ pub mod fakes;
 pub mod http;
 pub mod identity;
 pub mod llm;
+pub mod messages;
 pub mod metrics;
 pub mod pacing;
 pub mod privacy;

@@ -1,0 +1,312 @@
+//! Nudges as bot messages, for bots with the `autoplay` Botpress plugin: the nudge is created in
+//! the user's linked conversation as a message of the bot (not an incoming event: nothing billed,
+//! no workflow), or, when the user has no conversation yet, left in the plugin's pending-nudge
+//! table for the plugin to show when they next write. The requests are the ones
+//! `@botpress/client` 1.35.0 sends (`tests/fixtures/plugin-nudge.json`).
+
+use reqwest::Url;
+use serde::{Deserialize, Serialize};
+
+use crate::botpress::TablesClient;
+use crate::metrics::RequestKind;
+use crate::retry::Failure;
+
+/// The plugin's pending-nudge table (its definition names it).
+pub const PENDING_NUDGES_TABLE: &str = "AutoPlayPendingNudgesTable";
+
+/// A quick reply offered with a nudge.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Choice {
+    pub title: String,
+    pub value: String,
+}
+
+/// A nudge for one Autoplay user.
+#[derive(Debug, Clone)]
+pub struct Nudge {
+    /// The delivery id: a re-delivery of the same id creates no second message.
+    pub nudge_id: String,
+    pub message: String,
+    pub choices: Vec<Choice>,
+    pub user_id: String,
+    /// When a pending nudge stops being shown (ISO 8601).
+    pub expires_at: String,
+}
+
+/// Where a nudge went.
+#[derive(Debug, PartialEq)]
+pub enum Delivered {
+    /// A bot message in this conversation.
+    Message { conversation_id: String },
+    /// No linked conversation yet: waiting in the pending-nudge table.
+    Pending,
+}
+
+/// Sends nudges through the Botpress API with the bot's token.
+pub struct Messages {
+    client: TablesClient,
+    /// The plugin's alias in the bot: its tags are `<alias>#<name>`.
+    alias: String,
+}
+
+#[derive(Deserialize)]
+struct Users {
+    #[serde(default)]
+    users: Vec<User>,
+}
+
+#[derive(Deserialize)]
+struct User {
+    #[serde(default)]
+    tags: std::collections::HashMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct Text<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct Options<'a> {
+    text: &'a str,
+    options: Vec<ChoiceOption<'a>>,
+}
+
+#[derive(Serialize)]
+struct ChoiceOption<'a> {
+    label: &'a str,
+    value: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GetOrCreateMessage<'a, P> {
+    payload: P,
+    user_id: &'a str,
+    conversation_id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    tags: std::collections::BTreeMap<&'a str, &'a str>,
+    discriminate_by_tags: [&'a str; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PendingRow<'a> {
+    key: String,
+    nudge_id: &'a str,
+    message: &'a str,
+    choices: &'a [Choice],
+    expires_at: &'a str,
+}
+
+impl Messages {
+    pub fn new(client: TablesClient, alias: impl Into<String>) -> Self {
+        Self {
+            client,
+            alias: alias.into(),
+        }
+    }
+
+    /// Delivers `nudge` as the bot `bot_id`: a message in the conversation the user's tag names,
+    /// or a pending row when no Botpress user is linked to them.
+    pub async fn deliver(&self, bot_id: &str, nudge: &Nudge) -> Result<Delivered, Failure> {
+        let user_tag = format!("{}#autoplayUserId", self.alias);
+        let mut url: Url = self.client.url("chat/users");
+        url.query_pairs_mut()
+            .append_pair(&format!("tags.{user_tag}"), &nudge.user_id);
+        let found: Users = self.client.get(url, RequestKind::Find).await?;
+        let conversation_tag = format!("{}#conversationId", self.alias);
+        let conversation = found
+            .users
+            .iter()
+            .find_map(|user| user.tags.get(&conversation_tag).filter(|c| !c.is_empty()));
+        match conversation {
+            Some(conversation_id) => {
+                self.create_message(bot_id, conversation_id, nudge).await?;
+                Ok(Delivered::Message {
+                    conversation_id: conversation_id.clone(),
+                })
+            }
+            None => {
+                let row = PendingRow {
+                    key: format!("user:{}", nudge.user_id),
+                    nudge_id: &nudge.nudge_id,
+                    message: &nudge.message,
+                    choices: &nudge.choices,
+                    expires_at: &nudge.expires_at,
+                };
+                let errors = self
+                    .client
+                    .upsert_once(PENDING_NUDGES_TABLE, &[row], "nudgeId")
+                    .await?;
+                match errors.first() {
+                    Some(error) => Err(Failure::transient(format!(
+                        "{PENDING_NUDGES_TABLE}: Botpress refused the pending nudge: {error}"
+                    ))),
+                    None => Ok(Delivered::Pending),
+                }
+            }
+        }
+    }
+
+    async fn create_message(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        nudge: &Nudge,
+    ) -> Result<(), Failure> {
+        let tag = format!("{}#nudgeId", self.alias);
+        let tags = [(tag.as_str(), nudge.nudge_id.as_str())].into();
+        let path = "chat/messages/get-or-create";
+        let method = reqwest::Method::POST;
+        let _: serde_json::Value = if nudge.choices.is_empty() {
+            let body = GetOrCreateMessage {
+                payload: Text {
+                    text: &nudge.message,
+                },
+                user_id: bot_id,
+                conversation_id,
+                kind: "text",
+                tags,
+                discriminate_by_tags: [&tag],
+            };
+            self.client
+                .send(method, path, &body, RequestKind::Trigger)
+                .await?
+        } else {
+            let options = nudge
+                .choices
+                .iter()
+                .map(|c| ChoiceOption {
+                    label: &c.title,
+                    value: &c.value,
+                })
+                .collect();
+            let body = GetOrCreateMessage {
+                payload: Options {
+                    text: &nudge.message,
+                    options,
+                },
+                user_id: bot_id,
+                conversation_id,
+                kind: "choice",
+                tags,
+                discriminate_by_tags: [&tag],
+            };
+            self.client
+                .send(method, path, &body, RequestKind::Trigger)
+                .await?
+        };
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, Method, Uri};
+    use axum::response::IntoResponse;
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::budget::Budget;
+    use crate::config::BotpressConfig;
+    use crate::metrics::Metrics;
+
+    type Seen = Arc<Mutex<Vec<Value>>>;
+
+    /// A Botpress API on loopback that records each request as the fixture does and answers
+    /// `users` to the user lookup.
+    async fn fake(users: Value) -> (String, Seen) {
+        let seen: Seen = Arc::default();
+        let record = seen.clone();
+        let app = axum::Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let (record, users) = (record.clone(), users.clone());
+                async move {
+                    let kept = ["authorization", "x-bot-id", "content-type"]
+                        .iter()
+                        .filter_map(|h| {
+                            Some((h.to_string(), Value::from(headers.get(*h)?.to_str().ok()?)))
+                        })
+                        .collect::<serde_json::Map<_, _>>();
+                    record.lock().unwrap().push(json!({
+                        "method": method.as_str(),
+                        "path": uri.to_string(),
+                        "headers": kept,
+                        "rawBody": String::from_utf8_lossy(&body),
+                    }));
+                    let answer = if method == Method::GET {
+                        json!({ "users": users })
+                    } else {
+                        json!({})
+                    };
+                    axum::Json(answer).into_response()
+                }
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (url, seen)
+    }
+
+    fn messages(url: &str) -> Messages {
+        let metrics = Arc::new(Metrics::default());
+        let config = BotpressConfig {
+            api_url: url.parse().unwrap(),
+            token: "bp_bak_TOKEN".parse().unwrap(),
+            bot_id: "BOT_ID".into(),
+        };
+        let budget = Arc::new(Budget::new(600, metrics.clone()));
+        let client = TablesClient::new(reqwest::Client::new(), config, budget, metrics);
+        Messages::new(client.single_attempt(), "autoplay")
+    }
+
+    fn nudge() -> Nudge {
+        let choice = |title: &str, value: &str| Choice {
+            title: title.into(),
+            value: value.into(),
+        };
+        Nudge {
+            nudge_id: "trig_42".into(),
+            message: "Stuck on billing? I can walk you through it.".into(),
+            choices: vec![choice("Yes please", "yes"), choice("No thanks", "no")],
+            user_id: "AUTOPLAY_USER_ID".into(),
+            expires_at: "2026-12-02T13:00:00.000Z".into(),
+        }
+    }
+
+    /// The fixture's request at `step`, in the shape `fake` records.
+    fn fixture(step: usize) -> Value {
+        let text = include_str!("../../tests/fixtures/plugin-nudge.json");
+        let r = &serde_json::from_str::<Value>(text).unwrap()["requests"][step];
+        json!({ "method": r["method"], "path": r["path"], "headers": r["headers"], "rawBody": r["rawBody"] })
+    }
+
+    #[tokio::test]
+    async fn a_linked_user_gets_the_nudge_as_a_bot_message_byte_identical_to_the_client() {
+        let users =
+            json!([{ "id": "u1", "tags": { "autoplay#conversationId": "CONVERSATION_ID" } }]);
+        let (url, seen) = fake(users).await;
+        let delivered = messages(&url).deliver("BOT_ID", &nudge()).await.unwrap();
+        assert_eq!(
+            delivered,
+            Delivered::Message {
+                conversation_id: "CONVERSATION_ID".into()
+            }
+        );
+        assert_eq!(*seen.lock().unwrap(), vec![fixture(0), fixture(1)]);
+    }
+
+    #[tokio::test]
+    async fn an_unlinked_user_gets_a_pending_row_byte_identical_to_the_client() {
+        let (url, seen) = fake(json!([])).await;
+        let delivered = messages(&url).deliver("BOT_ID", &nudge()).await.unwrap();
+        assert_eq!(delivered, Delivered::Pending);
+        assert_eq!(*seen.lock().unwrap(), vec![fixture(0), fixture(2)]);
+    }
+}

@@ -305,6 +305,9 @@ pub struct TriggerEvent {
     pub signal: Option<Signal>,
     /// Suggested opening message for the agent.
     pub message: String,
+    /// Quick replies to offer with it (at most 3).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub choices: Vec<String>,
     /// When it fired (ISO-8601).
     pub fired_at: String,
 }

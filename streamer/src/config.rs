@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use reqwest::Url;
 
 use autoplay_botpress::schema;
-use autoplay_botpress::triggers::TriggerConfig;
+use autoplay_botpress::triggers::{read_triggers_file, TriggerConfig};
 
 use crate::secret::{Secret, SecretUrl};
 
@@ -497,6 +497,8 @@ pub struct StreamConfig {
 pub struct TriggersSettings {
     pub path: PathBuf,
     pub config: TriggerConfig,
+    /// Fields of an autoplay-sdk file that have no equivalent here (logged at start).
+    pub notes: Vec<String>,
 }
 
 impl TriggersSettings {
@@ -505,9 +507,13 @@ impl TriggersSettings {
         let setting = "--triggers-config (AUTOPLAY_BOTPRESS_TRIGGERS)";
         let text = std::fs::read_to_string(&path)
             .map_err(|e| bad(setting, format!("cannot read {}: {e}", path.display())))?;
-        let config = autoplay_botpress::decode::decode_json::<TriggerConfig>("triggers", &text)
+        let (config, notes) = read_triggers_file(&text)
             .map_err(|e| bad(setting, format!("{}: {e}", path.display())))?;
-        Ok(Self { path, config })
+        Ok(Self {
+            path,
+            config,
+            notes,
+        })
     }
 }
 

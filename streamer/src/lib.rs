@@ -21,6 +21,7 @@ pub mod identity;
 pub mod llm;
 pub mod messages;
 pub mod metrics;
+pub mod pacing;
 pub mod privacy;
 pub mod private;
 pub mod prune;

@@ -99,6 +99,12 @@ metrics! {
     triggers_dropped_total: "counter";
     /// Triggers shed unsent, oldest first, because too many were waiting (per user or in total).
     triggers_shed_total: "counter";
+    /// Signals that lost to a stronger one found at the same time (one nudge per evaluation).
+    triggers_outranked_total: "counter";
+    /// Nudges held back: the session had one within the pacing window.
+    triggers_held_by_window_total: "counter";
+    /// Nudges held back: the user was in a chat exchange.
+    triggers_held_by_chat_total: "counter";
 }
 
 /// Kinds of Botpress request, for the per-kind counter.

@@ -12,6 +12,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use autoplay_botpress::triggers::pacing::PacingStats;
 use autoplay_botpress::triggers::Watcher;
 use autoplay_botpress::wire::TriggerEvent;
 use autoplay_botpress::ActionsPayload;
@@ -21,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::TriggersSettings;
 use crate::metrics::{add, RequestKind};
 use crate::now_ms;
+use crate::pacing;
 use crate::retry::{drive, Policy, Stopped};
 use crate::webhook::Webhook;
 
@@ -43,7 +45,11 @@ pub async fn run(
     mut batches: mpsc::Receiver<ActionsPayload>,
     cancel: CancellationToken,
 ) {
+    for note in &settings.notes {
+        tracing::warn!(file = %settings.path.display(), "triggers file: {note}");
+    }
     let mut watcher = Watcher::new(settings.config);
+    let mut paced = PacingStats::default();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let waiting = std::sync::Arc::new(Waiting::default());
@@ -57,6 +63,7 @@ pub async fn run(
             _ = tick.tick() => watcher.tick(now_ms()),
             _ = cancel.cancelled() => return,
         };
+        pacing::count(&webhook.metrics, &mut paced, watcher.stats());
         for trigger in fired {
             add(&webhook.metrics.triggers_fired_total, 1);
             tracing::info!(session = %trigger.session_id, trigger = ?trigger.trigger, "trigger fired");

@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::Decode;
 use crate::ids::Owner;
 use crate::signals::{detect, SignalConfig, SignalKind, Step};
 use crate::time::iso_from_ms;
@@ -15,7 +14,7 @@ use crate::wire::{ActionsPayload, SlimAction, TriggerEvent};
 
 /// Which triggers fire, their thresholds, cooldowns and opening messages (the
 /// `--triggers-config` file). Every field is optional.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Decode)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct TriggerConfig {
     /// Detector thresholds and flows.
@@ -37,7 +36,7 @@ impl Default for TriggerConfig {
 }
 
 /// Whether one kind fires, how often, and what the agent could open with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Decode)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct TriggerRule {
     pub enabled: bool,

@@ -12,6 +12,7 @@ pub mod budget;
 pub mod check;
 pub mod config;
 pub mod connector;
+pub mod cost;
 pub mod deadletter;
 pub mod deliver;
 pub mod demo;
@@ -37,7 +38,7 @@ pub mod webhook;
 
 use std::sync::Arc;
 
-use autoplay_botpress::cost::Traffic;
+use crate::cost::Traffic;
 use tokio_util::sync::CancellationToken;
 
 use crate::botpress::TablesClient;

@@ -6,6 +6,7 @@
 //! returns.
 
 mod file;
+pub mod judge;
 pub mod pacing;
 mod sdk;
 pub mod sections;
@@ -38,6 +39,8 @@ pub struct TriggerConfig {
     pub pacing: Pacing,
     /// Messages, quick replies and kinds by path prefix; the longest matching prefix wins.
     pub sections: Vec<Section>,
+    /// The LLM judge's fallback and timeout (used only when an LLM is configured).
+    pub judge: judge::Judge,
 }
 
 impl Default for TriggerConfig {
@@ -48,6 +51,7 @@ impl Default for TriggerConfig {
             history_ms: 600_000,
             pacing: Pacing::default(),
             sections: Vec::new(),
+            judge: judge::Judge::default(),
         }
     }
 }
@@ -211,6 +215,14 @@ impl Watcher {
         due.iter()
             .flat_map(|id| self.evaluate(id, now_ms))
             .collect()
+    }
+
+    /// The last `max` actions of `owner`'s session, oldest first (what the judge is shown).
+    pub fn recent(&self, owner: &Owner, max: usize) -> Vec<Step> {
+        self.sessions.get(owner).map_or_else(Vec::new, |s| {
+            let start = s.steps.len().saturating_sub(max);
+            s.steps.iter().skip(start).cloned().collect()
+        })
     }
 
     /// Number of sessions watched.

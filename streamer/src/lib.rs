@@ -19,6 +19,7 @@ pub mod demo;
 pub mod fakes;
 pub mod http;
 pub mod identity;
+pub mod judge;
 pub mod llm;
 pub mod messages;
 pub mod metrics;

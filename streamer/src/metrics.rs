@@ -105,6 +105,14 @@ metrics! {
     triggers_held_by_window_total: "counter";
     /// Nudges held back: the user was in a chat exchange.
     triggers_held_by_chat_total: "counter";
+    /// Nudges shown to the LLM judge (with an LLM and --triggers-config).
+    judge_calls_total: "counter";
+    /// Nudges the judge said not to send.
+    judge_refusals_total: "counter";
+    /// Judge calls that failed or timed out (`judge.onFailure` applied).
+    judge_failures_total: "counter";
+    /// Time spent waiting for the judge, summed; divided by the calls, the mean latency.
+    judge_latency_ms_total: "counter";
 }
 
 /// Kinds of Botpress request, for the per-kind counter.

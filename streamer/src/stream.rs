@@ -24,6 +24,7 @@ use crate::deadletter::DeadLetters;
 use crate::deliver::tables::{self, TablesDelivery};
 use crate::deliver::webhook::WebhookDelivery;
 use crate::deliver::SummaryInbox;
+use crate::judge::JudgeCall;
 use crate::llm::LlmClient;
 use crate::metrics::{self, Health, Metrics};
 use crate::secret::redact_url;
@@ -289,9 +290,15 @@ fn start_triggers(
     let (settings, webhook) = (config.triggers.as_ref()?, parts.webhook.as_ref()?);
     tracing::info!(file = %settings.path.display(), "proactive triggers on");
     let (tx, rx) = mpsc::channel(4_096);
+    let judge = config.llm.clone().map(|llm| JudgeCall {
+        llm: Arc::new(LlmClient::new(parts.http.clone(), llm)),
+        settings: settings.config.judge,
+        metrics: parts.metrics.clone(),
+    });
     tokio::spawn(triggers::run(
         settings.clone(),
         webhook.clone(),
+        judge,
         rx,
         cancel.clone(),
     ));

@@ -12,6 +12,8 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use autoplay_botpress::ids::Owner;
+use autoplay_botpress::triggers::judge::MAX_ACTIONS;
 use autoplay_botpress::triggers::pacing::PacingStats;
 use autoplay_botpress::triggers::Watcher;
 use autoplay_botpress::wire::TriggerEvent;
@@ -20,7 +22,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::TriggersSettings;
-use crate::metrics::{add, RequestKind};
+use crate::judge::JudgeCall;
+use crate::metrics::{add, Metrics, RequestKind};
 use crate::now_ms;
 use crate::pacing;
 use crate::retry::{drive, Policy, Stopped};
@@ -38,10 +41,12 @@ const POLICY: Policy = Policy {
     max_attempts: Some(4),
 };
 
-/// Runs until `batches` closes or `cancel`.
+/// Runs until `batches` closes or `cancel`. With `judge`, each nudge is reviewed by the LLM
+/// before it is queued ([`crate::judge`]).
 pub async fn run(
     settings: TriggersSettings,
     webhook: Webhook,
+    judge: Option<JudgeCall>,
     mut batches: mpsc::Receiver<ActionsPayload>,
     cancel: CancellationToken,
 ) {
@@ -67,10 +72,18 @@ pub async fn run(
         for trigger in fired {
             add(&webhook.metrics.triggers_fired_total, 1);
             tracing::info!(session = %trigger.session_id, trigger = ?trigger.trigger, "trigger fired");
-            let shed = waiting.push(trigger);
-            if shed > 0 {
-                add(&webhook.metrics.triggers_shed_total, shed);
-            }
+            let Some(judge) = judge.clone() else {
+                waiting.queue(trigger, &webhook.metrics);
+                continue;
+            };
+            let owner = Owner::new(trigger.user_id.as_deref(), Some(&trigger.session_id));
+            let recent = watcher.recent(&owner, MAX_ACTIONS);
+            let (waiting, metrics) = (waiting.clone(), webhook.metrics.clone());
+            tokio::spawn(async move {
+                if let Some(trigger) = judge.review(trigger, &recent).await {
+                    waiting.queue(trigger, &metrics);
+                }
+            });
         }
     }
 }
@@ -103,6 +116,14 @@ impl Waiting {
         drop(queue);
         self.ready.notify_one();
         shed
+    }
+
+    /// [`Waiting::push`], counting what was shed.
+    fn queue(&self, trigger: TriggerEvent, metrics: &Metrics) {
+        let shed = self.push(trigger);
+        if shed > 0 {
+            add(&metrics.triggers_shed_total, shed);
+        }
     }
 
     fn pop(&self) -> Option<TriggerEvent> {

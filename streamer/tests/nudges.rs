@@ -5,6 +5,7 @@ mod common;
 
 use std::time::Duration;
 
+use autoplay_botpress_cli::fakes::FakeState;
 use common::*;
 use serde_json::json;
 
@@ -22,11 +23,9 @@ fn action(session: &str, index: u64, page: &str, kind: &str, title: &str, at: f6
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_burst_of_friction_posts_one_trigger() {
-    let fakes = fakes(Mode::Sessions).await;
-    let now = unix_now();
-    // The issue's stuck user: pricing ↔ checkout, six "Pay now" clicks, three submits.
+/// The issue's stuck user: pricing ↔ checkout, six "Pay now" clicks, three submits, one action
+/// per frame.
+fn burst(now: f64) -> Vec<Step> {
     let mut script = Vec::new();
     for (i, page) in ["/pricing", "/checkout", "/pricing", "/checkout"]
         .iter()
@@ -62,31 +61,65 @@ async fn a_burst_of_friction_posts_one_trigger() {
         ));
     }
     script.push(Step::Hold);
+    script
+}
+
+/// Polls a metric until it reaches `at_least` (or a few seconds pass) and returns it.
+async fn metric_reaching(streamer: &Streamer, name: &str, at_least: u64) -> u64 {
+    let mut value = 0;
+    for _ in 0..400 {
+        value = streamer.metric(name).await;
+        if value >= at_least {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    value
+}
+
+/// Streams the burst with `file` as the triggers file (and the fake LLM as `llm` sets it, unless
+/// `with_llm` is false); returns the streamer once the burst reached pacing, and the fakes.
+async fn run_burst(
+    file: &str,
+    with_llm: bool,
+    set: impl FnOnce(&mut FakeState),
+) -> (Streamer, Fakes, tempfile::TempDir) {
+    let fakes = fakes(Mode::Sessions).await;
+    let script = burst(unix_now());
     fakes.with(|s| {
         s.webhook.secret = Some("hook-secret".into());
         s.connections.push_back(Connection::Script(script));
+        set(s);
     });
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("triggers.json");
-    std::fs::write(&config, r#"{"triggers": {"dwell": {"enabled": false}}}"#).unwrap();
+    std::fs::write(&config, file).unwrap();
     let state = dir.path().join("state");
-    let mut streamer = Streamer::start(
-        &fakes,
-        &state,
-        Mode::Sessions,
-        &[
-            "--triggers-config",
-            config.to_str().unwrap(),
-            "--webhook-secret",
-            "hook-secret",
-        ],
-    );
+    let flags = [
+        "--triggers-config",
+        config.to_str().unwrap(),
+        "--webhook-secret",
+        "hook-secret",
+    ];
+    let mut streamer = if with_llm {
+        Streamer::start(&fakes, &state, Mode::Sessions, &flags)
+    } else {
+        Streamer::without_llm(&fakes, &state, Mode::Sessions, &flags)
+    };
     let sessions = vec!["s1".to_owned()];
     streamer
         .wait_for("all actions stored", LIMIT, || {
             all_held(&fakes, Mode::Sessions, &sessions, 13)
         })
         .await;
+    (streamer, fakes, dir)
+}
+
+const NO_DWELL: &str = r#"{"triggers": {"dwell": {"enabled": false}}}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_friction_posts_one_trigger() {
+    let (mut streamer, fakes, _dir) = run_burst(NO_DWELL, false, |_| {}).await;
     // Every kind in the burst reaches pacing once (then its cooldown runs): one sent, two held.
     let mut suppressed = 0;
     for _ in 0..200 {
@@ -99,10 +132,96 @@ async fn a_burst_of_friction_posts_one_trigger() {
     }
     assert_eq!(suppressed, 2);
     assert_eq!(streamer.metric("triggers_fired_total").await, 1);
+    streamer
+        .wait_for("the trigger posted", LIMIT, || {
+            fakes.with(|s| !s.webhook.triggers.is_empty())
+        })
+        .await;
+    assert_eq!(
+        streamer.metric("judge_calls_total").await,
+        0,
+        "no LLM, no judge"
+    );
     streamer.terminate().await;
     let triggers = fakes.with(|s| s.webhook.triggers.clone());
     assert_eq!(triggers.len(), 1, "{triggers:#?}");
     assert_eq!(triggers[0]["session_id"], "s1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_judge_writes_the_message_from_the_quoted_actions() {
+    let (mut streamer, fakes, _dir) = run_burst(NO_DWELL, true, |_| {}).await;
+    streamer
+        .wait_for("the trigger posted", LIMIT, || {
+            fakes.with(|s| !s.webhook.triggers.is_empty())
+        })
+        .await;
+    let calls = streamer.metric("judge_calls_total").await;
+    let latency = streamer.metric("judge_latency_ms_total").await;
+    println!("judge: {calls} call(s) for 1 nudge, {latency} ms in all");
+    assert_eq!(calls, 1);
+    assert_eq!(streamer.metric("judge_failures_total").await, 0);
+    streamer.terminate().await;
+    let (triggers, prompts) = fakes.with(|s| (s.webhook.triggers.clone(), s.llm.prompts.clone()));
+    assert_eq!(triggers.len(), 1, "{triggers:#?}");
+    let message = triggers[0]["message"].as_str().unwrap();
+    assert!(message.starts_with("[fake judge] "), "{message}");
+    assert!(message.contains(r#""/checkout""#), "{message}");
+    let prompt = prompts
+        .iter()
+        .find(|p| p.contains("\nNudge signal: "))
+        .expect("the judge was asked");
+    assert!(
+        prompt.contains(r#""pageview": "Page view" — "/pricing""#),
+        "{prompt}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_judge_that_says_no_posts_nothing() {
+    let (streamer, fakes, _dir) = run_burst(NO_DWELL, true, |s| s.llm.judge_refuses = true).await;
+    assert_eq!(
+        metric_reaching(&streamer, "judge_refusals_total", 1).await,
+        1
+    );
+    assert_eq!(streamer.metric("triggers_fired_total").await, 1);
+    streamer.terminate().await;
+    let triggers = fakes.with(|s| s.webhook.triggers.clone());
+    assert!(triggers.is_empty(), "{triggers:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_llm_down_the_deterministic_message_goes_or_none_per_on_failure() {
+    let (mut streamer, fakes, _dir) = run_burst(NO_DWELL, true, |s| s.llm.down = true).await;
+    streamer
+        .wait_for("the trigger posted", LIMIT, || {
+            fakes.with(|s| !s.webhook.triggers.is_empty())
+        })
+        .await;
+    assert_eq!(streamer.metric("judge_failures_total").await, 1);
+    streamer.terminate().await;
+    let triggers = fakes.with(|s| s.webhook.triggers.clone());
+    assert_eq!(triggers.len(), 1, "{triggers:#?}");
+    let kind = triggers[0]["trigger"].as_str().unwrap();
+    let deterministic =
+        autoplay_botpress::triggers::default_message(serde_json::from_value(json!(kind)).unwrap());
+    assert_eq!(triggers[0]["message"], deterministic);
+
+    let drop = r#"{"triggers": {"dwell": {"enabled": false}}, "judge": {"onFailure": "drop"}}"#;
+    let (streamer, fakes, _dir) = run_burst(drop, true, |s| s.llm.down = true).await;
+    assert_eq!(
+        metric_reaching(&streamer, "judge_failures_total", 1).await,
+        1
+    );
+    let (_, logs, _) = streamer.terminate().await;
+    assert!(
+        logs.lines()
+            .map(plain)
+            .any(|l| l.contains("judge.onFailure applies") && l.contains("sent=false")),
+        "{logs}"
+    );
+    let triggers = fakes.with(|s| s.webhook.triggers.clone());
+    assert!(triggers.is_empty(), "{triggers:#?}");
 }
 
 #[tokio::test]
@@ -133,4 +252,18 @@ async fn a_misspelt_triggers_file_stops_stream_naming_the_key() {
         err.contains("unknown field `trigers`") && err.contains("`triggers`, `historyMs`"),
         "{err}"
     );
+}
+
+/// A log line without its terminal colour codes.
+fn plain(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|&c| c == 'm');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

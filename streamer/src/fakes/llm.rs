@@ -24,6 +24,8 @@ pub struct LlmFake {
     /// Prompts received (the last 1,000).
     pub prompts: Vec<String>,
     pub calls: usize,
+    /// The judge's answer to nudge prompts: send (the default) or not.
+    pub judge_refuses: bool,
     /// Page counts per session across calls, for a summary that rolls forward.
     pages: BTreeMap<String, BTreeMap<String, usize>>,
 }
@@ -62,6 +64,9 @@ pub async fn complete(
         s.llm.failures_left = s.llm.failures_left.saturating_sub(1);
         return (StatusCode::INTERNAL_SERVER_ERROR, "model overloaded").into_response();
     }
+    if prompt.contains("\nNudge signal: ") {
+        return Json(judge_answer(&prompt, s.llm.judge_refuses)).into_response();
+    }
     let session = prompt
         .lines()
         .find_map(|l| l.strip_prefix("New actions in session "))
@@ -89,6 +94,38 @@ pub async fn complete(
     );
     Json(json!({"choices": [{"message": {"role": "assistant", "content": summary}}]}))
         .into_response()
+}
+
+/// The judge's answer to a nudge prompt: no, or a message naming the last action and how many
+/// of the listed actions were the same, e.g. `[fake judge] "click" "Pay now" 6 times on "/checkout"`.
+fn judge_answer(prompt: &str, refuse: bool) -> Value {
+    let content = if refuse {
+        json!({"send": false})
+    } else {
+        let steps: Vec<(String, String, String)> = prompt.lines().filter_map(judge_line).collect();
+        let message = match steps.last() {
+            Some(last) => format!(
+                "[fake judge] {:?} {:?} {} times on {:?}",
+                last.0,
+                last.1,
+                steps.iter().filter(|s| *s == last).count(),
+                last.2
+            ),
+            None => "[fake judge] no actions listed".to_owned(),
+        };
+        json!({"send": true, "message": message})
+    };
+    json!({"choices": [{"message": {"role": "assistant", "content": content.to_string()}}]})
+}
+
+/// One numbered action line of the judge's prompt, `N. "kind": "target" — "page"`.
+fn judge_line(line: &str) -> Option<(String, String, String)> {
+    let (number, rest) = line.split_once(". ")?;
+    number.parse::<u32>().ok()?;
+    let (kind, rest) = quoted(rest)?;
+    let (target, rest) = quoted(rest.strip_prefix(": ")?)?;
+    let (page, _) = quoted(rest.strip_prefix(" — ")?)?;
+    Some((kind, target, page))
 }
 
 /// One numbered action line, `N. [index] "type": "what" — "url"`, as (what, url).

@@ -156,6 +156,7 @@ async fn main() {
         max_requests_per_minute: 300,
         threshold: Some(10),
         retention_hours: None,
+        judge_window_ms: None,
     };
     let guide = estimate(CostMode::Guide, &traffic, &settings);
     let minute = 1.0 / 60.0;

@@ -119,6 +119,11 @@ fn print_cost(config: &StreamConfig, traffic: &Traffic) {
         max_requests_per_minute: config.max_requests_per_minute,
         threshold: config.llm.as_ref().map(|_| config.threshold as u32),
         retention_hours: config.retention.map(|r| r.as_secs_f64() / 3_600.0),
+        judge_window_ms: config
+            .triggers
+            .as_ref()
+            .filter(|_| config.llm.is_some())
+            .map(|t| t.config.pacing.window_ms.max(1) as u64),
     };
     println!(
         "\ncost on Botpress at {} users × {} actions/minute (--users, --actions-per-minute):",
@@ -142,6 +147,13 @@ fn print_cost(config: &StreamConfig, traffic: &Traffic) {
             cost.requests_per_hour, cost.billed_events_per_hour, cost.rows_created_per_hour, in_use
         );
     }
+    let llm = cost::llm_calls(traffic, &settings);
+    println!(
+        "  LLM calls/hour: {:.0} ({:.0} summaries + at most {:.0} judge calls, one per user and pacing window)",
+        llm.summaries + llm.judge_at_most,
+        llm.summaries,
+        llm.judge_at_most
+    );
     for plan in PLANS {
         let lasts = match cost::hours_until_events_run_out(&plan, &ours) {
             None => "never".to_owned(),

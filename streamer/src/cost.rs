@@ -55,6 +55,9 @@ pub struct Settings {
     pub threshold: Option<u32>,
     /// Rows older than this many hours are deleted; `None`: rows are kept.
     pub retention_hours: Option<f64>,
+    /// The pacing window when the LLM judge reviews nudges (an LLM and a triggers file);
+    /// `None` otherwise.
+    pub judge_window_ms: Option<u64>,
 }
 
 /// Cost per hour.
@@ -154,6 +157,27 @@ pub fn estimate(mode: Mode, traffic: &Traffic, settings: &Settings) -> Cost {
     }
 }
 
+/// LLM calls per hour: summaries, and at most one judge call per user and pacing window (a
+/// bound: only a nudge that pacing lets through is judged).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LlmCalls {
+    pub summaries: f64,
+    pub judge_at_most: f64,
+}
+
+/// Estimates the LLM calls per hour for `traffic`.
+pub fn llm_calls(traffic: &Traffic, settings: &Settings) -> LlmCalls {
+    let actions = traffic.users * traffic.actions_per_minute * 60.0;
+    LlmCalls {
+        summaries: settings
+            .threshold
+            .map_or(0.0, |t| actions / f64::from(t.max(1))),
+        judge_at_most: settings
+            .judge_window_ms
+            .map_or(0.0, |w| traffic.users * 3_600_000.0 / w.max(1) as f64),
+    }
+}
+
 /// Hours until a plan's monthly event quota is spent at `cost`; `None` when it never is.
 pub fn hours_until_events_run_out(plan: &Plan, cost: &Cost) -> Option<f64> {
     (cost.billed_events_per_hour > 0.0).then(|| plan.events_per_month / cost.billed_events_per_hour)
@@ -169,6 +193,7 @@ mod tests {
             max_requests_per_minute: 300,
             threshold: Some(10),
             retention_hours: Some(24.0),
+            judge_window_ms: None,
         }
     }
 
@@ -218,5 +243,22 @@ mod tests {
         let cost = estimate(Mode::TablesSessions, &traffic, &settings());
         assert!(cost.requests_per_hour <= 12.0, "{cost:?}");
         assert_eq!(cost.rows_in_use, Some(2.0 * 24.0 + 1.0));
+    }
+
+    #[test]
+    fn judge_calls_are_bounded_by_the_pacing_window() {
+        let traffic = Traffic {
+            users: 100.0,
+            actions_per_minute: 10.0,
+            ..Traffic::default()
+        };
+        let off = llm_calls(&traffic, &settings());
+        assert_eq!(off.judge_at_most, 0.0);
+        assert_eq!(off.summaries, 6_000.0);
+        let judged = Settings {
+            judge_window_ms: Some(300_000),
+            ..settings()
+        };
+        assert_eq!(llm_calls(&traffic, &judged).judge_at_most, 1_200.0);
     }
 }

@@ -272,6 +272,33 @@ fn line_of(out: &str, label: &str) -> String {
 }
 
 #[tokio::test]
+async fn checks_cost_table_counts_the_judges_llm_calls() {
+    let fakes = fakes(Mode::Sessions).await;
+    fakes.with(|s| s.botpress_token = Some("bp-good".into()));
+    let dir = tempfile::tempdir().unwrap();
+    let triggers = dir.path().join("triggers.json");
+    std::fs::write(&triggers, r#"{"pacing": {"windowMs": 600000}}"#).unwrap();
+    let mut args = check_args(&fakes, &fakes.url("/hook"), "bp-good", "sk-test-key");
+    args.extend(["--users".into(), "200".into()]);
+    let (_, out, _) = run(args.clone()).await;
+    assert!(
+        line_of(&out, "LLM calls/hour").contains("at most 0 judge calls"),
+        "{out}"
+    );
+    args.extend([
+        "--triggers-config".into(),
+        triggers.to_str().unwrap().into(),
+    ]);
+    let (code, out, err) = run(args).await;
+    assert_eq!(code, 0, "{out}{err}");
+    // 200 users, one judged nudge per user per 10-minute window at most.
+    assert!(
+        line_of(&out, "LLM calls/hour").contains("at most 1200 judge calls"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
 async fn check_passes_a_working_configuration_and_prices_it() {
     let fakes = fakes(Mode::Sessions).await;
     fakes.with(|s| s.botpress_token = Some("bp-good".into()));

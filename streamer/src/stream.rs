@@ -62,7 +62,7 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
     let spool = Arc::new(Spool::open(&config.state_dir)?);
     let (spool_handle, writer) =
         spool::start(spool, insert_rx, writer_config, writer_stop.clone())?;
-    let mut written = spool_handle.written.clone();
+    let mut written = spool_handle.written();
     let first_new_seq = *written.borrow_and_update();
 
     let delivery_stop = CancellationToken::new();

@@ -35,6 +35,7 @@ pub enum LogFormat {
 pub enum Command {
     /// Run the whole pipeline offline on loopback with a scripted session, then print what the
     /// agent would receive and what it cost on Botpress. Needs no credentials; start here.
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
     /// Create the layout's Botpress tables with their columns (idempotent: existing tables are
     /// kept).
@@ -204,6 +205,7 @@ pub struct PruneArgs {
 }
 
 /// Settings of `demo`.
+#[cfg(feature = "demo")]
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Without --openai-api-key, an offline deterministic summarizer stands in for the LLM.

@@ -37,8 +37,12 @@ const POLICY: Policy = Policy {
     max_delay: Duration::from_secs(5),
     max_attempts: Some(4),
 };
+/// How long, once shutdown starts, triggers already fired may still take to reach the webhook
+/// (less than the stream's wait for this task).
+const POST_GRACE: Duration = Duration::from_secs(5);
 
-/// Runs until `batches` closes or `cancel`.
+/// Runs until `batches` closes or `cancel`; then gives the triggers already fired [`POST_GRACE`]
+/// to reach the webhook.
 pub async fn run(
     settings: TriggersSettings,
     webhook: Webhook,
@@ -53,15 +57,21 @@ pub async fn run(
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let waiting = std::sync::Arc::new(Waiting::default());
-    tokio::spawn(send(webhook.clone(), waiting.clone(), cancel.clone()));
+    let (drain, abandon) = (CancellationToken::new(), CancellationToken::new());
+    let mut sender = tokio::spawn(send(
+        webhook.clone(),
+        waiting.clone(),
+        drain.clone(),
+        abandon.clone(),
+    ));
     loop {
         let fired = tokio::select! {
             batch = batches.recv() => match batch {
                 Some(batch) => watcher.push(&batch, now_ms()),
-                None => return,
+                None => break,
             },
             _ = tick.tick() => watcher.tick(now_ms()),
-            _ = cancel.cancelled() => return,
+            _ = cancel.cancelled() => break,
         };
         pacing::count(&webhook.metrics, &mut paced, watcher.stats());
         for trigger in fired {
@@ -72,6 +82,12 @@ pub async fn run(
                 add(&webhook.metrics.triggers_shed_total, shed);
             }
         }
+    }
+    drain.cancel();
+    if tokio::time::timeout(POST_GRACE, &mut sender).await.is_err() {
+        tracing::warn!("triggers still waiting to be posted at shutdown are abandoned");
+        abandon.cancel();
+        let _ = sender.await;
     }
 }
 
@@ -113,20 +129,26 @@ impl Waiting {
     }
 }
 
-/// Sends waiting triggers one at a time, within the triggers' share of the budget.
-async fn send(webhook: Webhook, waiting: std::sync::Arc<Waiting>, cancel: CancellationToken) {
+/// Sends waiting triggers one at a time, within the triggers' share of the budget, until
+/// `drain` fires and the queue is empty, or `abandon` fires.
+async fn send(
+    webhook: Webhook,
+    waiting: std::sync::Arc<Waiting>,
+    drain: CancellationToken,
+    abandon: CancellationToken,
+) {
     loop {
         let Some(trigger) = waiting.pop() else {
             tokio::select! {
                 _ = waiting.ready.notified() => continue,
-                _ = cancel.cancelled() => return,
+                _ = drain.cancelled() => return,
             }
         };
         tokio::select! {
             _ = webhook.budget.headroom(BUDGET_SHARE) => {}
-            _ = cancel.cancelled() => return,
+            _ = abandon.cancelled() => return,
         }
-        post(webhook.clone(), trigger, cancel.clone()).await;
+        post(webhook.clone(), trigger, abandon.clone()).await;
     }
 }
 

@@ -21,6 +21,7 @@ pub mod identity;
 pub mod llm;
 pub mod messages;
 pub mod metrics;
+pub mod nudges;
 pub mod privacy;
 pub mod private;
 pub mod prune;

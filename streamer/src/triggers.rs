@@ -1,6 +1,6 @@
 //! Live proactive triggers: feeds every batch to the core's [`Watcher`], ticks it (dwell grows
 //! with time alone; busy sessions are evaluated at most 4 times a second), and posts each trigger
-//! that fires to the webhook (`type: "trigger"`), signed like batches, its id as idempotency key.
+//! that fires on its [`Nudges`] path (the webhook, or a bot message through the plugin path).
 //! A trigger is retried a few times, then dropped with a log line: unlike a batch, a nudge that
 //! arrives minutes late is worse than none.
 
@@ -13,10 +13,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::TriggersSettings;
-use crate::metrics::{add, RequestKind};
+use crate::metrics::add;
 use crate::now_ms;
+use crate::nudges::Nudges;
 use crate::retry::{drive, Policy, Stopped};
-use crate::webhook::Webhook;
 
 const TICK: Duration = Duration::from_millis(250);
 const POLICY: Policy = Policy {
@@ -28,7 +28,7 @@ const POLICY: Policy = Policy {
 /// Runs until `batches` closes or `cancel`.
 pub async fn run(
     settings: TriggersSettings,
-    webhook: Webhook,
+    nudges: Nudges,
     mut batches: mpsc::Receiver<ActionsPayload>,
     cancel: CancellationToken,
 ) {
@@ -45,27 +45,21 @@ pub async fn run(
             _ = cancel.cancelled() => return,
         };
         for trigger in fired {
-            add(&webhook.metrics.triggers_fired_total, 1);
+            add(&nudges.metrics().triggers_fired_total, 1);
             tracing::info!(session = %trigger.session_id, trigger = ?trigger.trigger, "trigger fired");
-            tokio::spawn(post(webhook.clone(), trigger, cancel.clone()));
+            tokio::spawn(post(nudges.clone(), trigger, cancel.clone()));
         }
     }
 }
 
-async fn post(webhook: Webhook, trigger: TriggerEvent, cancel: CancellationToken) {
-    let mut body = serde_json::to_value(&trigger).unwrap_or_default();
-    body["type"] = "trigger".into();
-    let body = serde_json::to_vec(&body).unwrap_or_default();
-    let outcome = drive(POLICY, &cancel, "posting a trigger", |_| {
-        webhook.post(
-            RequestKind::Trigger,
-            Some(&trigger.trigger_id),
-            body.clone(),
-        )
+async fn post(nudges: Nudges, trigger: TriggerEvent, cancel: CancellationToken) {
+    let (path, event) = (&nudges, &trigger);
+    let outcome = drive(POLICY, &cancel, "delivering a trigger", move |_| {
+        path.send(event)
     })
     .await;
     if let Err(Stopped::Failed(failure)) = outcome {
-        add(&webhook.metrics.triggers_dropped_total, 1);
+        add(&nudges.metrics().triggers_dropped_total, 1);
         tracing::warn!(reason = %failure.reason, session = %trigger.session_id, "could not deliver a trigger; dropped");
     }
 }

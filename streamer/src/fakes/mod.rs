@@ -1,7 +1,7 @@
 //! Stand-ins for everything the streamer talks to, on one loopback HTTP server: the Autoplay
 //! connector (scripted SSE, raw bytes, wrong content types, silence), the Botpress webhook, the
-//! Botpress Tables API (real rows, see [`tables`]), the Chat API of the plugin path ([`chat`]) and an OpenAI-compatible LLM that summarizes
-//! offline. Botpress's request limit is enforced like the real one (a sliding minute, `429` with
+//! Botpress Tables API (real rows, see [`tables`]), the Chat API of the plugin path ([`chat`])
+//! and an OpenAI-compatible LLM that summarizes offline. Botpress's request limit is enforced like the real one (a sliding minute, `429` with
 //! `RateLimit-*` and `Retry-After`), and every part can fail on demand: statuses, down, hanging.
 //!
 //! The demo runs the real streamer against them; the tests and the benchmark run the real

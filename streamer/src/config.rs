@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use reqwest::Url;
 
 use autoplay_botpress::schema;
-use autoplay_botpress::triggers::TriggerConfig;
+use autoplay_botpress::triggers::{read_triggers_file, TriggerConfig};
 
 use crate::secret::{Secret, SecretUrl};
 
@@ -444,9 +444,9 @@ pub struct StreamArgs {
     #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(200..=3_600_000))]
     pub max_retry_delay_ms: u64,
 
-    /// Largest SSE frame accepted, in bytes; larger frames are skipped while reading, and
-    /// counted.
-    #[arg(long, default_value_t = 256 << 10)]
+    /// Largest SSE frame accepted, in bytes (default 8 MiB: ~16,000 actions in the connector's
+    /// shape, more than any real batch); larger frames are skipped while reading, and counted.
+    #[arg(long, default_value_t = 8 << 20)]
     pub max_frame_bytes: usize,
 
     /// Largest webhook body, in bytes (Botpress takes 128 KB per event): more is sent in
@@ -571,6 +571,8 @@ pub struct StreamConfig {
 pub struct TriggersSettings {
     pub path: PathBuf,
     pub config: TriggerConfig,
+    /// Fields of an autoplay-sdk file that have no equivalent here (logged at start).
+    pub notes: Vec<String>,
 }
 
 impl TriggersSettings {
@@ -579,9 +581,13 @@ impl TriggersSettings {
         let setting = "--triggers-config (AUTOPLAY_BOTPRESS_TRIGGERS)";
         let text = std::fs::read_to_string(&path)
             .map_err(|e| bad(setting, format!("cannot read {}: {e}", path.display())))?;
-        let config = autoplay_botpress::decode::decode_json::<TriggerConfig>("triggers", &text)
+        let (config, notes) = read_triggers_file(&text)
             .map_err(|e| bad(setting, format!("{}: {e}", path.display())))?;
-        Ok(Self { path, config })
+        Ok(Self {
+            path,
+            config,
+            notes,
+        })
     }
 }
 

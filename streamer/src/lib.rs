@@ -12,6 +12,7 @@ pub mod budget;
 pub mod check;
 pub mod config;
 pub mod connector;
+pub mod cost;
 pub mod deadletter;
 pub mod deliver;
 pub mod demo;
@@ -22,6 +23,7 @@ pub mod llm;
 pub mod messages;
 pub mod metrics;
 pub mod nudges;
+pub mod pacing;
 pub mod privacy;
 pub mod private;
 pub mod prune;
@@ -37,7 +39,7 @@ pub mod webhook;
 
 use std::sync::Arc;
 
-use autoplay_botpress::cost::Traffic;
+use crate::cost::Traffic;
 use tokio_util::sync::CancellationToken;
 
 use crate::botpress::TablesClient;
@@ -119,9 +121,9 @@ pub async fn run(command: Command, cancel: CancellationToken) -> Result<bool, Fa
             let deleted = prune::prune(&client, &tables, keep)
                 .await
                 .map_err(anyhow::Error::from)?;
-            for (table, deleted) in deleted {
+            for (table, deletion) in deleted {
                 println!(
-                    "deleted {deleted} rows older than {} from {table}",
+                    "{table}: {deletion} (rows older than {})",
                     humantime::format_duration(keep)
                 );
             }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use autoplay_botpress::wire::TriggerEvent;
 
+use crate::budget::Budget;
 use crate::messages::{Delivered, Messages, Nudge};
 use crate::metrics::{Metrics, RequestKind};
 use crate::retry::Failure;
@@ -24,6 +25,7 @@ pub enum Nudges {
         messages: Messages,
         bot_id: String,
         ttl: Duration,
+        budget: Arc<Budget>,
         metrics: Arc<Metrics>,
     },
 }
@@ -33,6 +35,14 @@ impl Nudges {
         match self {
             Nudges::Webhook(webhook) => &webhook.metrics,
             Nudges::Plugin { metrics, .. } => metrics,
+        }
+    }
+
+    /// The request budget its requests count against.
+    pub fn budget(&self) -> &Budget {
+        match self {
+            Nudges::Webhook(webhook) => &webhook.budget,
+            Nudges::Plugin { budget, .. } => budget,
         }
     }
 

@@ -292,6 +292,7 @@ fn start_triggers(
     let nudges = match config.nudges.path {
         NudgePath::Webhook => Nudges::Webhook(parts.webhook.clone()?),
         NudgePath::Plugin => Nudges::Plugin {
+            budget: parts.tables.as_ref()?.budget().clone(),
             messages: Messages::new(
                 parts.tables.clone()?.single_attempt(),
                 &config.nudges.plugin_alias,

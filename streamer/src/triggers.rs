@@ -3,9 +3,16 @@
 //! that fires on its [`Nudges`] path (the webhook, or a bot message through the plugin path).
 //! A trigger is retried a few times, then dropped with a log line: unlike a batch, a nudge that
 //! arrives minutes late is worse than none.
+//!
+//! Floods stay bounded and fair: triggers wait in one queue (at most [`MAX_PER_USER`] per user
+//! and [`MAX_WAITING`] in total, the oldest shed and counted), one sender posts them, and only
+//! while less than [`BUDGET_SHARE`] of the minute's request budget is used — the rest stays with
+//! table and webhook delivery whatever the triggers do.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
+use autoplay_botpress::triggers::pacing::PacingStats;
 use autoplay_botpress::triggers::Watcher;
 use autoplay_botpress::wire::TriggerEvent;
 use autoplay_botpress::ActionsPayload;
@@ -16,9 +23,15 @@ use crate::config::TriggersSettings;
 use crate::metrics::add;
 use crate::now_ms;
 use crate::nudges::Nudges;
+use crate::pacing;
 use crate::retry::{drive, Policy, Stopped};
 
 const TICK: Duration = Duration::from_millis(250);
+/// Triggers waiting to be sent, at most, in total and per user (or session without a user).
+const MAX_WAITING: usize = 256;
+const MAX_PER_USER: usize = 2;
+/// Triggers are sent only while less than this part of the minute's request budget is used.
+const BUDGET_SHARE: f64 = 0.5;
 const POLICY: Policy = Policy {
     first_delay: Duration::from_millis(200),
     max_delay: Duration::from_secs(5),
@@ -32,9 +45,15 @@ pub async fn run(
     mut batches: mpsc::Receiver<ActionsPayload>,
     cancel: CancellationToken,
 ) {
+    for note in &settings.notes {
+        tracing::warn!(file = %settings.path.display(), "triggers file: {note}");
+    }
     let mut watcher = Watcher::new(settings.config);
+    let mut paced = PacingStats::default();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let waiting = std::sync::Arc::new(Waiting::default());
+    tokio::spawn(send(nudges.clone(), waiting.clone(), cancel.clone()));
     loop {
         let fired = tokio::select! {
             batch = batches.recv() => match batch {
@@ -44,18 +63,77 @@ pub async fn run(
             _ = tick.tick() => watcher.tick(now_ms()),
             _ = cancel.cancelled() => return,
         };
+        pacing::count(nudges.metrics(), &mut paced, watcher.stats());
         for trigger in fired {
             add(&nudges.metrics().triggers_fired_total, 1);
             tracing::info!(session = %trigger.session_id, trigger = ?trigger.trigger, "trigger fired");
-            tokio::spawn(post(nudges.clone(), trigger, cancel.clone()));
+            let shed = waiting.push(trigger);
+            if shed > 0 {
+                add(&nudges.metrics().triggers_shed_total, shed);
+            }
         }
     }
 }
 
-async fn post(nudges: Nudges, trigger: TriggerEvent, cancel: CancellationToken) {
-    let (path, event) = (&nudges, &trigger);
+/// The triggers waiting to be sent, oldest first.
+#[derive(Default)]
+struct Waiting {
+    queue: std::sync::Mutex<VecDeque<TriggerEvent>>,
+    ready: tokio::sync::Notify,
+}
+
+impl Waiting {
+    /// Queues a trigger, shedding the oldest of its user (then of all) past the bounds; returns
+    /// how many were shed.
+    fn push(&self, trigger: TriggerEvent) -> u64 {
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let mut shed = 0;
+        let owner = |t: &TriggerEvent| t.user_id.clone().unwrap_or_else(|| t.session_id.clone());
+        let mine = owner(&trigger);
+        while queue.iter().filter(|t| owner(t) == mine).count() >= MAX_PER_USER {
+            let oldest = queue.iter().position(|t| owner(t) == mine);
+            queue.remove(oldest.unwrap_or(0));
+            shed += 1;
+        }
+        while queue.len() >= MAX_WAITING {
+            queue.pop_front();
+            shed += 1;
+        }
+        queue.push_back(trigger);
+        drop(queue);
+        self.ready.notify_one();
+        shed
+    }
+
+    fn pop(&self) -> Option<TriggerEvent> {
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
+    }
+}
+
+/// Sends waiting triggers one at a time, within the triggers' share of the budget.
+async fn send(nudges: Nudges, waiting: std::sync::Arc<Waiting>, cancel: CancellationToken) {
+    loop {
+        let Some(trigger) = waiting.pop() else {
+            tokio::select! {
+                _ = waiting.ready.notified() => continue,
+                _ = cancel.cancelled() => return,
+            }
+        };
+        tokio::select! {
+            _ = nudges.budget().headroom(BUDGET_SHARE) => {}
+            _ = cancel.cancelled() => return,
+        }
+        post(&nudges, trigger, cancel.clone()).await;
+    }
+}
+
+async fn post(nudges: &Nudges, trigger: TriggerEvent, cancel: CancellationToken) {
+    let event = &trigger;
     let outcome = drive(POLICY, &cancel, "delivering a trigger", move |_| {
-        path.send(event)
+        nudges.send(event)
     })
     .await;
     if let Err(Stopped::Failed(failure)) = outcome {

@@ -169,7 +169,7 @@ async fn prune_deletes_idle_sessions_or_old_events() {
     let (code, out, err) = run(with(&["prune", "--keep", "2h"], &fakes, "t")).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.contains("deleted 1 rows older than 2h from AutoPlaySessionsTable"),
+        out.contains("AutoPlaySessionsTable: deleted 1 rows (rows older than 2h)"),
         "{out}"
     );
     let left: Vec<String> = fakes.with(|s| {
@@ -480,7 +480,7 @@ async fn demo_runs_offline_keeps_the_other_user_out_and_states_its_cost() {
     let budget = line_of(&out, "this run (tables, sessions layout)");
     assert!(budget.contains(" 0 billed events for activity"), "{budget}");
     assert!(
-        budget.contains("(2 nudges as bot messages: 4 Chat API requests, 0 billed events)"),
+        budget.contains("(1 nudges as bot messages: 2 Chat API requests, 0 billed events)"),
         "{budget}"
     );
     assert!(budget.contains("2 rows in use"), "{budget}");
@@ -499,7 +499,7 @@ async fn demo_shows_the_webhook_nudges_of_the_card_path() {
     assert!(!out.contains("chat API ←"), "{out}");
     let budget = line_of(&out, "this run (tables, sessions layout)");
     assert!(
-        budget.contains("+2 billed events for proactive triggers"),
+        budget.contains("+1 billed events for proactive triggers"),
         "{budget}"
     );
 }

@@ -1,111 +1,119 @@
-//! `stream --nudges plugin`: proactive triggers delivered as bot messages through the Botpress
-//! Chat API (the `autoplay` plugin's path), run through the real binary against the fakes.
+//! Proactive nudges through the real binary: pacing turns a burst of friction into one trigger,
+//! and a misspelt triggers file stops `stream` at start.
 
 mod common;
 
 use std::time::Duration;
 
-use autoplay_botpress_cli::messages::PENDING_NUDGES_TABLE;
 use common::*;
 use serde_json::json;
 
 const LIMIT: Duration = Duration::from_secs(40);
 
+/// One live frame holding one action.
+fn action(session: &str, index: u64, page: &str, kind: &str, title: &str, at: f64) -> Step {
+    frame(
+        json!({"type": "actions", "product_id": "p1", "session_id": session,
+               "user_id": format!("user-{session}"), "count": 1,
+               "actions": [{"title": title, "description": "", "type": kind, "index": index,
+                            "canonical_url": format!("https://yourapp.com{page}"),
+                            "timestamp_start": at}]})
+        .to_string(),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_trigger_becomes_one_bot_message_or_a_pending_row_and_no_billed_event() {
+async fn a_burst_of_friction_posts_one_trigger() {
     let fakes = fakes(Mode::Sessions).await;
     let now = unix_now();
+    // The issue's stuck user: pricing ↔ checkout, six "Pay now" clicks, three submits.
+    let mut script = Vec::new();
+    for (i, page) in ["/pricing", "/checkout", "/pricing", "/checkout"]
+        .iter()
+        .enumerate()
+    {
+        script.push(action(
+            "s1",
+            i as u64,
+            page,
+            "pageview",
+            "Page view",
+            now + i as f64,
+        ));
+    }
+    for i in 0..6 {
+        script.push(action(
+            "s1",
+            4 + i,
+            "/checkout",
+            "click",
+            "Pay now",
+            now + 4.0 + 0.2 * i as f64,
+        ));
+    }
+    for i in 0..3 {
+        script.push(action(
+            "s1",
+            10 + i,
+            "/checkout",
+            "submit",
+            "Payment form",
+            now + 6.0 + i as f64,
+        ));
+    }
+    script.push(Step::Hold);
     fakes.with(|s| {
-        s.botpress_token = Some("bp-test-token".into());
-        // user-s1 chats in conv-1 (the plugin's hook tagged them); user-s2 has no conversation.
-        s.chat.add_user(&[
-            ("autoplay#autoplayUserId", "user-s1"),
-            ("autoplay#conversationId", "conv-1"),
-        ]);
-        // The first message's answer is lost: the retry must not create a second message.
-        s.chat.lose_answers = 1;
-        s.tables.apply(
-            "table",
-            PENDING_NUDGES_TABLE,
-            &json!({ "keyColumn": "nudgeId", "schema": {} }),
-        );
-        let bounce = ["/pricing", "/checkout", "/pricing"];
-        s.connections.push_back(Connection::Script(vec![
-            frame(pages_frame("s1", 0, &bounce, now)),
-            frame(pages_frame("s2", 0, &bounce, now)),
-            Step::Hold,
-        ]));
+        s.webhook.secret = Some("hook-secret".into());
+        s.connections.push_back(Connection::Script(script));
     });
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("triggers.json");
-    std::fs::write(
-        &config,
-        r#"{"triggers": {"ping_pong": {"message": "Comparing plans?"}, "dwell": {"enabled": false}}}"#,
-    )
-    .unwrap();
+    std::fs::write(&config, r#"{"triggers": {"dwell": {"enabled": false}}}"#).unwrap();
+    let state = dir.path().join("state");
     let mut streamer = Streamer::start(
         &fakes,
-        &dir.path().join("state"),
+        &state,
         Mode::Sessions,
         &[
             "--triggers-config",
             config.to_str().unwrap(),
-            "--nudges",
-            "plugin",
-            "--nudge-ttl",
-            "10m",
+            "--webhook-secret",
+            "hook-secret",
         ],
     );
-    let pending = |s: &autoplay_botpress_cli::fakes::FakeState| {
-        s.tables
-            .tables
-            .get(PENDING_NUDGES_TABLE)
-            .map_or(0, |t| t.rows.len())
-    };
+    let sessions = vec!["s1".to_owned()];
     streamer
-        .wait_for(
-            "the message for s1 and the pending row for s2",
-            LIMIT,
-            || {
-                fakes.with(|s| {
-                    !s.chat.messages.is_empty() && pending(s) > 0 && s.chat.lose_answers == 0
-                })
-            },
-        )
+        .wait_for("all actions stored", LIMIT, || {
+            all_held(&fakes, Mode::Sessions, &sessions, 13)
+        })
         .await;
-    let fired = streamer.metric("triggers_fired_total").await;
-    let (_, logs, _) = streamer.terminate().await;
-    assert_eq!(fired, 2, "{}", tail(&logs, 3000));
-    fakes.with(|s| {
-        assert_eq!(s.chat.messages.len(), 1, "{:#?}", s.chat.messages);
-        let message = &s.chat.messages[0];
-        assert_eq!(message.conversation_id, "conv-1");
-        assert_eq!(message.kind, "text");
-        assert_eq!(message.payload, json!({ "text": "Comparing plans?" }));
-        let nudge_id = message.tags["autoplay#nudgeId"].as_str().unwrap();
-        assert!(nudge_id.contains("s1"), "{nudge_id}");
-        // Nothing billed: no event created, no webhook POST.
-        assert_eq!((s.chat.events_created, s.webhook.posts), (0, 0));
-        let rows = &s.tables.tables[PENDING_NUDGES_TABLE].rows;
-        assert_eq!(rows.len(), 1, "{rows:#?}");
-        let row = &rows[0];
-        assert_eq!(row["key"], "user:user-s2");
-        assert_eq!(row["message"], "Comparing plans?");
-        assert!(row["nudgeId"].as_str().unwrap().contains("s2"));
-        let expires = autoplay_botpress::time::ms_from_iso(row["expiresAt"].as_str().unwrap());
-        let ttl = expires.unwrap() as f64 / 1000.0 - now;
-        assert!(
-            (500.0..700.0).contains(&ttl),
-            "expires {ttl} s after the actions"
-        );
-    });
+    // Every kind in the burst reaches pacing once (then its cooldown runs): one sent, two held.
+    let mut suppressed = 0;
+    for _ in 0..200 {
+        suppressed = streamer.metric("triggers_outranked_total").await
+            + streamer.metric("triggers_held_by_window_total").await;
+        if suppressed >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(suppressed, 2);
+    assert_eq!(streamer.metric("triggers_fired_total").await, 1);
+    streamer.terminate().await;
+    let triggers = fakes.with(|s| s.webhook.triggers.clone());
+    assert_eq!(triggers.len(), 1, "{triggers:#?}");
+    assert_eq!(triggers[0]["session_id"], "s1");
 }
 
 #[tokio::test]
-async fn plugin_nudges_need_the_botpress_credentials() {
+async fn a_misspelt_triggers_file_stops_stream_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("triggers.json");
-    std::fs::write(&config, "{}").unwrap();
+    std::fs::write(
+        &config,
+        r#"{"trigers": {"ping_pong": {"cooldown_ms": 1000}}}"#,
+    )
+    .unwrap();
     let (code, _, err) = cli(&[
         "stream",
         "--stream-url",
@@ -118,13 +126,11 @@ async fn plugin_nudges_need_the_botpress_credentials() {
         "http://127.0.0.1:9/hook",
         "--triggers-config",
         config.to_str().unwrap(),
-        "--nudges",
-        "plugin",
     ])
     .await;
     assert_eq!(code, 2, "{err}");
     assert!(
-        err.contains("--bot-id") && err.contains("--nudges plugin"),
+        err.contains("unknown field `trigers`") && err.contains("`triggers`, `historyMs`"),
         "{err}"
     );
 }

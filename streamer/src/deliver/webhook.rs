@@ -183,6 +183,7 @@ impl WebhookDelivery {
                         self.spool.settle(Settle {
                             remove: Removal::Keys(vec![item.seq]),
                             rows: Vec::new(),
+                            held: Vec::new(),
                         });
                         continue;
                     }
@@ -317,7 +318,7 @@ impl WebhookDelivery {
                 drop_settled(state, &unit);
                 Ok(())
             }
-            FailureKind::Fatal => Err(failure),
+            FailureKind::Fatal | FailureKind::Quota => Err(failure),
         }
     }
 

@@ -213,6 +213,7 @@ fn stream_config(
         triggers: Some(TriggersSettings {
             path: "(built into the demo)".into(),
             config: script::trigger_config(),
+            notes: Vec::new(),
         }),
         nudges: NudgeSettings {
             path: args.nudges,

@@ -24,6 +24,7 @@ pub mod identity;
 pub mod llm;
 pub mod messages;
 pub mod metrics;
+pub mod nudges;
 pub mod pacing;
 pub mod privacy;
 pub mod private;

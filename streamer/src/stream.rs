@@ -5,7 +5,7 @@
 //!            │                                     ▲          │   tables: upserts of rows
 //!            │                                     └ settle ◄─┘   webhook: coalesced POSTs
 //!            ├─► summaries ─► LLM ─► inbox ─► (written with the next flush)
-//!            └─► triggers ─(budget)─► webhook
+//!            └─► triggers ─(budget)─► webhook, or bot messages (--nudges plugin)
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,14 +19,16 @@ use tokio_util::task::TaskTracker;
 
 use crate::botpress::TablesClient;
 use crate::budget::Budget;
-use crate::config::{Deliver, Layout, StreamConfig};
+use crate::config::{Deliver, Layout, NudgePath, StreamConfig};
 use crate::connector::{Connector, Incoming};
 use crate::deadletter::DeadLetters;
 use crate::deliver::tables::{self, TablesDelivery};
 use crate::deliver::webhook::WebhookDelivery;
 use crate::deliver::SummaryInbox;
 use crate::llm::LlmClient;
+use crate::messages::Messages;
 use crate::metrics::{self, Health, Metrics};
+use crate::nudges::Nudges;
 use crate::secret::redact_url;
 use crate::spool::{self, Spool, WriterConfig};
 use crate::summaries::Summaries;
@@ -299,19 +301,32 @@ fn start_delivery(
     }
 }
 
-/// Starts the trigger watcher when a triggers file and a webhook are set.
+/// Starts the trigger watcher when a triggers file and the endpoint of `--nudges` are set.
 fn start_triggers(
     config: &StreamConfig,
     parts: &Parts,
     cancel: &CancellationToken,
     tasks: &TaskTracker,
 ) -> Option<mpsc::Sender<autoplay_botpress::ActionsPayload>> {
-    let (settings, webhook) = (config.triggers.as_ref()?, parts.webhook.as_ref()?);
-    tracing::info!(file = %settings.path.display(), "proactive triggers on");
+    let settings = config.triggers.as_ref()?;
+    let nudges = match config.nudges.path {
+        NudgePath::Webhook => Nudges::Webhook(parts.webhook.clone()?),
+        NudgePath::Plugin => Nudges::Plugin {
+            budget: parts.tables.as_ref()?.budget().clone(),
+            messages: Messages::new(
+                parts.tables.clone()?.single_attempt(),
+                &config.nudges.plugin_alias,
+            ),
+            bot_id: config.botpress.as_ref()?.bot_id.clone(),
+            ttl: config.nudges.ttl,
+            metrics: parts.metrics.clone(),
+        },
+    };
+    tracing::info!(file = %settings.path.display(), nudges = ?config.nudges.path, "proactive triggers on");
     let (tx, rx) = mpsc::channel(4_096);
     tasks.spawn(triggers::run(
         settings.clone(),
-        webhook.clone(),
+        nudges,
         rx,
         cancel.clone(),
     ));

@@ -74,7 +74,14 @@ impl Nudge {
         Self {
             nudge_id: trigger.trigger_id.clone(),
             message: trigger.message.clone(),
-            choices: Vec::new(),
+            choices: trigger
+                .choices
+                .iter()
+                .map(|label| Choice {
+                    title: label.clone(),
+                    value: label.clone(),
+                })
+                .collect(),
             recipient,
             expires_at: iso_from_ms(fired_ms.saturating_add(ttl_ms)),
         }
@@ -327,6 +334,21 @@ mod tests {
             recipient: Recipient::User("AUTOPLAY_USER_ID".into()),
             expires_at: "2026-12-02T13:00:00.000Z".into(),
         }
+    }
+
+    #[test]
+    fn a_trigger_with_quick_replies_becomes_a_choice_nudge() {
+        let trigger: TriggerEvent = serde_json::from_value(json!({
+            "trigger": "repeated_submits", "trigger_id": "t1", "session_id": "s1",
+            "user_id": "alice", "product_id": "p", "signal": null,
+            "message": "Payment not going through?", "choices": ["Talk to a person", "No thanks"],
+            "fired_at": "2026-12-02T12:00:00.000Z"
+        }))
+        .unwrap();
+        let nudge = Nudge::from_trigger(&trigger, Duration::from_secs(60));
+        let titles: Vec<&str> = nudge.choices.iter().map(|c| c.title.as_str()).collect();
+        assert_eq!(titles, ["Talk to a person", "No thanks"]);
+        assert_eq!(nudge.recipient, Recipient::User("alice".into()));
     }
 
     /// The fixture's request at `step`, in the shape `fake` records.

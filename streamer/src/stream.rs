@@ -324,12 +324,7 @@ fn start_triggers(
     };
     tracing::info!(file = %settings.path.display(), nudges = ?config.nudges.path, "proactive triggers on");
     let (tx, rx) = mpsc::channel(4_096);
-    tasks.spawn(triggers::run(
-        settings.clone(),
-        nudges,
-        rx,
-        cancel.clone(),
-    ));
+    tasks.spawn(triggers::run(settings.clone(), nudges, rx, cancel.clone()));
     Some(tx)
 }
 

@@ -62,6 +62,51 @@ impl TableRequest {
     }
 }
 
+/// What an upsert answered besides the rows (Botpress echoes every row back; only these matter).
+#[derive(Debug, Default, Deserialize)]
+pub struct UpsertAnswer {
+    /// Errors of rows that were not written (the others were).
+    #[serde(default)]
+    pub errors: Vec<String>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// What a delete-by-filter did: rows deleted now, and the background job it started, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deletion {
+    pub deleted: u64,
+    pub job: Option<Job>,
+}
+
+/// A Botpress background job (as much of it as it told).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: Option<String>,
+    pub status: Option<String>,
+}
+
+impl std::fmt::Display for Deletion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.job {
+            None => write!(f, "deleted {} rows", self.deleted),
+            Some(job) => {
+                write!(f, "started Botpress deletion job")?;
+                if let Some(id) = &job.id {
+                    write!(f, " {id}")?;
+                }
+                if let Some(status) = &job.status {
+                    write!(f, " ({status})")?;
+                }
+                if self.deleted > 0 {
+                    write!(f, ", {} rows deleted so far", self.deleted)?;
+                }
+                write!(f, "; the rows go in the background")
+            }
+        }
+    }
+}
+
 /// Tables API calls for one bot.
 #[derive(Clone)]
 pub struct TablesClient {
@@ -70,6 +115,8 @@ pub struct TablesClient {
     budget: Arc<Budget>,
     metrics: Arc<Metrics>,
     policy: Policy,
+    /// Tables whose upsert warnings were logged already.
+    warned: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl TablesClient {
@@ -89,7 +136,14 @@ impl TablesClient {
                 max_delay: Duration::from_secs(15),
                 max_attempts: Some(6),
             },
+            warned: Arc::default(),
         }
+    }
+
+    /// True the first time it is asked about `table`: its warnings are logged once.
+    pub fn first_warning(&self, table: &str) -> bool {
+        let mut warned = self.warned.lock().unwrap_or_else(|p| p.into_inner());
+        warned.insert(table.to_owned())
     }
 
     /// No retries: for checks, where a quick clear answer beats persistence.
@@ -99,19 +153,13 @@ impl TablesClient {
     }
 
     /// Upserts rows keyed by `key_column` (≤ 1,000 rows), once; returns the errors Botpress
-    /// reported for some rows (the rest were written).
+    /// reported for some rows (the rest were written) and its warnings.
     pub async fn upsert_once<R: Serialize>(
         &self,
         table: &str,
         rows: &[R],
         key_column: &str,
-    ) -> Result<Vec<String>, Failure> {
-        /// Botpress echoes every row back; only the errors matter here.
-        #[derive(Deserialize)]
-        struct Answer {
-            #[serde(default)]
-            errors: Vec<String>,
-        }
+    ) -> Result<UpsertAnswer, Failure> {
         #[derive(Serialize)]
         #[serde(rename_all = "camelCase")]
         struct Upsert<'a, R> {
@@ -120,10 +168,8 @@ impl TablesClient {
         }
         let body = Upsert { rows, key_column };
         let path = format!("tables/{table}/rows/upsert");
-        let answer: Answer = self
-            .send(reqwest::Method::POST, &path, &body, RequestKind::Upsert)
-            .await?;
-        Ok(answer.errors)
+        self.send(reqwest::Method::POST, &path, &body, RequestKind::Upsert)
+            .await
     }
 
     /// Gets or creates a table; `Ok((created, table))` with the table as Botpress describes it.
@@ -166,8 +212,9 @@ impl TablesClient {
             .await
     }
 
-    /// Deletes the rows matching `filter`; returns how many Botpress deleted.
-    pub async fn delete_rows(&self, table: &str, filter: &Value) -> Result<u64, TablesError> {
+    /// Deletes the rows matching `filter`. Botpress deletes by filter either at once (the count)
+    /// or in a background job it names (then the count says nothing yet).
+    pub async fn delete_rows(&self, table: &str, filter: &Value) -> Result<Deletion, TablesError> {
         let body = serde_json::json!({ "filter": filter });
         let path = format!("tables/{table}/rows/delete");
         #[derive(Deserialize)]
@@ -175,11 +222,23 @@ impl TablesClient {
         struct Deleted {
             #[serde(default)]
             deleted_rows: u64,
+            #[serde(default)]
+            job: Option<Value>,
         }
         let deleted: Deleted = self
             .call(reqwest::Method::POST, &path, &body, RequestKind::Delete)
             .await?;
-        Ok(deleted.deleted_rows)
+        let job = deleted.job.filter(|j| !j.is_null()).map(|job| {
+            let text = |key: &str| job[key].as_str().map(str::to_owned);
+            Job {
+                id: text("id").or_else(|| job["id"].as_u64().map(|n| n.to_string())),
+                status: text("status"),
+            }
+        });
+        Ok(Deletion {
+            deleted: deleted.deleted_rows,
+            job,
+        })
     }
 
     /// One call, retried per the client's policy (transient failures only).

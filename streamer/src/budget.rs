@@ -105,6 +105,27 @@ impl Budget {
         }
     }
 
+    /// Waits until at most `share` of this minute's budget is used (for work that must leave
+    /// the rest to delivery, e.g. triggers); does not take a request itself.
+    pub async fn headroom(&self, share: f64) {
+        let allowed = ((self.per_minute as f64 * share) as usize).max(1);
+        loop {
+            let wait = {
+                let mut state = self.lock();
+                let now = Instant::now();
+                while state.sent.front().is_some_and(|t| now - *t >= WINDOW) {
+                    state.sent.pop_front();
+                }
+                if state.sent.len() < allowed {
+                    return;
+                }
+                let oldest_over = state.sent.len() - allowed;
+                state.sent.get(oldest_over).map_or(now, |t| *t + WINDOW)
+            };
+            tokio::time::sleep_until(wait).await;
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -117,6 +138,27 @@ mod tests {
 
     fn budget(per_minute: u32) -> Budget {
         Budget::new(per_minute, Arc::new(Metrics::default()))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn headroom_leaves_the_rest_of_the_minute_to_others() {
+        let b = budget(8);
+        let start = Instant::now();
+        for _ in 0..2 {
+            b.headroom(0.25).await;
+            b.acquire().await;
+        }
+        assert_eq!(Instant::now() - start, Duration::ZERO);
+        b.headroom(0.25).await;
+        assert_eq!(
+            Instant::now() - start,
+            WINDOW,
+            "2 of 8 used: waits for the window"
+        );
+        for _ in 0..6 {
+            b.acquire().await;
+        }
+        assert_eq!(Instant::now() - start, WINDOW, "the others still had 6");
     }
 
     #[tokio::test(start_paused = true)]

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use reqwest::Url;
 
 use autoplay_botpress::schema;
-use autoplay_botpress::triggers::TriggerConfig;
+use autoplay_botpress::triggers::{read_triggers_file, TriggerConfig};
 
 use crate::secret::{Secret, SecretUrl};
 
@@ -35,6 +35,7 @@ pub enum LogFormat {
 pub enum Command {
     /// Run the whole pipeline offline on loopback with a scripted session, then print what the
     /// agent would receive and what it cost on Botpress. Needs no credentials; start here.
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
     /// Create the layout's Botpress tables with their columns (idempotent: existing tables are
     /// kept).
@@ -204,6 +205,7 @@ pub struct PruneArgs {
 }
 
 /// Settings of `demo`.
+#[cfg(feature = "demo")]
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Without --openai-api-key, an offline deterministic summarizer stands in for the LLM.
@@ -373,9 +375,9 @@ pub struct StreamArgs {
     #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(200..=3_600_000))]
     pub max_retry_delay_ms: u64,
 
-    /// Largest SSE frame accepted, in bytes; larger frames are skipped while reading, and
-    /// counted.
-    #[arg(long, default_value_t = 256 << 10)]
+    /// Largest SSE frame accepted, in bytes (default 8 MiB: ~16,000 actions in the connector's
+    /// shape, more than any real batch); larger frames are skipped while reading, and counted.
+    #[arg(long, default_value_t = 8 << 20)]
     pub max_frame_bytes: usize,
 
     /// Largest webhook body, in bytes (Botpress takes 128 KB per event): more is sent in
@@ -497,6 +499,8 @@ pub struct StreamConfig {
 pub struct TriggersSettings {
     pub path: PathBuf,
     pub config: TriggerConfig,
+    /// Fields of an autoplay-sdk file that have no equivalent here (logged at start).
+    pub notes: Vec<String>,
 }
 
 impl TriggersSettings {
@@ -505,9 +509,13 @@ impl TriggersSettings {
         let setting = "--triggers-config (AUTOPLAY_BOTPRESS_TRIGGERS)";
         let text = std::fs::read_to_string(&path)
             .map_err(|e| bad(setting, format!("cannot read {}: {e}", path.display())))?;
-        let config = autoplay_botpress::decode::decode_json::<TriggerConfig>("triggers", &text)
+        let (config, notes) = read_triggers_file(&text)
             .map_err(|e| bad(setting, format!("{}: {e}", path.display())))?;
-        Ok(Self { path, config })
+        Ok(Self {
+            path,
+            config,
+            notes,
+        })
     }
 }
 

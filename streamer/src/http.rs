@@ -41,24 +41,27 @@ fn same_origin_redirects() -> reqwest::redirect::Policy {
 }
 
 /// The one classification of HTTP statuses, for every caller:
-/// - 408, 425, 429 and 5xx: transient, retry (honouring `Retry-After`);
-/// - 401, 403, 404, and a redirect to another origin (not followed, see [`client_builder`]): the
-///   configuration is wrong (token, secret, URL, table): retrying cannot help, and a batch is not
-///   at fault, so it is kept, never dead-lettered;
+/// - 408, 409 (Botpress: resource locked), 425, 429 and 5xx: transient, retry (honouring
+///   `Retry-After`);
+/// - 401, 402 (payment required), 403, 404, and a redirect to another origin (not followed, see
+///   [`client_builder`]): the configuration, plan or account is wrong (token, secret, URL, table,
+///   billing): retrying cannot help, and a batch is not at fault, so it is kept, never
+///   dead-lettered;
 /// - 413: too large: split and send again;
 /// - any other status: the receiver refuses this content for good (dead letter).
 pub fn classify(status: StatusCode) -> Option<FailureKind> {
     match status.as_u16() {
         200..=299 => None,
-        408 | 425 | 429 | 500..=599 => Some(FailureKind::Transient),
-        300..=399 | 401 | 403 | 404 => Some(FailureKind::Fatal),
+        408 | 409 | 425 | 429 | 500..=599 => Some(FailureKind::Transient),
+        300..=399 | 401..=404 => Some(FailureKind::Fatal),
         413 => Some(FailureKind::TooLarge),
         _ => Some(FailureKind::Rejected),
     }
 }
 
 /// Turns a response into its body, or a [`Failure`] classified by [`classify`] whose reason
-/// quotes the server's message (a Botpress error's `message`, else the start of the body).
+/// quotes the server's message (a Botpress error's `message`, else the start of the body). A
+/// Botpress `403` of type `QuotaExceeded` is a [`FailureKind::Quota`], not a configuration error.
 pub async fn check(response: reqwest::Response) -> Result<bytes::Bytes, Failure> {
     let status = response.status();
     let kind = classify(status);
@@ -67,21 +70,27 @@ pub async fn check(response: reqwest::Response) -> Result<bytes::Bytes, Failure>
         .bytes()
         .await
         .map_err(|e| Failure::transient(describe_transport_error(&e)))?;
-    let Some(kind) = kind else {
+    let Some(mut kind) = kind else {
         return Ok(body);
     };
     #[derive(serde::Deserialize)]
     struct BotpressError {
         message: String,
+        #[serde(default, rename = "type")]
+        kind: String,
+    }
+    let (message, error_type) = serde_json::from_slice::<BotpressError>(&body)
+        .map(|e| (e.message, e.kind))
+        .unwrap_or_else(|_| (snippet(&String::from_utf8_lossy(&body)), String::new()));
+    if status == StatusCode::FORBIDDEN && error_type == "QuotaExceeded" {
+        kind = FailureKind::Quota;
     }
     let message = if status.is_redirection() {
         "a redirect to another origin, not followed (the request's credentials stay with the \
          configured URL): set the URL it redirects to"
             .to_owned()
     } else {
-        serde_json::from_slice::<BotpressError>(&body)
-            .map(|e| e.message)
-            .unwrap_or_else(|_| snippet(&String::from_utf8_lossy(&body)))
+        message
     };
     Err(Failure {
         kind,
@@ -147,11 +156,12 @@ mod tests {
         for code in [408, 425, 429, 500, 502, 503, 504] {
             assert_eq!(kind(code), Some(FailureKind::Transient), "{code}");
         }
-        for code in [301, 307, 308, 401, 403, 404] {
+        for code in [301, 307, 308, 401, 402, 403, 404] {
             assert_eq!(kind(code), Some(FailureKind::Fatal), "{code}");
         }
+        assert_eq!(kind(409), Some(FailureKind::Transient));
         assert_eq!(kind(413), Some(FailureKind::TooLarge));
-        for code in [400, 409, 422] {
+        for code in [400, 422] {
             assert_eq!(kind(code), Some(FailureKind::Rejected), "{code}");
         }
     }

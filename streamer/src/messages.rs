@@ -136,11 +136,11 @@ impl Messages {
                     choices: &nudge.choices,
                     expires_at: &nudge.expires_at,
                 };
-                let errors = self
+                let answer = self
                     .client
                     .upsert_once(PENDING_NUDGES_TABLE, &[row], "nudgeId")
                     .await?;
-                match errors.first() {
+                match answer.errors.first() {
                     Some(error) => Err(Failure::transient(format!(
                         "{PENDING_NUDGES_TABLE}: Botpress refused the pending nudge: {error}"
                     ))),

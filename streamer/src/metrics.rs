@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 macro_rules! metrics {
     ($($(#[doc = $doc:literal])* $name:ident: $kind:literal;)*) => {
@@ -71,6 +72,10 @@ metrics! {
     last_flush_rows: "gauge";
     /// Rows written to Botpress tables (upserted).
     rows_written_total: "counter";
+    /// Warnings Botpress returned with upserts (logged once per table).
+    upsert_warnings_total: "counter";
+    /// Times a new session's row was held back because the Botpress row quota is reached.
+    rows_held_by_quota_total: "counter";
     /// Responses that said Botpress's rate limit was reached (429).
     rate_limited_total: "counter";
     /// Requests left in the current minute of the request budget.
@@ -93,6 +98,14 @@ metrics! {
     triggers_fired_total: "counter";
     /// Triggers that could not be delivered and were dropped.
     triggers_dropped_total: "counter";
+    /// Triggers shed unsent, oldest first, because too many were waiting (per user or in total).
+    triggers_shed_total: "counter";
+    /// Signals that lost to a stronger one found at the same time (one nudge per evaluation).
+    triggers_outranked_total: "counter";
+    /// Nudges held back: the session had one within the pacing window.
+    triggers_held_by_window_total: "counter";
+    /// Nudges held back: the user was in a chat exchange.
+    triggers_held_by_chat_total: "counter";
 }
 
 /// Kinds of Botpress request, for the per-kind counter.
@@ -153,7 +166,7 @@ pub fn set(gauge: &AtomicU64, value: u64) {
 /// What is wrong right now, for `/healthz`: the spool cannot write, or delivery is stopped.
 #[derive(Debug, Default)]
 pub struct Health {
-    problems: Mutex<[Option<String>; 2]>,
+    problems: Mutex<[Option<String>; 4]>,
 }
 
 /// The part of the streamer a problem is in.
@@ -161,6 +174,10 @@ pub struct Health {
 pub enum Part {
     Storage = 0,
     Delivery = 1,
+    /// The Botpress row quota holds new rows back (existing rows keep updating).
+    Quota = 2,
+    /// The spool file found at start was damaged (what was recovered, where the file went).
+    Recovery = 3,
 }
 
 impl Health {
@@ -174,17 +191,19 @@ impl Health {
         self.lock().iter().flatten().cloned().collect()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, [Option<String>; 2]> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, [Option<String>; 4]> {
         self.problems.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-/// Serves `/healthz` (200 `ok`, or 503 with the problems) and `/metrics` until `cancel` fires.
+/// Serves `/healthz` (200 `ok`, or 503 with the problems) and `/metrics` until `cancel` fires,
+/// as a task of `tasks`.
 pub async fn serve(
     addr: SocketAddr,
     metrics: Arc<Metrics>,
     health: Arc<Health>,
     cancel: CancellationToken,
+    tasks: &TaskTracker,
 ) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
@@ -210,7 +229,7 @@ pub async fn serve(
                 async move { metrics.render() }
             }),
         );
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let shutdown = async move { cancel.cancelled().await };
         if let Err(err) = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)

@@ -8,7 +8,7 @@ use autoplay_botpress::time::iso_from_ms;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::botpress::{TablesClient, TablesError};
+use crate::botpress::{Deletion, TablesClient, TablesError};
 use crate::config::{Layout, Tables};
 use crate::now_ms;
 
@@ -35,12 +35,12 @@ pub fn deletions(tables: &Tables, keep: Duration, now_ms: i64) -> Vec<(String, V
     }
 }
 
-/// Deletes rows older than `keep`; returns how many went from each table.
+/// Deletes rows older than `keep`; returns what each table's deletion did.
 pub async fn prune(
     client: &TablesClient,
     tables: &Tables,
     keep: Duration,
-) -> Result<Vec<(String, u64)>, TablesError> {
+) -> Result<Vec<(String, Deletion)>, TablesError> {
     let mut out = Vec::new();
     for (table, filter) in deletions(tables, keep, now_ms()) {
         let deleted = client.delete_rows(&table, &filter).await?;
@@ -71,8 +71,8 @@ pub async fn run_periodically(
         };
         match round {
             Ok(deleted) => {
-                for (table, deleted) in deleted {
-                    tracing::info!(table, deleted, keep = %humantime::format_duration(keep), "pruned old rows");
+                for (table, deletion) in deleted {
+                    tracing::info!(table, %deletion, keep = %humantime::format_duration(keep), "pruned old rows");
                 }
             }
             Err(err) => {

@@ -20,8 +20,11 @@ pub enum FailureKind {
     TooLarge,
     /// The receiver refuses this content for good: dead letter (batches) or give up.
     Rejected,
-    /// The configuration cannot work (401/403/404): stop and say what to fix.
+    /// The configuration cannot work (401/402/403/404): stop and say what to fix.
     Fatal,
+    /// Botpress's `403 QuotaExceeded` (table rows): rows that already exist can still be
+    /// updated, new ones cannot be added until rows are freed or the plan grows.
+    Quota,
 }
 
 /// A failed attempt.

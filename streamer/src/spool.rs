@@ -31,6 +31,8 @@ const CACHE_BYTES: usize = 1 << 20;
 const BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("batches");
 /// Session rows as last written to Botpress (sessions layout), so a restart continues them.
 const ROWS: TableDefinition<&str, &[u8]> = TableDefinition::new("session_rows");
+/// Sessions whose copy in `ROWS` is not in Botpress yet: new rows held back by the row quota.
+const HELD: TableDefinition<&str, ()> = TableDefinition::new("held_rows");
 /// Most inserts one transaction takes.
 const MAX_GROUP: usize = 4_096;
 /// How long the writer gathers batches before one commit (and one fsync) covers them all: a
@@ -63,8 +65,10 @@ pub struct Change {
     pub inserts: Vec<(u64, Vec<u8>)>,
     /// Batches to remove: delivered or dead-lettered.
     pub remove: Vec<Removal>,
-    /// Session rows as just written to Botpress.
+    /// Session rows as just written to Botpress (or, for sessions in `held`, as waiting to be).
     pub rows: Vec<(String, Vec<u8>)>,
+    /// Sessions of `rows` not written to Botpress yet (the row quota held them back).
+    pub held: Vec<String>,
 }
 
 /// Batches leaving the spool.
@@ -87,17 +91,58 @@ pub struct Removed {
 pub struct Spool {
     path: PathBuf,
     db: RwLock<Option<Database>>,
+    /// What was wrong with the file found at start, and what was done about it.
+    damage: Option<String>,
 }
 
 impl Spool {
-    /// Opens (or creates) `dir/spool.redb`.
+    /// Opens (or creates) `dir/spool.redb`. A file that cannot be opened or read whole (truncated,
+    /// corrupted) does not stop the start: what can still be read is copied into a new file, the
+    /// damaged one is moved aside, and [`Spool::damage`] says so.
     pub fn open(dir: &Path) -> Result<Self, SpoolError> {
         let path = dir.join("spool.redb");
+        let damage = match guarded(|| Self::open_db(&path).and_then(|db| readable(&db))) {
+            Ok(()) => None,
+            Err(_) if !path.exists() => None,
+            Err(reason) => Some(Self::recover(&path, &reason)?),
+        };
         let db = Self::open_db(&path)?;
         Ok(Self {
             path,
             db: RwLock::new(Some(db)),
+            damage,
         })
+    }
+
+    /// What was wrong with the spool file at start, if anything.
+    pub fn damage(&self) -> Option<&str> {
+        self.damage.as_deref()
+    }
+
+    /// Copies what `path` still yields into a new file, moves the damaged one aside and puts
+    /// the new one in its place; returns what happened, for the log and `/healthz`.
+    fn recover(path: &Path, reason: &str) -> Result<String, SpoolError> {
+        let fail = |e: std::io::Error| SpoolError::Open {
+            path: path.display().to_string(),
+            reason: format!("{reason}; moving the damaged file aside failed: {e}"),
+        };
+        let fresh = path.with_extension("redb.recovering");
+        let _ = std::fs::remove_file(&fresh);
+        let (batches, rows) = {
+            let new = Self::open_db(&fresh)?;
+            guarded(|| Self::open_db(path)).map_or((0, 0), |old| salvage(&old, &new))
+        };
+        let unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let aside = path.with_extension(format!("redb.damaged-{unix}"));
+        std::fs::rename(path, &aside).map_err(fail)?;
+        std::fs::rename(&fresh, path).map_err(fail)?;
+        Ok(format!(
+            "the spool file was damaged ({reason}): moved it to {}, recovered {batches} batches \
+             and {rows} session rows from it; batches it held beyond those are lost",
+            aside.display()
+        ))
     }
 
     fn open_db(path: &Path) -> Result<Database, SpoolError> {
@@ -116,6 +161,8 @@ impl Spool {
         txn.open_table(BATCHES)
             .map_err(|e| open_error(e.to_string()))?;
         txn.open_table(ROWS)
+            .map_err(|e| open_error(e.to_string()))?;
+        txn.open_table(HELD)
             .map_err(|e| open_error(e.to_string()))?;
         txn.commit().map_err(|e| open_error(e.to_string()))?;
         Ok(db)
@@ -191,15 +238,33 @@ impl Spool {
         })
     }
 
-    /// The session row last written for `session`, if any.
-    pub fn row(&self, session: &str) -> Result<Option<SessionRow>, SpoolError> {
+    /// The session row last written for `session`, if any, and whether it is held back (not
+    /// in Botpress yet).
+    pub fn row(&self, session: &str) -> Result<Option<(SessionRow, bool)>, SpoolError> {
         self.with_db(|db| {
             let txn = db.begin_read().map_err(storage)?;
             let table = txn.open_table(ROWS).map_err(storage)?;
             let Some(value) = table.get(session).map_err(storage)? else {
                 return Ok(None);
             };
-            Ok(serde_json::from_slice(value.value()).ok())
+            let held = txn.open_table(HELD).map_err(storage)?;
+            let is_held = held.get(session).map_err(storage)?.is_some();
+            Ok(serde_json::from_slice(value.value())
+                .ok()
+                .map(|row| (row, is_held)))
+        })
+    }
+
+    /// Up to `limit` sessions whose rows the row quota held back.
+    pub fn held(&self, limit: usize) -> Result<Vec<String>, SpoolError> {
+        self.with_db(|db| {
+            let txn = db.begin_read().map_err(storage)?;
+            let held = txn.open_table(HELD).map_err(storage)?;
+            held.iter()
+                .map_err(storage)?
+                .take(limit)
+                .map(|entry| Ok(entry.map_err(storage)?.0.value().to_owned()))
+                .collect()
         })
     }
 
@@ -258,14 +323,86 @@ impl Spool {
                     }
                 }
                 let mut rows = txn.open_table(ROWS).map_err(storage)?;
+                let mut held = txn.open_table(HELD).map_err(storage)?;
                 for (session, row) in &change.rows {
                     rows.insert(session.as_str(), row.as_slice())
                         .map_err(storage)?;
+                    held.remove(session.as_str()).map_err(storage)?;
+                }
+                for session in &change.held {
+                    held.insert(session.as_str(), ()).map_err(storage)?;
                 }
             }
             txn.commit().map_err(storage)?;
             Ok(removed)
         })
+    }
+}
+
+/// Runs `f`, turning an error or a panic (redb panics on some damaged files) into its text.
+fn guarded<T>(f: impl FnOnce() -> Result<T, SpoolError>) -> Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(panic) => Err(panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "the storage library panicked".into())),
+    }
+}
+
+/// Reads every entry once: a damaged page shows here rather than in the middle of a run.
+fn readable(db: &Database) -> Result<(), SpoolError> {
+    let txn = db.begin_read().map_err(storage)?;
+    for entry in txn
+        .open_table(BATCHES)
+        .map_err(storage)?
+        .iter()
+        .map_err(storage)?
+    {
+        entry.map_err(storage)?;
+    }
+    for entry in txn
+        .open_table(ROWS)
+        .map_err(storage)?
+        .iter()
+        .map_err(storage)?
+    {
+        entry.map_err(storage)?;
+    }
+    Ok(())
+}
+
+/// Copies the batches and session rows `old` still yields into `new`, up to the first
+/// unreadable entry of each table: (batches, rows) copied.
+fn salvage(old: &Database, new: &Database) -> (u64, u64) {
+    let copy = |batches: &mut u64, rows: &mut u64| -> Result<(), SpoolError> {
+        let read = old.begin_read().map_err(storage)?;
+        let write = new.begin_write().map_err(storage)?;
+        {
+            let mut into = write.open_table(BATCHES).map_err(storage)?;
+            if let Ok(from) = read.open_table(BATCHES) {
+                for entry in from.iter().map_err(storage)? {
+                    let Ok((key, value)) = entry else { break };
+                    into.insert(key.value(), value.value()).map_err(storage)?;
+                    *batches += 1;
+                }
+            }
+            let mut into = write.open_table(ROWS).map_err(storage)?;
+            if let Ok(from) = read.open_table(ROWS) {
+                for entry in from.iter().map_err(storage)? {
+                    let Ok((key, value)) = entry else { break };
+                    into.insert(key.value(), value.value()).map_err(storage)?;
+                    *rows += 1;
+                }
+            }
+        }
+        write.commit().map_err(storage)
+    };
+    let (mut batches, mut rows) = (0, 0);
+    match guarded(|| copy(&mut batches, &mut rows)) {
+        Ok(()) => (batches, rows),
+        Err(_) => (0, 0),
     }
 }
 
@@ -280,18 +417,51 @@ pub struct Incoming {
 pub struct Settle {
     pub remove: Removal,
     pub rows: Vec<(String, Vec<u8>)>,
+    /// Sessions of `rows` the row quota held back (see [`Change::held`]).
+    pub held: Vec<String>,
 }
 
 /// What the rest of the streamer uses to talk to the writer thread.
 #[derive(Clone)]
 pub struct SpoolHandle {
-    pub spool: Arc<Spool>,
+    spool: Arc<Spool>,
     settles: mpsc::UnboundedSender<Settle>,
     /// Next key: every batch with a smaller key is on disk.
-    pub written: watch::Receiver<u64>,
+    written: watch::Receiver<u64>,
 }
 
 impl SpoolHandle {
+    /// Stored batches from key `from` on (see [`Spool::read_from`]).
+    pub fn read_from(
+        &self,
+        from: u64,
+        max_batches: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Stored>, SpoolError> {
+        self.spool.read_from(from, max_batches, max_bytes)
+    }
+
+    /// These stored batches, by key (missing keys are skipped).
+    pub fn read_keys(&self, keys: &[u64]) -> Result<Vec<Stored>, SpoolError> {
+        self.spool.read_keys(keys)
+    }
+
+    /// The session row last written for `session`, if any, and whether it is held back (see
+    /// [`Spool::row`]).
+    pub fn row(&self, session: &str) -> Result<Option<(SessionRow, bool)>, SpoolError> {
+        self.spool.row(session)
+    }
+
+    /// Up to `limit` sessions whose rows the row quota held back.
+    pub fn held(&self, limit: usize) -> Result<Vec<String>, SpoolError> {
+        self.spool.held(limit)
+    }
+
+    /// Next key to be written: every batch with a smaller key is on disk.
+    pub fn written(&self) -> watch::Receiver<u64> {
+        self.written.clone()
+    }
+
     /// Hands a settle to the writer (a no-op once it has stopped).
     pub fn settle(&self, settle: Settle) {
         let _ = self.settles.send(settle);
@@ -314,6 +484,10 @@ pub fn start(
     config: WriterConfig,
     stop: tokio_util::sync::CancellationToken,
 ) -> Result<(SpoolHandle, std::thread::JoinHandle<Result<(), SpoolError>>), SpoolError> {
+    if let Some(damage) = spool.damage() {
+        tracing::error!("{damage}");
+        config.health.set(Part::Recovery, Some(damage.to_owned()));
+    }
     let (depth, bytes, next) = spool.stats()?;
     set(&config.metrics.spool_depth, depth);
     set(&config.metrics.spool_bytes, bytes);
@@ -502,6 +676,7 @@ impl Group {
     fn add_settle(&mut self, settle: Settle) {
         self.change.remove.push(settle.remove);
         self.change.rows.extend(settle.rows);
+        self.change.held.extend(settle.held);
     }
 
     fn inserts(&self) -> usize {
@@ -574,7 +749,7 @@ mod tests {
             [(4, "e".to_owned())]
         );
         assert_eq!(spool.stats().unwrap().2, 5, "next key");
-        assert_eq!(spool.row("s1").unwrap().unwrap().session_id, "s1");
+        assert_eq!(spool.row("s1").unwrap().unwrap().0.session_id, "s1");
         spool.reopen().unwrap();
         assert_eq!(spool.read_from(3, 10, 1 << 20).unwrap().len(), 1);
     }

@@ -3,9 +3,16 @@
 //! that fires to the webhook (`type: "trigger"`), signed like batches, its id as idempotency key.
 //! A trigger is retried a few times, then dropped with a log line: unlike a batch, a nudge that
 //! arrives minutes late is worse than none.
+//!
+//! Floods stay bounded and fair: triggers wait in one queue (at most [`MAX_PER_USER`] per user
+//! and [`MAX_WAITING`] in total, the oldest shed and counted), one sender posts them, and only
+//! while less than [`BUDGET_SHARE`] of the minute's request budget is used — the rest stays with
+//! table and webhook delivery whatever the triggers do.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
+use autoplay_botpress::triggers::pacing::PacingStats;
 use autoplay_botpress::triggers::Watcher;
 use autoplay_botpress::wire::TriggerEvent;
 use autoplay_botpress::ActionsPayload;
@@ -15,40 +22,133 @@ use tokio_util::sync::CancellationToken;
 use crate::config::TriggersSettings;
 use crate::metrics::{add, RequestKind};
 use crate::now_ms;
+use crate::pacing;
 use crate::retry::{drive, Policy, Stopped};
 use crate::webhook::Webhook;
 
 const TICK: Duration = Duration::from_millis(250);
+/// Triggers waiting to be sent, at most, in total and per user (or session without a user).
+const MAX_WAITING: usize = 256;
+const MAX_PER_USER: usize = 2;
+/// Triggers are sent only while less than this part of the minute's request budget is used.
+const BUDGET_SHARE: f64 = 0.5;
 const POLICY: Policy = Policy {
     first_delay: Duration::from_millis(200),
     max_delay: Duration::from_secs(5),
     max_attempts: Some(4),
 };
+/// How long, once shutdown starts, triggers already fired may still take to reach the webhook
+/// (less than the stream's wait for this task).
+const POST_GRACE: Duration = Duration::from_secs(5);
 
-/// Runs until `batches` closes or `cancel`.
+/// Runs until `batches` closes or `cancel`; then gives the triggers already fired [`POST_GRACE`]
+/// to reach the webhook.
 pub async fn run(
     settings: TriggersSettings,
     webhook: Webhook,
     mut batches: mpsc::Receiver<ActionsPayload>,
     cancel: CancellationToken,
 ) {
+    for note in &settings.notes {
+        tracing::warn!(file = %settings.path.display(), "triggers file: {note}");
+    }
     let mut watcher = Watcher::new(settings.config);
+    let mut paced = PacingStats::default();
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let waiting = std::sync::Arc::new(Waiting::default());
+    let (drain, abandon) = (CancellationToken::new(), CancellationToken::new());
+    let mut sender = tokio::spawn(send(
+        webhook.clone(),
+        waiting.clone(),
+        drain.clone(),
+        abandon.clone(),
+    ));
     loop {
         let fired = tokio::select! {
             batch = batches.recv() => match batch {
                 Some(batch) => watcher.push(&batch, now_ms()),
-                None => return,
+                None => break,
             },
             _ = tick.tick() => watcher.tick(now_ms()),
-            _ = cancel.cancelled() => return,
+            _ = cancel.cancelled() => break,
         };
+        pacing::count(&webhook.metrics, &mut paced, watcher.stats());
         for trigger in fired {
             add(&webhook.metrics.triggers_fired_total, 1);
             tracing::info!(session = %trigger.session_id, trigger = ?trigger.trigger, "trigger fired");
-            tokio::spawn(post(webhook.clone(), trigger, cancel.clone()));
+            let shed = waiting.push(trigger);
+            if shed > 0 {
+                add(&webhook.metrics.triggers_shed_total, shed);
+            }
         }
+    }
+    drain.cancel();
+    if tokio::time::timeout(POST_GRACE, &mut sender).await.is_err() {
+        tracing::warn!("triggers still waiting to be posted at shutdown are abandoned");
+        abandon.cancel();
+        let _ = sender.await;
+    }
+}
+
+/// The triggers waiting to be sent, oldest first.
+#[derive(Default)]
+struct Waiting {
+    queue: std::sync::Mutex<VecDeque<TriggerEvent>>,
+    ready: tokio::sync::Notify,
+}
+
+impl Waiting {
+    /// Queues a trigger, shedding the oldest of its user (then of all) past the bounds; returns
+    /// how many were shed.
+    fn push(&self, trigger: TriggerEvent) -> u64 {
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let mut shed = 0;
+        let owner = |t: &TriggerEvent| t.user_id.clone().unwrap_or_else(|| t.session_id.clone());
+        let mine = owner(&trigger);
+        while queue.iter().filter(|t| owner(t) == mine).count() >= MAX_PER_USER {
+            let oldest = queue.iter().position(|t| owner(t) == mine);
+            queue.remove(oldest.unwrap_or(0));
+            shed += 1;
+        }
+        while queue.len() >= MAX_WAITING {
+            queue.pop_front();
+            shed += 1;
+        }
+        queue.push_back(trigger);
+        drop(queue);
+        self.ready.notify_one();
+        shed
+    }
+
+    fn pop(&self) -> Option<TriggerEvent> {
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
+    }
+}
+
+/// Sends waiting triggers one at a time, within the triggers' share of the budget, until
+/// `drain` fires and the queue is empty, or `abandon` fires.
+async fn send(
+    webhook: Webhook,
+    waiting: std::sync::Arc<Waiting>,
+    drain: CancellationToken,
+    abandon: CancellationToken,
+) {
+    loop {
+        let Some(trigger) = waiting.pop() else {
+            tokio::select! {
+                _ = waiting.ready.notified() => continue,
+                _ = drain.cancelled() => return,
+            }
+        };
+        tokio::select! {
+            _ = webhook.budget.headroom(BUDGET_SHARE) => {}
+            _ = abandon.cancelled() => return,
+        }
+        post(webhook.clone(), trigger, abandon.clone()).await;
     }
 }
 

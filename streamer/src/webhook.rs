@@ -63,13 +63,15 @@ pub struct Webhook {
 }
 
 impl Webhook {
-    /// POSTs one JSON body once, within the budget. `key` goes in `Idempotency-Key`.
+    /// POSTs one JSON body once, within the budget. `key` goes in `Idempotency-Key`. The
+    /// signature is dated after the budget wait, so a body never leaves already old.
     pub async fn post(
         &self,
         kind: RequestKind,
         key: Option<&str>,
         body: Vec<u8>,
     ) -> Result<(), Failure> {
+        self.budget.acquire().await;
         let mut request = self
             .http
             .post(self.url.0.clone())
@@ -88,7 +90,6 @@ impl Webhook {
             }
             None => {}
         }
-        self.budget.acquire().await;
         self.metrics.request(kind);
         let response = request
             .body(body)

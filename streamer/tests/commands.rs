@@ -210,7 +210,7 @@ async fn prune_deletes_idle_sessions_or_old_events() {
     let (code, out, err) = run(with(&["prune", "--keep", "2h"], &fakes, "t")).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(
-        out.contains("deleted 1 rows older than 2h from AutoPlaySessionsTable"),
+        out.contains("AutoPlaySessionsTable: deleted 1 rows (rows older than 2h)"),
         "{out}"
     );
     let left: Vec<String> = fakes.with(|s| {

@@ -572,3 +572,28 @@ async fn logged_urls_carry_no_credentials() {
     assert!(!logs.contains("query-secret"), "{logs}");
     assert!(logs.contains("connected to the Autoplay stream"));
 }
+
+/// 9. A batch of 2,000 actions in the connector's shape (over 256 KiB, the old frame limit) is
+/// delivered whole under the default `--max-frame-bytes`, memory still under the ceiling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_real_batch_is_delivered_whole() {
+    for mode in MODES {
+        let fakes = fakes(mode).await;
+        let big = actions_frame("big", 0, 2_000);
+        assert!(big.len() > 256 << 10, "{} bytes", big.len());
+        fakes.with(|s| {
+            s.connections
+                .push_back(Connection::Script(vec![frame(big), Step::Hold]))
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let mut streamer = Streamer::start(&fakes, dir.path(), mode, &[]);
+        let b = vec!["big".to_owned()];
+        streamer
+            .wait_for("the 2,000-action batch", LIMIT, || {
+                all_held(&fakes, mode, &b, 2_000)
+            })
+            .await;
+        assert_eq!(streamer.metric("oversized_frames_total").await, 0);
+        stop_and_report("one 2,000-action batch", mode, streamer).await;
+    }
+}

@@ -98,12 +98,12 @@ pub async fn retry(letters: &DeadLetters, args: RetryArgs) -> Result<bool, crate
                 rows,
             } => match &tables {
                 Some(client) => match client.upsert_once(table, rows, key_column).await {
-                    Ok(errors) if errors.is_empty() => Ok(()),
-                    Ok(errors) => Err(crate::retry::Failure {
+                    Ok(answer) if answer.errors.is_empty() => Ok(()),
+                    Ok(answer) => Err(crate::retry::Failure {
                         kind: crate::retry::FailureKind::Rejected,
                         ..crate::retry::Failure::transient(format!(
                             "Botpress reported row errors: {}",
-                            errors.join("; ")
+                            answer.errors.join("; ")
                         ))
                     }),
                     Err(failure) => Err(failure),

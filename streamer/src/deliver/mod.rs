@@ -70,10 +70,12 @@ impl SummaryInbox {
 }
 
 /// Upserts `rows` in requests of at most 1,000 rows. A request refused as too large or invalid is
-/// split in halves to find the rows at fault; a single refused row goes to the dead-letter file,
-/// as do rows a 200 answer lists `errors` for. Transient and configuration failures are
-/// returned, and then nothing is dead-lettered (upserts are idempotent: the caller sends all
-/// again). Returns the number of rows written.
+/// split in halves to find the rows at fault; a single refused row goes to the dead-letter file.
+/// A 200 answer listing row `errors` wrote the other rows: the rows the errors name (by
+/// `rows[i]` or by key) are dead-lettered, and when an error names no row the request is split
+/// to find it. Warnings are logged once per table and counted. Transient, quota and
+/// configuration failures are returned, and then nothing is dead-lettered (upserts are
+/// idempotent: the caller sends all again). Returns the number of rows written.
 pub async fn upsert_all(
     client: &TablesClient,
     table: &str,
@@ -86,12 +88,36 @@ pub async fn upsert_all(
     let mut parts: Vec<&[Box<RawValue>]> = rows.chunks(MAX_ROWS_PER_UPSERT).rev().collect();
     while let Some(part) = parts.pop() {
         match client.upsert_once(table, part, key_column).await {
-            Ok(errors) => {
-                if errors.is_empty() {
+            Ok(answer) => {
+                warned(client, table, &answer.warnings, metrics);
+                if answer.errors.is_empty() {
                     written += part.len();
-                } else {
-                    let reason = format!("Botpress reported row errors: {}", errors.join("; "));
-                    refuse(dead_letters, metrics, 200, reason, table, key_column, part).await?;
+                    continue;
+                }
+                let reason = format!("Botpress reported row errors: {}", answer.errors.join("; "));
+                match named_rows(&answer.errors, part, key_column) {
+                    Some(named) => {
+                        written += part.len() - named.len();
+                        let refused: Vec<Box<RawValue>> =
+                            named.into_iter().map(|i| part[i].clone()).collect();
+                        refuse(
+                            dead_letters,
+                            metrics,
+                            200,
+                            reason,
+                            table,
+                            key_column,
+                            &refused,
+                        )
+                        .await?;
+                    }
+                    None if part.len() > 1 => {
+                        let (a, b) = part.split_at(part.len() / 2);
+                        parts.extend([b, a]);
+                    }
+                    None => {
+                        refuse(dead_letters, metrics, 200, reason, table, key_column, part).await?
+                    }
                 }
             }
             Err(f) if matches!(f.kind, FailureKind::TooLarge | FailureKind::Rejected) => {
@@ -117,6 +143,53 @@ pub async fn upsert_all(
     }
     add(&metrics.rows_written_total, written as u64);
     Ok(written)
+}
+
+/// The rows of `part` that row errors name, by position (`rows[3]`) or by key value; `None` when
+/// some error names no row of `part`.
+fn named_rows(errors: &[String], part: &[Box<RawValue>], key_column: &str) -> Option<Vec<usize>> {
+    let keys: Vec<Option<String>> = part
+        .iter()
+        .map(|row| {
+            let row: serde_json::Value = serde_json::from_str(row.get()).ok()?;
+            match &row[key_column] {
+                serde_json::Value::String(key) => Some(key.clone()),
+                serde_json::Value::Null => None,
+                other => Some(other.to_string()),
+            }
+        })
+        .collect();
+    let mut named = std::collections::BTreeSet::new();
+    for error in errors {
+        let before = named.len();
+        for (i, key) in keys.iter().enumerate() {
+            let by_key = key
+                .as_deref()
+                .is_some_and(|k| !k.is_empty() && error.contains(k));
+            if by_key || error.contains(&format!("rows[{i}]")) {
+                named.insert(i);
+            }
+        }
+        if named.len() == before {
+            return None;
+        }
+    }
+    Some(named.into_iter().collect())
+}
+
+/// Counts upsert warnings and logs them the first time a table gets any.
+fn warned(client: &TablesClient, table: &str, warnings: &[String], metrics: &Metrics) {
+    if warnings.is_empty() {
+        return;
+    }
+    add(&metrics.upsert_warnings_total, warnings.len() as u64);
+    if client.first_warning(table) {
+        tracing::warn!(
+            table,
+            warnings = %warnings.join("; "),
+            "Botpress warned about rows written (logged once per table; counted in upsert_warnings_total)"
+        );
+    }
 }
 
 async fn refuse(

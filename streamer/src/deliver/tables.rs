@@ -26,8 +26,8 @@ use tokio_util::sync::CancellationToken;
 use super::{pause, raw_rows, resumed, upsert_all, SummaryInbox};
 use crate::botpress::TablesClient;
 use crate::deadletter::DeadLetters;
-use crate::metrics::{add, set, Health, Metrics};
-use crate::retry::{drive, Failure, Policy, Stopped};
+use crate::metrics::{add, set, Health, Metrics, Part};
+use crate::retry::{drive, Failure, FailureKind, Policy, Stopped};
 use crate::spool::{Removal, Settle, SpoolHandle};
 
 /// Batches read from the spool per flush, at most.
@@ -46,6 +46,9 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// transaction for many flushes. Until then a restart re-applies them to the older copies,
 /// which gives the same rows.
 const SETTLE_EVERY: Duration = Duration::from_secs(10);
+/// After Botpress's row quota refused new rows, how long they wait before being tried again
+/// (existing rows keep updating every flush meanwhile).
+const QUOTA_RETRY: Duration = Duration::from_secs(60);
 
 /// Which tables the rows go to.
 #[derive(Debug, Clone)]
@@ -90,17 +93,30 @@ struct Pending {
     /// The end of the written part of the spool (`settled..written` is written, not settled).
     written: u64,
     last_settle: Option<Instant>,
+    /// Sessions whose new rows the row quota held back since the last settle: their copies are
+    /// kept in the spool, marked as not in Botpress, and tried again after [`QUOTA_RETRY`].
+    held: HashSet<String>,
+    /// While set, the row quota is reached: new rows wait until then.
+    quota_until: Option<Instant>,
+    /// The quota is reported (log, `/healthz`) and not yet cleared.
+    quota_reported: bool,
 }
 
 struct Tracked {
     row: SessionRow,
     touched: Instant,
+    /// Botpress has this session's row (it was written), so the row quota never refuses it.
+    in_botpress: bool,
 }
 
 impl TablesDelivery {
     /// Flushes every `--flush-every` until `cancel`, then once more (briefly) before returning.
     pub async fn run(self, cancel: CancellationToken) {
-        let pending = tokio::sync::Mutex::new(Pending::default());
+        let pending = tokio::sync::Mutex::new(Pending {
+            // The first flush takes the rows a previous run's quota held back.
+            quota_until: Some(Instant::now()),
+            ..Pending::default()
+        });
         let mut ticks = tokio::time::interval(self.flush_every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let policy = Policy {
@@ -166,12 +182,14 @@ impl TablesDelivery {
     /// Hands what is written to the spool: its batches leave, the row copies are kept.
     fn settle(&self, p: &mut Pending) {
         p.last_settle = Some(Instant::now());
-        if p.written <= p.settled && p.written_rows.is_empty() {
+        if p.written <= p.settled && p.written_rows.is_empty() && p.held.is_empty() {
             return;
         }
+        let held: Vec<String> = p.held.drain().collect();
         let rows = p
             .written_rows
             .drain()
+            .chain(held.iter().cloned())
             .filter_map(|id| {
                 let row = &p.sessions.get(&id)?.row;
                 Some((id, serde_json::to_vec(row).ok()?))
@@ -180,6 +198,7 @@ impl TablesDelivery {
         self.spool.settle(Settle {
             remove: Removal::Range(p.settled..p.written),
             rows,
+            held,
         });
         p.settled = p.written;
     }
@@ -189,7 +208,6 @@ impl TablesDelivery {
         let spool_error = |e: crate::spool::SpoolError| Failure::transient(e.to_string());
         while !self.full(p) {
             let stored = self
-                .spool
                 .spool
                 .read_from(p.cursor, 512, MAX_BYTES_PER_READ)
                 .map_err(spool_error)?;
@@ -254,17 +272,16 @@ impl TablesDelivery {
         owner: &Owner,
     ) -> Result<&'a mut Tracked, crate::spool::SpoolError> {
         if !p.sessions.contains_key(key) {
-            let row = self
-                .spool
-                .spool
-                .row(key)?
-                .filter(|row| row.row_key == key)
-                .unwrap_or_else(|| SessionRow::new(owner));
+            let (row, in_botpress) = match self.spool.row(key)? {
+                Some((row, held)) if row.row_key == key => (row, !held),
+                _ => (SessionRow::new(owner), false),
+            };
             p.sessions.insert(
                 key.to_owned(),
                 Tracked {
                     row,
                     touched: Instant::now(),
+                    in_botpress,
                 },
             );
         }
@@ -302,13 +319,29 @@ impl TablesDelivery {
         }
     }
 
-    /// Writes the changed session rows; on success returns their sessions.
+    /// Writes the changed session rows; on success returns their sessions. When Botpress's row
+    /// quota refuses new rows, the rows it already has are written alone and the new ones are
+    /// held back (kept in the spool, tried again after [`QUOTA_RETRY`]).
     async fn write_sessions(
         &self,
         p: &mut Pending,
         table: &str,
         row_bytes: usize,
     ) -> Result<Vec<String>, Failure> {
+        if p.quota_until.is_some_and(|until| Instant::now() >= until) {
+            p.quota_until = None;
+            // The held rows' turn: they are tried with this flush.
+            for key in self.spool.held(MAX_DIRTY_SESSIONS).unwrap_or_default() {
+                if let Ok(Some((row, _))) = self.spool.row(&key) {
+                    p.sessions.entry(key.clone()).or_insert_with(|| Tracked {
+                        row,
+                        touched: Instant::now(),
+                        in_botpress: false,
+                    });
+                    p.dirty.insert(key);
+                }
+            }
+        }
         if p.dirty.is_empty() {
             return Ok(Vec::new());
         }
@@ -316,11 +349,55 @@ impl TablesDelivery {
         let mut written = Vec::with_capacity(p.dirty.len());
         for session in &p.dirty {
             if let Some(tracked) = p.sessions.get_mut(session) {
+                if p.quota_until.is_some() && !tracked.in_botpress {
+                    continue;
+                }
                 tracked.row.refresh_signals(now, &self.signals);
                 written.push(tracked.row.fitted(row_bytes));
             }
         }
-        let raw = raw_rows(&written);
+        match self.upsert_rows(table, &written).await {
+            Err(f) if f.kind == FailureKind::Quota => {
+                self.quota_reached(p, &f);
+                written.retain(|row| p.sessions.get(&row.row_key).is_some_and(|t| t.in_botpress));
+                self.upsert_rows(table, &written).await?;
+            }
+            outcome => {
+                outcome?;
+                if p.quota_until.is_none() && p.quota_reported {
+                    tracing::info!("Botpress takes new rows again (row quota)");
+                    self.health.set(Part::Quota, None);
+                    p.quota_reported = false;
+                }
+            }
+        }
+        set(&self.metrics.last_flush_rows, written.len() as u64);
+        let sent: HashSet<&str> = written.iter().map(|r| r.row_key.as_str()).collect();
+        let held: Vec<String> = p
+            .dirty
+            .drain()
+            .filter(|s| !sent.contains(s.as_str()))
+            .collect();
+        drop(sent);
+        let mut sessions = Vec::with_capacity(written.len());
+        for row in written {
+            sessions.push(row.row_key.clone());
+            p.held.remove(&row.row_key);
+            if let Some(tracked) = p.sessions.get_mut(&row.row_key) {
+                tracked.row = row;
+                tracked.in_botpress = true;
+            }
+        }
+        add(&self.metrics.rows_held_by_quota_total, held.len() as u64);
+        p.held.extend(held);
+        Ok(sessions)
+    }
+
+    async fn upsert_rows(&self, table: &str, rows: &[SessionRow]) -> Result<usize, Failure> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let raw = raw_rows(rows);
         upsert_all(
             &self.client,
             table,
@@ -329,18 +406,25 @@ impl TablesDelivery {
             &self.dead_letters,
             &self.metrics,
         )
-        .await?;
-        drop(raw);
-        set(&self.metrics.last_flush_rows, written.len() as u64);
-        p.dirty.clear();
-        let mut sessions = Vec::with_capacity(written.len());
-        for row in written {
-            sessions.push(row.row_key.clone());
-            if let Some(tracked) = p.sessions.get_mut(&row.row_key) {
-                tracked.row = row;
-            }
+        .await
+    }
+
+    /// Notes that the row quota refused new rows: they wait, the log and `/healthz` say what to do.
+    fn quota_reached(&self, p: &mut Pending, failure: &Failure) {
+        p.quota_until = Some(Instant::now() + QUOTA_RETRY);
+        let problem = format!(
+            "Botpress table row quota reached ({}): rows already in Botpress keep updating; new \
+             sessions wait in the spool and are tried again every {} s. Free rows with \
+             --retention (or `autoplay-botpress prune`), store fewer, larger rows with \
+             --row-factor, or raise the workspace's plan",
+            failure.reason,
+            QUOTA_RETRY.as_secs()
+        );
+        if !p.quota_reported {
+            tracing::error!("{problem}");
+            p.quota_reported = true;
         }
-        Ok(sessions)
+        self.health.set(Part::Quota, Some(problem));
     }
 
     /// Writes the pending event rows and summary rows.
@@ -379,8 +463,8 @@ impl TablesDelivery {
 
     /// Forgets quiet sessions whose rows are in the spool's copy (written and settled).
     fn evict(&self, p: &mut Pending) {
-        let (dirty, unsettled) = (&p.dirty, &p.written_rows);
-        let keep = |id: &String| dirty.contains(id) || unsettled.contains(id);
+        let (dirty, unsettled, held) = (&p.dirty, &p.written_rows, &p.held);
+        let keep = |id: &String| dirty.contains(id) || unsettled.contains(id) || held.contains(id);
         p.sessions
             .retain(|id, t| keep(id) || t.touched.elapsed() < IDLE_SESSION);
         if p.sessions.len() <= MAX_SESSIONS_IN_MEMORY {
@@ -404,7 +488,11 @@ impl TablesDelivery {
             Layout::Sessions { table, .. } => table.clone(),
             Layout::Events { events, summary } => format!("{events} / {summary}"),
         };
+        if failure.kind == FailureKind::Quota {
+            return "the Botpress table row quota is reached: free rows with --retention (or `autoplay-botpress prune`), use --row-factor, or raise the workspace's plan".into();
+        }
         match failure.status.map(|s| s.as_u16()) {
+            Some(402) => "Botpress asks for payment: check the workspace's billing and plan".into(),
             Some(401) => "the Botpress token was rejected: check --botpress-token (BOTPRESS_TOKEN)".into(),
             Some(403) => "the token may not use this bot: check --bot-id (BOTPRESS_BOT_ID) and the token's workspace".into(),
             Some(404) => format!("{table} not found: run `autoplay-botpress setup` with the same --layout (or check --bot-id)"),

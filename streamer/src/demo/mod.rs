@@ -194,6 +194,7 @@ fn stream_config(
         triggers: Some(TriggersSettings {
             path: "(built into the demo)".into(),
             config: script::trigger_config(),
+            notes: Vec::new(),
         }),
         retention: None,
         prune_every: Duration::from_secs(3600),

@@ -42,6 +42,8 @@ pub enum Step {
     Sleep(Duration),
     /// Waits until this long after the connection opened (a drift-free pace).
     At(Duration),
+    /// Waits until the Tables API holds this many rows in the table (a phase of a test).
+    UntilRows(&'static str, usize),
     /// Keep the connection open, silent, until the test ends.
     Hold,
 }
@@ -347,22 +349,38 @@ async fn stream(State(state): State<Arc<Mutex<FakeState>>>, headers: HeaderMap) 
         Connection::Script(steps) => steps,
     };
     let opened = Instant::now();
-    let body = futures_util::stream::iter(steps).then(move |step| async move {
-        match step {
-            Step::Frame(event, data) => Ok::<_, Infallible>(sse_frame(event, &data)),
-            Step::Stamped(data) => Ok(sse_frame(None, &stamp(&data, unix_now()))),
-            Step::Raw(bytes) => Ok(Bytes::from(bytes)),
-            Step::Sleep(d) => {
-                tokio::time::sleep(d).await;
-                Ok(Bytes::new())
-            }
-            Step::At(offset) => {
-                tokio::time::sleep_until(opened + offset).await;
-                Ok(Bytes::new())
-            }
-            Step::Hold => {
-                futures_util::future::pending::<()>().await;
-                Ok(Bytes::new())
+    let body = futures_util::stream::iter(steps).then(move |step| {
+        let state = state.clone();
+        async move {
+            match step {
+                Step::Frame(event, data) => Ok::<_, Infallible>(sse_frame(event, &data)),
+                Step::Stamped(data) => Ok(sse_frame(None, &stamp(&data, unix_now()))),
+                Step::Raw(bytes) => Ok(Bytes::from(bytes)),
+                Step::Sleep(d) => {
+                    tokio::time::sleep(d).await;
+                    Ok(Bytes::new())
+                }
+                Step::At(offset) => {
+                    tokio::time::sleep_until(opened + offset).await;
+                    Ok(Bytes::new())
+                }
+                Step::UntilRows(table, rows) => {
+                    let held = || {
+                        lock(&state)
+                            .tables
+                            .tables
+                            .get(table)
+                            .map_or(0, |t| t.rows.len())
+                    };
+                    while held() < rows {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                    Ok(Bytes::new())
+                }
+                Step::Hold => {
+                    futures_util::future::pending::<()>().await;
+                    Ok(Bytes::new())
+                }
             }
         }
     });

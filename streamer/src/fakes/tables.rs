@@ -2,7 +2,7 @@
 //! find (Mongo-like filters, ordering, paging), delete; row size limited to 4 KB × factor like
 //! Botpress. Every call is recorded with its time, for the tests and the benchmark.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
@@ -53,6 +53,15 @@ pub struct TablesFake {
     pub calls: Vec<TableCall>,
     /// Keep request bodies in `calls` (the benchmark reads upserted rows from them).
     pub keep_bodies: bool,
+    /// The plan's row quota (rows × factor over every table): a call that would add rows past
+    /// it is refused whole with `403 QuotaExceeded`, as Botpress does; updates still pass.
+    pub row_quota: Option<u64>,
+    /// Session ids whose rows an upsert reports in `errors` (and does not store).
+    pub row_errors: HashSet<String>,
+    /// Warnings every upsert answer carries.
+    pub warnings: Vec<String>,
+    /// Deletes by filter answer with a background job (and `deletedRows: 0`).
+    pub delete_in_background: bool,
 }
 
 fn error(status: StatusCode, kind: &str, message: String) -> (StatusCode, Value) {
@@ -120,8 +129,42 @@ impl TablesFake {
                 }
                 let key =
                     (op == "upsert").then(|| body["keyColumn"].as_str().unwrap_or("id").to_owned());
-                let (mut inserted, mut updated) = (Vec::new(), Vec::new());
-                for row in rows {
+                if let Some(quota) = self.row_quota {
+                    let used: u64 = self
+                        .tables
+                        .values()
+                        .map(|t| t.rows.len() as u64 * t.factor)
+                        .sum();
+                    let table = &self.tables[name];
+                    let known: HashSet<String> = key
+                        .as_ref()
+                        .map(|key| {
+                            table
+                                .rows
+                                .iter()
+                                .filter_map(|r| Some(r.get(key)?.to_string()))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let added = rows
+                        .iter()
+                        .filter(|row| {
+                            key.as_ref()
+                                .and_then(|key| row.get(key))
+                                .is_none_or(|v| !known.contains(&v.to_string()))
+                        })
+                        .count() as u64;
+                    if added > 0 && used + added * table.factor > quota {
+                        return error(
+                            StatusCode::FORBIDDEN,
+                            "QuotaExceeded",
+                            format!("Table rows quota exceeded: {used} of {quota} rows used"),
+                        );
+                    }
+                }
+                let table = self.tables.get_mut(name).expect("checked above");
+                let (mut inserted, mut updated, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+                for (i, row) in rows.iter().enumerate() {
                     let Some(fields) = row.as_object() else {
                         return error(
                             StatusCode::BAD_REQUEST,
@@ -129,6 +172,14 @@ impl TablesFake {
                             "a row must be an object".into(),
                         );
                     };
+                    let refused = fields
+                        .get("session_id")
+                        .and_then(Value::as_str)
+                        .filter(|value| self.row_errors.contains(*value));
+                    if let Some(value) = refused {
+                        errors.push(format!("rows[{i}] ({value}): invalid row"));
+                        continue;
+                    }
                     let existing = key.as_ref().and_then(|key| {
                         let wanted = fields.get(key)?.to_string();
                         let rows = &table.rows;
@@ -172,7 +223,8 @@ impl TablesFake {
                 } else {
                     (
                         StatusCode::OK,
-                        json!({"inserted": inserted, "updated": updated}),
+                        json!({"inserted": inserted, "updated": updated,
+                            "errors": errors, "warnings": self.warnings}),
                     )
                 }
             }
@@ -210,6 +262,10 @@ impl TablesFake {
                 } else {
                     let filter = &body["filter"];
                     table.rows.retain(|r| !matches(r, filter));
+                    if self.delete_in_background {
+                        let job = json!({"id": "job_fake", "status": "pending"});
+                        return (StatusCode::OK, json!({"deletedRows": 0, "job": job}));
+                    }
                 }
                 (
                     StatusCode::OK,

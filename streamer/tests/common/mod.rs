@@ -1,7 +1,7 @@
 //! Runs the real `autoplay-botpress` binary against the crate's fakes (the demo's stand-ins):
 //! starting and stopping it, reading its metrics and resources, and checking what reached
 //! Botpress in each delivery mode.
-#![allow(dead_code)] // each test file uses a different part
+#![allow(dead_code, unused_imports)] // each test file uses a different part
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;

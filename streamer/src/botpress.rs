@@ -194,6 +194,16 @@ impl TablesClient {
         Ok((created, response["table"].clone()))
     }
 
+    /// Updates an existing table (`PUT /v1/tables/{table}`: `schema`, `keyColumn`, …, as
+    /// `@botpress/client`'s `updateTable`); the table as Botpress describes it afterwards.
+    pub async fn update_table(&self, name: &str, body: &Value) -> Result<Value, TablesError> {
+        let path = format!("tables/{name}");
+        let response: Value = self
+            .call(reqwest::Method::PUT, &path, body, RequestKind::Table)
+            .await?;
+        Ok(response["table"].clone())
+    }
+
     /// Finds rows matching `filter`, at most `limit`.
     pub async fn find_rows(
         &self,

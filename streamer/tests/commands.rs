@@ -92,23 +92,64 @@ async fn setup_creates_the_layouts_tables_then_changes_nothing() {
     );
 }
 
+/// A table an older `setup` made (keyed on `session_id`, without `row_key`) is upgraded in place
+/// through `updateTable`: the columns are added, the user's own kept, `row_key` becomes the key.
 #[tokio::test]
-async fn setup_reports_an_existing_table_that_differs() {
+async fn setup_upgrades_a_table_an_older_version_made() {
     let fakes = bare().await;
-    fakes.with(|s| {
-        s.tables.apply(
-            "table",
-            "AutoPlaySessionsTable",
-            // A table of an older version: keyed by session_id alone.
-            &json!({"schema": {"properties": {"summary": {"type": "string"}}}, "keyColumn": "session_id"}),
-        )
+    let old = json!({"schema": {"type": "object", "properties": {
+        "session_id": {"type": "string"}, "summary": {"type": "string"}, "notes": {"type": "string"}}},
+        "keyColumn": "session_id"});
+    fakes.with(|s| s.tables.apply("table", "AutoPlaySessionsTable", &old));
+    let (code, out, err) = run(with(&["setup"], &fakes, "t")).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("upgraded AutoPlaySessionsTable"), "{out}");
+    assert!(out.contains("missing column row_key (string)"), "{out}");
+    let (key, columns) = fakes.with(|s| {
+        let t = &s.tables.tables["AutoPlaySessionsTable"];
+        let columns: Vec<String> = t.schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        (t.key_column.clone(), columns)
     });
+    assert_eq!(key.as_deref(), Some("row_key"));
+    for column in ["row_key", "user_id", "session_id", "actions", "notes"] {
+        assert!(
+            columns.iter().any(|c| c == column),
+            "{column} missing from {columns:?}"
+        );
+    }
+    let updates = fakes.with(|s| s.tables.calls.iter().filter(|c| c.op == "update").count());
+    assert_eq!(updates, 1);
+    let (code, out, _) = run(with(&["setup"], &fakes, "t")).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("already set up"), "{out}");
+}
+
+/// A difference only the user may resolve (a column of another type) is reported by name, the
+/// table left as it is, and `setup` fails with the fix.
+#[tokio::test]
+async fn setup_reports_an_existing_table_it_cannot_upgrade() {
+    let fakes = bare().await;
+    let old = json!({"schema": {"properties": {"action_count": {"type": "string"}}}, "keyColumn": "session_id"});
+    fakes.with(|s| s.tables.apply("table", "AutoPlaySessionsTable", &old));
     let (code, out, err) = run(with(&["setup"], &fakes, "t")).await;
     assert_eq!(code, 1, "{out}{err}");
-    assert!(out.contains("missing column session_id (string)"), "{out}");
-    assert!(out.contains("missing column row_key (string)"), "{out}");
+    assert!(
+        out.contains("found AutoPlaySessionsTable, but it differs"),
+        "{out}"
+    );
+    assert!(
+        out.contains("column action_count is string, expected number"),
+        "{out}"
+    );
     assert!(out.contains("key column is not row_key"), "{out}");
     assert!(err.contains("add the missing columns"), "{err}");
+    let key = fakes.with(|s| s.tables.tables["AutoPlaySessionsTable"].key_column.clone());
+    assert_eq!(key.as_deref(), Some("session_id"), "the table was altered");
 }
 
 #[tokio::test]

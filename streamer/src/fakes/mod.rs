@@ -152,7 +152,7 @@ impl Fakes {
         let app = Router::new()
             .route("/stream/{product}", get(stream))
             .route("/hook", post(webhook))
-            .route("/v1/tables/{table}", post(table_call))
+            .route("/v1/tables/{table}", post(table_call).put(update_table))
             .route("/v1/tables/{table}/rows", post(create_rows))
             .route("/v1/tables/{table}/rows/{op}", post(rows_call))
             .route("/v1/chat/users", get(chat::list_users))
@@ -537,6 +537,15 @@ async fn table_call(
     Json(body): Json<Value>,
 ) -> Response {
     tables_op(state, "table", table, headers, body).await
+}
+
+async fn update_table(
+    state: State<Arc<Mutex<FakeState>>>,
+    Path(table): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    tables_op(state, "update", table, headers, body).await
 }
 
 async fn create_rows(

@@ -20,6 +20,7 @@ use autoplay_botpress::wire::TriggerEvent;
 use autoplay_botpress::ActionsPayload;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::config::TriggersSettings;
 use crate::judge::JudgeCall;
@@ -40,6 +41,9 @@ const POLICY: Policy = Policy {
     max_delay: Duration::from_secs(5),
     max_attempts: Some(4),
 };
+/// How long, once shutdown starts, judge calls in flight may still take (the stream waits 8 s for
+/// this task in all, [`POST_GRACE`] included).
+const REVIEW_GRACE: Duration = Duration::from_secs(2);
 /// How long, once shutdown starts, triggers already fired may still take to reach the webhook
 /// (less than the stream's wait for this task).
 const POST_GRACE: Duration = Duration::from_secs(5);
@@ -63,6 +67,8 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let waiting = std::sync::Arc::new(Waiting::default());
     let (drain, abandon) = (CancellationToken::new(), CancellationToken::new());
+    // Judge calls in flight; each ends within the judge's own timeout, so shutdown waits for them.
+    let reviews = TaskTracker::new();
     let mut sender = tokio::spawn(send(
         nudges.clone(),
         waiting.clone(),
@@ -89,12 +95,21 @@ pub async fn run(
             let owner = Owner::new(trigger.user_id.as_deref(), Some(&trigger.session_id));
             let recent = watcher.recent(&owner, MAX_ACTIONS);
             let (waiting, metrics) = (waiting.clone(), nudges.metrics().clone());
-            tokio::spawn(async move {
+            reviews.spawn(async move {
                 if let Some(trigger) = judge.review(trigger, &recent).await {
                     waiting.queue(trigger, &metrics);
                 }
             });
         }
+    }
+    reviews.close();
+    if tokio::time::timeout(REVIEW_GRACE, reviews.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "judge calls still running at shutdown are abandoned (their nudges with them)"
+        );
     }
     drain.cancel();
     if tokio::time::timeout(POST_GRACE, &mut sender).await.is_err() {

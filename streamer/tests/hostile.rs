@@ -403,13 +403,13 @@ async fn an_llm_outage_keeps_memory_and_prompts_bounded() {
 
 /// 5b. An LLM outage across 2,000 sessions with wordy actions: what waits for summaries is bounded
 /// in total (and failures do not keep sessions alive), so peak memory stays within 64 MB of the
-/// same run with summaries off. Before: every session kept all its actions (~100 MB more here).
+/// same run with summaries off. Before: every session kept all its actions, whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_llm_outage_across_2000_sessions_stays_bounded_in_total() {
     let mode = Mode::Sessions;
     let sessions = session_names("o", 2_000);
-    let wordy = &"w".repeat(1_000);
-    let script: Vec<Step> = (0..4u64)
+    let wordy = &"w".repeat(1_500);
+    let script: Vec<Step> = (0..2u64)
         .flat_map(|b| {
             sessions.iter().map(move |s| {
                 let mut body: serde_json::Value =
@@ -437,8 +437,8 @@ async fn an_llm_outage_across_2000_sessions_stays_bounded_in_total() {
             Streamer::without_llm(&fakes, dir.path(), mode, &[])
         };
         streamer
-            .wait_for("all 80,000 actions delivered", LIMIT * 2, || {
-                all_held(&fakes, mode, &sessions, 40)
+            .wait_for("all 40,000 actions delivered", LIMIT * 3, || {
+                all_held(&fakes, mode, &sessions, 20)
             })
             .await;
         if summaries {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{null_as_default, Decode, InputError};
+use crate::decode::InputError;
 use crate::ids;
 use crate::order::sort_by_key;
 use crate::rows::{EventRow, SummaryRow};
@@ -158,7 +158,7 @@ impl Scope {
 /// Input of the context functions: whose activity, which time window, and (for
 /// [`build_agent_context`]) the rows fetched from the two tables.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Deserialize, Decode)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ContextInput {
     pub user_id: Option<String>,
@@ -168,15 +168,11 @@ pub struct ContextInput {
     pub window_ms: u64,
     /// Cap on events handed to the agent (the newest are kept).
     pub max_events: usize,
-    #[serde(deserialize_with = "null_as_default")]
     pub recent_events: Vec<EventRow>,
-    #[serde(deserialize_with = "null_as_default")]
     pub summary_records: Vec<SummaryRow>,
     /// Rows of the sessions table (the sessions layout), as an alternative to the two above.
-    #[serde(deserialize_with = "null_as_default")]
     pub session_rows: Vec<SessionRow>,
     /// Thresholds of the friction signals reported in the context.
-    #[serde(deserialize_with = "null_as_default")]
     pub signals: SignalConfig,
     /// Cap on the context's JSON size in bytes (see [`AgentContext::fit`]).
     pub max_bytes: usize,
@@ -278,7 +274,7 @@ pub fn session_rows_filter(input: &ContextInput, clock_ms: i64) -> Result<Filter
 /// Where the bot's activity rows are: one row per session (the streamer's default), or the
 /// guide's events and summary tables.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Decode)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Layout {
     #[default]
@@ -383,7 +379,7 @@ pub fn context_queries(input: &ContextInput, clock_ms: i64) -> Result<ContextQue
 
 /// What the agent gets: the scoped summary and recent events.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct AgentContext {
     pub user_id: Option<String>,
@@ -391,18 +387,13 @@ pub struct AgentContext {
     /// Full text of the scope's most recent summary, or `null`.
     pub summary: Option<String>,
     /// The scope's events inside the window, oldest first, newest last.
-    #[serde(deserialize_with = "null_as_default")]
     pub recent_events: Vec<EventRow>,
     /// Events inside the window left out by the `maxEvents` or `maxBytes` cap (the oldest ones).
-    #[serde(deserialize_with = "null_as_default")]
     pub omitted_events: usize,
-    #[serde(deserialize_with = "null_as_default")]
     pub window_ms: u64,
     /// When the context was built (ISO-8601).
-    #[serde(deserialize_with = "null_as_default")]
     pub generated_at: String,
     /// Friction signals found in the scope's events inside the window.
-    #[serde(deserialize_with = "null_as_default")]
     pub signals: Vec<Signal>,
 }
 

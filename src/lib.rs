@@ -8,10 +8,10 @@
 //! cycle and every layer can be read (and reused) without the ones above it (`tests/layers.rs`
 //! checks this):
 //!
-//! 1. leaves — [`text`] (budgets, quoting, the one-line form of an action), [`json`] (JSON text
-//!    to a tree), [`decode`] (that tree to the core's types, with errors naming the field),
+//! 1. leaves — [`text`] (budgets, quoting, the one-line form of an action), [`decode`] (JSON
+//!    text to the core's types with serde, errors naming the field),
 //!    [`order`] (sorting and grouping), [`time`] (ISO-8601 ⇄ unix ms, "now" inputs),
-//!    [`redact`] (personal data detectors), [`cost`] (what each delivery mode costs Botpress),
+//!    [`redact`] (personal data detectors),
 //!    [`ids`] (what a user or session id is, and whose activity is whose);
 //! 2. [`signals`]: friction detectors over plain steps (page, kind, target, time);
 //! 3. [`wire`]: what travels — the connector's payloads and SSE frames, webhook bodies, the
@@ -25,14 +25,9 @@
 //! [Autoplay]: https://developers.autoplay.ai
 //! [Botpress]: https://botpress.com
 
-// The paths `#[derive(Decode)]` writes (`::autoplay_botpress::decode`) resolve here too.
-extern crate self as autoplay_botpress;
-
 pub mod context;
-pub mod cost;
 pub mod decode;
 pub mod ids;
-pub mod json;
 pub mod order;
 pub mod redact;
 pub mod render;

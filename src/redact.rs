@@ -11,11 +11,9 @@
 
 use std::borrow::Cow;
 
-use crate::decode::Decode;
-
 /// Options of the functions that redact (`parseWebhookBody`).
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, serde::Deserialize, Decode)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(default)]
 pub struct RedactOptions {
     /// Replace personal data by typed placeholders such as `[email]`; default true.

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{mismatch, null_as_default, Decode, InputError, Node, Path};
+use crate::decode::InputError;
 use crate::ids::Owner;
 use crate::redact::{redact, redact_url};
 use crate::signals::{detect, Signal, SignalConfig, Step};
@@ -25,7 +25,7 @@ pub const MIN_MAX_ROW_BYTES: usize = 512;
 /// `id` and `createdAt` are Botpress's system columns: unset on rows this crate creates, set on
 /// rows read back with `findRecords`.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EventRow {
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -34,19 +34,13 @@ pub struct EventRow {
     #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub created_at: Option<String>,
-    #[serde(deserialize_with = "null_as_default")]
     pub title: String,
-    #[serde(deserialize_with = "null_as_default")]
     pub description: String,
-    #[serde(deserialize_with = "null_as_default")]
     pub canonical_url: String,
     pub user_id: Option<String>,
-    #[serde(deserialize_with = "null_as_default")]
     pub product_id: String,
     pub session_id: Option<String>,
-    #[serde(deserialize_with = "null_as_default")]
     pub action_type: String,
-    #[serde(deserialize_with = "null_as_default")]
     pub action_index: u64,
     /// When the user performed the action (ISO-8601), if the connector said.
     pub occurred_at: Option<String>,
@@ -55,61 +49,15 @@ pub struct EventRow {
     /// it came without an id): the events table's key column, so a re-delivered action updates
     /// its row instead of adding one.
     /// Empty on a stored row that has none (a table made before the column existed).
-    #[serde(deserialize_with = "null_as_default")]
     pub event_key: String,
 }
 
 /// A row's `id` as a table gives it back: Botpress's row ids are numbers; a string is kept too.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged, expecting = "expected a number or a string")]
 pub enum RowId {
     Number(serde_json::Number),
     Text(String),
-}
-
-const ROW_ID: &str = "a number or a string";
-
-/// serde's reading (native records), by hand like the [`Decode`] below: the choice is the
-/// value's type, so nothing is buffered as `#[serde(untagged)]` would.
-impl<'de> Deserialize<'de> for RowId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Either;
-        impl serde::de::Visitor<'_> for Either {
-            type Value = RowId;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(ROW_ID)
-            }
-            fn visit_u64<E>(self, n: u64) -> Result<RowId, E> {
-                Ok(RowId::Number(n.into()))
-            }
-            fn visit_i64<E>(self, n: i64) -> Result<RowId, E> {
-                Ok(RowId::Number(n.into()))
-            }
-            fn visit_f64<E: serde::de::Error>(self, x: f64) -> Result<RowId, E> {
-                serde_json::Number::from_f64(x)
-                    .map(RowId::Number)
-                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Float(x), &self))
-            }
-            fn visit_str<E>(self, text: &str) -> Result<RowId, E> {
-                Ok(RowId::Text(text.to_owned()))
-            }
-        }
-        deserializer.deserialize_any(Either)
-    }
-}
-
-impl Decode for RowId {
-    fn decode(node: Node<'_>, at: &Path<'_>) -> Result<Self, InputError> {
-        match node {
-            Node::Unsigned(n) => Ok(RowId::Number(n.into())),
-            Node::Signed(n) => Ok(RowId::Number(n.into())),
-            Node::Float(x) => serde_json::Number::from_f64(x)
-                .map(RowId::Number)
-                .ok_or_else(|| mismatch(&Node::Float(x), at, ROW_ID)),
-            Node::Str(text) => Ok(RowId::Text(text.into_owned())),
-            other => Err(mismatch(&other, at, ROW_ID)),
-        }
-    }
 }
 
 impl EventRow {
@@ -136,13 +84,11 @@ impl EventRow {
 
 /// Input of [`detect_in_rows`]: one session's stored rows, "now", and the thresholds.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Decode)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct RowsInput {
-    #[serde(deserialize_with = "null_as_default")]
     pub events: Vec<EventRow>,
     pub now: Option<TimeInput>,
-    #[serde(deserialize_with = "null_as_default")]
     pub config: SignalConfig,
 }
 
@@ -162,7 +108,7 @@ pub fn detect_in_rows(input: &RowsInput, clock_ms: i64) -> Result<Vec<Signal>, I
 ///
 /// The timestamps are Botpress's system columns, set on rows read back with `findRecords`.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SummaryRow {
     #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none", default)]
@@ -172,26 +118,21 @@ pub struct SummaryRow {
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub updated_at: Option<String>,
     /// Whose row it is ([`Owner::row_key`]); empty in rows written before rows were per pair.
-    #[serde(deserialize_with = "null_as_default")]
     pub row_key: String,
-    #[serde(deserialize_with = "null_as_default")]
     pub session_id: String,
     /// Left out when unknown, so an upsert keeps the user id a previous row had.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub user_id: Option<String>,
-    #[serde(deserialize_with = "null_as_default")]
     pub product_id: String,
-    #[serde(deserialize_with = "null_as_default")]
     pub summary: String,
     /// How many actions the session had when this summary was written.
-    #[serde(deserialize_with = "null_as_default")]
     pub action_count: u64,
 }
 
 /// Options of [`map_actions_to_rows`].
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Deserialize, Decode)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct RowOptions {
     /// Upper bound on one row's JSON size in bytes.

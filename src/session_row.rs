@@ -7,7 +7,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{null_as_default, Decode};
 use crate::ids::Owner;
 use crate::rows::EventRow;
 use crate::signals::{detect, Signal, SignalConfig, Step};
@@ -37,19 +36,15 @@ pub fn row_budget(factor: u8) -> usize {
 
 /// One action as a session row stores it.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SessionAction {
     /// Position of the action in its session.
-    #[serde(deserialize_with = "null_as_default")]
     pub index: u64,
-    #[serde(rename = "type", deserialize_with = "null_as_default")]
+    #[serde(rename = "type")]
     pub action_type: String,
-    #[serde(deserialize_with = "null_as_default")]
     pub title: String,
-    #[serde(deserialize_with = "null_as_default")]
     pub description: String,
-    #[serde(deserialize_with = "null_as_default")]
     pub canonical_url: String,
     /// When the user acted (ISO-8601).
     pub occurred_at: Option<String>,
@@ -57,7 +52,7 @@ pub struct SessionAction {
 
 /// A row of `AutoPlaySessionsTable`: one (user, session) pair's, key column `row_key`.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SessionRow {
     #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none", default)]
@@ -67,24 +62,18 @@ pub struct SessionRow {
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub updated_at: Option<String>,
     /// Whose row it is ([`Owner::row_key`]); empty in rows written before rows were per pair.
-    #[serde(deserialize_with = "null_as_default")]
     pub row_key: String,
     /// The session id; empty when the batches came without one.
-    #[serde(deserialize_with = "null_as_default")]
     pub session_id: String,
     pub user_id: Option<String>,
-    #[serde(deserialize_with = "null_as_default")]
     pub product_id: String,
     /// The rolling summary; `null` until the first.
     pub summary: Option<String>,
     /// Actions the session has had in all.
-    #[serde(deserialize_with = "null_as_default")]
     pub action_count: u64,
     /// The newest actions that fit the row, oldest first.
-    #[serde(deserialize_with = "null_as_default")]
     pub actions: Vec<SessionAction>,
     /// Friction signals seen in the session's recent actions.
-    #[serde(deserialize_with = "null_as_default")]
     pub signals: Vec<Signal>,
     pub first_action_at: Option<String>,
     pub last_action_at: Option<String>,

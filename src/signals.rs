@@ -7,7 +7,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::Decode;
 use crate::order::{groups, sort_by_key};
 use crate::text::{description_or_title, quote};
 use crate::time::iso_from_ms;
@@ -54,7 +53,7 @@ pub fn page_of(url: &str) -> String {
 
 /// Thresholds of every detector. Missing fields take the defaults shown on each.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Decode)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct SignalConfig {
     /// Strict A→B→A returns needed for ping-pong (default 1).
@@ -92,7 +91,7 @@ impl Default for SignalConfig {
 
 /// A named multi-step path, e.g. `checkout: /pricing → /checkout → /checkout/done`.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Decode)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Flow {
     pub name: String,
     /// Page paths in order; a page matches a step equal to it or below it (`/checkout/:id`).
@@ -101,9 +100,7 @@ pub struct Flow {
 
 /// Kinds of signal.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Decode,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalKind {
     PingPong,
@@ -127,7 +124,7 @@ impl SignalKind {
 
 /// What a signal is based on.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Decode)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Evidence {
     /// Pages involved, in the order they matter.
@@ -144,7 +141,7 @@ pub struct Evidence {
 
 /// A detected signal with its evidence and a short description for people and agents.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Decode)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Signal {
     pub kind: SignalKind,
     pub description: String,

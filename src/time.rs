@@ -6,59 +6,21 @@
 //! the crate's formatting and parsing machinery cost about 15 KB of the `.wasm`. The day-count
 //! conversions are the standard proleptic-Gregorian "era" arithmetic (400-year cycles).
 
-use serde::de::{Deserialize, Deserializer, Visitor};
+use serde::Deserialize;
 
-use crate::decode::{mismatch, Decode, InputError, Node, Path};
+use crate::decode::InputError;
 
 /// A point in time given by the caller: unix milliseconds or an ISO-8601 string (a JavaScript
 /// `Date` arrives as the latter after `JSON.stringify`).
-#[cfg_attr(feature = "typescript", derive(ts_rs::TS), ts(untagged))]
-#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "expected unix milliseconds or an ISO-8601 date-time"
+)]
 pub enum TimeInput {
     Millis(f64),
     Iso(String),
-}
-
-const TIME_INPUT: &str = "unix milliseconds or an ISO-8601 date-time";
-
-/// serde's reading (native records), by hand like the [`Decode`] below: `#[serde(untagged)]`
-/// would buffer the input to try each variant in turn, for a choice the value's type makes.
-impl<'de> Deserialize<'de> for TimeInput {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Either;
-        impl Visitor<'_> for Either {
-            type Value = TimeInput;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(TIME_INPUT)
-            }
-            fn visit_f64<E>(self, ms: f64) -> Result<TimeInput, E> {
-                Ok(TimeInput::Millis(ms))
-            }
-            fn visit_u64<E>(self, ms: u64) -> Result<TimeInput, E> {
-                Ok(TimeInput::Millis(ms as f64))
-            }
-            fn visit_i64<E>(self, ms: i64) -> Result<TimeInput, E> {
-                Ok(TimeInput::Millis(ms as f64))
-            }
-            fn visit_str<E>(self, text: &str) -> Result<TimeInput, E> {
-                Ok(TimeInput::Iso(text.to_owned()))
-            }
-        }
-        deserializer.deserialize_any(Either)
-    }
-}
-
-/// A number or a string, by hand: the choice is the node's type.
-impl Decode for TimeInput {
-    fn decode(node: Node<'_>, at: &Path<'_>) -> Result<Self, InputError> {
-        match node {
-            Node::Float(ms) => Ok(TimeInput::Millis(ms)),
-            Node::Unsigned(ms) => Ok(TimeInput::Millis(ms as f64)),
-            Node::Signed(ms) => Ok(TimeInput::Millis(ms as f64)),
-            Node::Str(text) => Ok(TimeInput::Iso(text.into_owned())),
-            other => Err(mismatch(&other, at, TIME_INPUT)),
-        }
-    }
 }
 
 impl TimeInput {

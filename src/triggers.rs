@@ -1,22 +1,32 @@
 //! Proactive triggers: the live side of [`signals`](crate::signals). A [`Watcher`] keeps each
 //! session's recent actions, evaluates the signals as batches arrive (and on a clock tick, for
-//! dwell), and reports each enabled signal at most once per cooldown per session. No I/O: the
-//! streamer posts what it returns.
+//! dwell), and reports each enabled signal at most once per cooldown per session, paced: at most
+//! one nudge per session per window, the strongest signal first, none during a chat exchange
+//! ([`pacing`]), scoped by where the user is ([`sections`]). No I/O: the streamer posts what it
+//! returns.
+
+mod file;
+pub mod pacing;
+mod sdk;
+pub mod sections;
+
+pub use file::read_triggers_file;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::Decode;
 use crate::ids::Owner;
 use crate::signals::{detect, SignalConfig, SignalKind, Step};
 use crate::time::iso_from_ms;
 use crate::wire::{ActionsPayload, SlimAction, TriggerEvent};
+use pacing::{hold, rank, ChatQuiet, ChatSide, Held, Pacing, PacingStats};
+use sections::{section_of, Section};
 
 /// Which triggers fire, their thresholds, cooldowns and opening messages (the
-/// `--triggers-config` file). Every field is optional.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Decode)]
-#[serde(default, rename_all = "camelCase")]
+/// `--triggers-config` file, read by [`read_triggers_file`]). Every field is optional.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct TriggerConfig {
     /// Detector thresholds and flows.
     pub signals: SignalConfig,
@@ -24,6 +34,10 @@ pub struct TriggerConfig {
     pub triggers: BTreeMap<SignalKind, TriggerRule>,
     /// How far back a session's actions are kept for detection (default 10 minutes).
     pub history_ms: i64,
+    /// One nudge per session per window, none during a chat exchange.
+    pub pacing: Pacing,
+    /// Messages, quick replies and kinds by path prefix; the longest matching prefix wins.
+    pub sections: Vec<Section>,
 }
 
 impl Default for TriggerConfig {
@@ -32,19 +46,23 @@ impl Default for TriggerConfig {
             signals: SignalConfig::default(),
             triggers: BTreeMap::new(),
             history_ms: 600_000,
+            pacing: Pacing::default(),
+            sections: Vec::new(),
         }
     }
 }
 
 /// Whether one kind fires, how often, and what the agent could open with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Decode)]
-#[serde(default, rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct TriggerRule {
     pub enabled: bool,
     /// Least time between two triggers of this kind for one session (default 5 minutes).
     pub cooldown_ms: i64,
     /// Suggested opening message; the kind's default when absent.
     pub message: Option<String>,
+    /// Up to 3 quick replies sent with the nudge (default none).
+    pub choices: Vec<String>,
 }
 
 impl Default for TriggerRule {
@@ -53,6 +71,7 @@ impl Default for TriggerRule {
             enabled: true,
             cooldown_ms: 300_000,
             message: None,
+            choices: Vec::new(),
         }
     }
 }
@@ -87,6 +106,8 @@ struct SessionWatch {
     product_id: String,
     conversation_id: Option<String>,
     last_fired: HashMap<SignalKind, i64>,
+    /// When the session's last nudge of any kind went out.
+    last_nudge_ms: Option<i64>,
     last_seen_ms: i64,
     last_eval_ms: i64,
     /// New actions arrived since the last evaluation.
@@ -100,6 +121,7 @@ impl Default for SessionWatch {
             product_id: String::new(),
             conversation_id: None,
             last_fired: HashMap::new(),
+            last_nudge_ms: None,
             last_seen_ms: 0,
             last_eval_ms: i64::MIN,
             dirty: false,
@@ -114,6 +136,8 @@ impl Default for SessionWatch {
 pub struct Watcher {
     config: TriggerConfig,
     sessions: HashMap<Owner, SessionWatch>,
+    chat: ChatQuiet,
+    stats: PacingStats,
     last_sweep_ms: i64,
 }
 
@@ -122,8 +146,21 @@ impl Watcher {
         Self {
             config,
             sessions: HashMap::new(),
+            chat: ChatQuiet::default(),
+            stats: PacingStats::default(),
             last_sweep_ms: i64::MIN,
         }
+    }
+
+    /// Records a chat message by (`side` = user) or to (`side` = bot) `user_id` at `at_ms`: no
+    /// nudge reaches that user for the configured quiet time after it.
+    pub fn chat(&mut self, user_id: &str, side: ChatSide, at_ms: i64) {
+        self.chat.note(&self.config.pacing, user_id, side, at_ms);
+    }
+
+    /// What pacing decided so far.
+    pub fn stats(&self) -> PacingStats {
+        self.stats
     }
 
     /// Adds a batch to its session and returns the triggers that fire now. A session evaluated
@@ -158,6 +195,7 @@ impl Watcher {
         let history = self.config.history_ms;
         self.sessions
             .retain(|_, s| now_ms.saturating_sub(s.last_seen_ms) <= history);
+        self.chat.expire(now_ms);
         let sweep = now_ms.saturating_sub(self.last_sweep_ms) >= FULL_SWEEP_MS;
         if sweep {
             self.last_sweep_ms = now_ms;
@@ -192,43 +230,78 @@ impl Watcher {
             session.steps.pop_front();
         }
         let steps: Vec<Step> = session.steps.iter().cloned().collect();
-        let mut fired = Vec::new();
-        for signal in detect(steps, now_ms, &config.signals) {
-            let rule = config
-                .triggers
-                .get(&signal.kind)
-                .cloned()
-                .unwrap_or_default();
-            if !rule.enabled {
-                continue;
-            }
-            let cooling = session
-                .last_fired
-                .get(&signal.kind)
-                .is_some_and(|&at| now_ms.saturating_sub(at) < rule.cooldown_ms);
-            if cooling {
-                continue;
-            }
-            session.last_fired.insert(signal.kind, now_ms);
-            let kind_name = serde_json::to_value(signal.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            fired.push(TriggerEvent {
-                trigger_id: format!("{}:{kind_name}:{}", owner.row_key(), signal.evidence.from),
-                trigger: Some(signal.kind),
-                session_id: owner.session_id.clone().unwrap_or_default(),
-                user_id: owner.user_id.clone(),
-                product_id: session.product_id.clone(),
-                conversation_id: session.conversation_id.clone(),
-                message: rule
-                    .message
-                    .unwrap_or_else(|| default_message(signal.kind).to_owned()),
-                signal: Some(signal),
-                fired_at: iso_from_ms(now_ms),
-            });
+        let section = session
+            .steps
+            .back()
+            .and_then(|step| section_of(&config.sections, &step.page));
+        if section.is_some_and(|s| !s.enabled) {
+            return Vec::new();
         }
-        fired
+        let mut candidates: Vec<_> = detect(steps, now_ms, &config.signals)
+            .into_iter()
+            .filter_map(|signal| {
+                let rule = config
+                    .triggers
+                    .get(&signal.kind)
+                    .cloned()
+                    .unwrap_or_default();
+                let allowed = section
+                    .and_then(|s| s.kinds.as_ref())
+                    .is_none_or(|kinds| kinds.contains(&signal.kind));
+                let cooling = session
+                    .last_fired
+                    .get(&signal.kind)
+                    .is_some_and(|&at| now_ms.saturating_sub(at) < rule.cooldown_ms);
+                (rule.enabled && allowed && !cooling).then_some((signal, rule))
+            })
+            .collect();
+        // Every candidate counts as handled for its cooldown, sent or not: a signal held back now
+        // is not worth a nudge minutes later about what the user did back then.
+        for (signal, _) in &candidates {
+            session.last_fired.insert(signal.kind, now_ms);
+        }
+        candidates.sort_by_key(|(signal, _)| rank(signal.kind));
+        let Some((signal, rule)) = candidates.first().cloned() else {
+            return Vec::new();
+        };
+        self.stats.outranked += candidates.len() as u64 - 1;
+        let chatting = self.chat.quiet(owner.user_id.as_deref(), now_ms);
+        match hold(&config.pacing, session.last_nudge_ms, chatting, now_ms) {
+            Some(Held::Window) => {
+                self.stats.held_by_window += 1;
+                return Vec::new();
+            }
+            Some(Held::Chat) => {
+                self.stats.held_by_chat += 1;
+                return Vec::new();
+            }
+            None => {}
+        }
+        self.stats.sent += 1;
+        session.last_nudge_ms = Some(now_ms);
+        let kind_name = serde_json::to_value(signal.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let message = section
+            .and_then(|s| s.message.clone())
+            .or(rule.message)
+            .unwrap_or_else(|| default_message(signal.kind).to_owned());
+        let choices = section
+            .and_then(|s| s.choices.clone())
+            .unwrap_or(rule.choices);
+        vec![TriggerEvent {
+            trigger_id: format!("{}:{kind_name}:{}", owner.row_key(), signal.evidence.from),
+            trigger: Some(signal.kind),
+            session_id: owner.session_id.clone().unwrap_or_default(),
+            user_id: owner.user_id.clone(),
+            product_id: session.product_id.clone(),
+            conversation_id: session.conversation_id.clone(),
+            message,
+            choices,
+            signal: Some(signal),
+            fired_at: iso_from_ms(now_ms),
+        }]
     }
 }
 
@@ -328,6 +401,126 @@ mod tests {
         }
         let owner = Owner::new(Some("user-s"), Some("s"));
         assert!(w.sessions[&owner].steps.len() <= MAX_STEPS);
+    }
+
+    /// One batch of `(seconds, page, action type, title)`.
+    fn acts(session: &str, actions: &[(f64, &str, &str, &str)]) -> ActionsPayload {
+        ActionsPayload {
+            product_id: "p".into(),
+            session_id: Some(session.into()),
+            user_id: Some(format!("user-{session}")),
+            actions: actions
+                .iter()
+                .map(|(s, page, kind, title)| SlimAction {
+                    canonical_url: format!("https://app.com{page}"),
+                    action_type: (*kind).into(),
+                    title: (*title).into(),
+                    timestamp_start: T0 + s,
+                    ..SlimAction::default()
+                })
+                .collect(),
+            ..ActionsPayload::default()
+        }
+        .normalized()
+    }
+
+    /// The issue's stuck user: pricing ↔ checkout, six "Pay now" clicks, three submits.
+    fn burst(session: &str, page: &str) -> ActionsPayload {
+        let mut steps = vec![
+            (0.0, "/pricing", "pageview", "Pricing"),
+            (1.0, page, "pageview", "Checkout"),
+            (2.0, "/pricing", "pageview", "Pricing"),
+            (3.0, page, "pageview", "Checkout"),
+        ];
+        for i in 0..6 {
+            steps.push((4.0 + 0.2 * f64::from(i), page, "click", "Pay now"));
+        }
+        for i in 0..3 {
+            steps.push((6.0 + f64::from(i), page, "submit", "Payment form"));
+        }
+        acts(session, &steps)
+    }
+
+    fn nudges(w: &mut Watcher, batch: &ActionsPayload, until_s: f64) -> Vec<TriggerEvent> {
+        let mut out = w.push(batch, ms(9.0));
+        let mut t = 9.0;
+        while t < until_s {
+            t += 0.25;
+            out.extend(w.tick(ms(t)));
+        }
+        out
+    }
+
+    #[test]
+    fn a_burst_of_friction_is_one_nudge_about_the_strongest_signal() {
+        let mut w = Watcher::new(TriggerConfig::default());
+        let fired = nudges(&mut w, &burst("s", "/checkout"), 120.0);
+        assert_eq!(fired.len(), 1, "{fired:#?}");
+        assert_eq!(fired[0].trigger, Some(SignalKind::RageClicks));
+        let stats = w.stats();
+        assert_eq!(stats.sent, 1);
+        assert_eq!(
+            stats.outranked, 2,
+            "repeated submits and ping-pong lost: {stats:?}"
+        );
+    }
+
+    #[test]
+    fn the_window_spans_batches_and_kinds() {
+        let mut w = Watcher::new(TriggerConfig::default());
+        let first = w.push(
+            &batch("s", &[(0.0, "/a"), (1.0, "/b"), (2.0, "/a")]),
+            ms(3.0),
+        );
+        assert_eq!(first[0].trigger, Some(SignalKind::PingPong));
+        let clicks: Vec<_> = (0..5)
+            .map(|i| (10.0 + 0.1 * f64::from(i), "/a", "click", "Save"))
+            .collect();
+        assert!(w.push(&acts("s", &clicks), ms(11.0)).is_empty());
+        assert_eq!(w.stats().held_by_window, 1);
+        let later: Vec<_> = (0..5)
+            .map(|i| (400.0 + 0.1 * f64::from(i), "/a", "click", "Save"))
+            .collect();
+        let fired = w.push(&acts("s", &later), ms(401.0));
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].trigger, Some(SignalKind::RageClicks));
+    }
+
+    #[test]
+    fn sections_scope_messages_choices_and_silence() {
+        let (config, _) = read_triggers_file(
+            r#"{"triggers": {"rage_clicks": {"choices": ["Talk to a person"]}},
+                "sections": [
+                  {"prefix": "/docs", "enabled": false},
+                  {"prefix": "/billing", "message": "Payment not going through? I can check your card details.",
+                   "choices": ["Check my card", "Talk to a person", "No thanks"]}]}"#,
+        )
+        .unwrap();
+        let mut w = Watcher::new(config);
+        assert!(nudges(&mut w, &burst("docs", "/docs/checkout"), 120.0).is_empty());
+        let fired = nudges(&mut w, &burst("bill", "/billing/checkout"), 20.0);
+        assert_eq!(fired.len(), 1);
+        assert_eq!(
+            fired[0].message,
+            "Payment not going through? I can check your card details."
+        );
+        assert_eq!(
+            fired[0].choices,
+            ["Check my card", "Talk to a person", "No thanks"]
+        );
+        let fired = nudges(&mut w, &burst("elsewhere", "/checkout"), 20.0);
+        assert_eq!(fired[0].message, default_message(SignalKind::RageClicks));
+        assert_eq!(fired[0].choices, ["Talk to a person"]);
+    }
+
+    #[test]
+    fn no_nudge_during_a_chat_exchange() {
+        let mut w = Watcher::new(TriggerConfig::default());
+        w.chat("user-s", ChatSide::Bot, ms(5.0));
+        assert!(nudges(&mut w, &burst("s", "/checkout"), 20.0).is_empty());
+        assert_eq!(w.stats().held_by_chat, 1);
+        // Another user is not chatting.
+        assert_eq!(nudges(&mut w, &burst("t", "/checkout"), 20.0).len(), 1);
     }
 
     #[test]

@@ -15,7 +15,9 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::context::{self, AgentContext, ContextInput};
-use crate::decode::{decode_json, Decode, InputError};
+use serde::de::DeserializeOwned;
+
+use crate::decode::{decode_json, InputError};
 use crate::redact::RedactOptions;
 use crate::render::{self, RenderOptions};
 use crate::rows::{self, RowOptions};
@@ -92,12 +94,12 @@ pub fn render_agent_context(context: &str, options: &str) -> Result<String, JsEr
 }
 
 /// Decodes a required argument.
-fn decode<T: Decode>(name: &str, what: &str, json: &str) -> Result<T, JsError> {
+fn decode<T: DeserializeOwned>(name: &str, what: &str, json: &str) -> Result<T, JsError> {
     decode_json(what, json).map_err(|e| fail(name, e))
 }
 
 /// Decodes an options argument; empty text means all defaults.
-fn decode_options<T: Decode + Default>(name: &str, json: &str) -> Result<T, JsError> {
+fn decode_options<T: DeserializeOwned + Default>(name: &str, json: &str) -> Result<T, JsError> {
     if json.is_empty() {
         Ok(T::default())
     } else {

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{decode_json, from_node, null_as_default, parse_object, Decode, InputError};
+use crate::decode::{decode_json, from_value, parse_object, InputError};
 use crate::ids::{self, Owner};
 use crate::redact::{redact, redact_url};
 use crate::signals::{Signal, SignalKind, Step};
@@ -16,29 +16,22 @@ use crate::time::ms_from_unix_seconds;
 
 /// One UI action as the connector sends it ("SlimAction").
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SlimAction {
-    #[serde(deserialize_with = "null_as_default")]
     pub title: String,
-    #[serde(deserialize_with = "null_as_default")]
     pub description: String,
     /// URL with dynamic path segments collapsed to `:id`.
-    #[serde(deserialize_with = "null_as_default")]
     pub canonical_url: String,
     /// 0-based position of the action in its session.
-    #[serde(deserialize_with = "null_as_default")]
     pub index: u64,
     /// Lower-case kind: `pageview`, `click`, `submit`, …
-    #[serde(rename = "type", deserialize_with = "null_as_default")]
+    #[serde(rename = "type")]
     pub action_type: String,
     /// Unix seconds.
-    #[serde(deserialize_with = "null_as_default")]
     pub timestamp_start: f64,
     /// Unix seconds.
-    #[serde(deserialize_with = "null_as_default")]
     pub timestamp_end: f64,
-    #[serde(deserialize_with = "null_as_default")]
     pub raw_url: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "typescript", ts(optional))]
@@ -64,23 +57,19 @@ pub struct SlimAction {
 /// The same shape (a superset of the guide's webhook body) is what the streamer posts to the
 /// Botpress webhook, plus a `batch_id` idempotency key, so one decoder serves both.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ActionsPayload {
-    #[serde(deserialize_with = "null_as_default")]
     pub product_id: String,
     pub session_id: Option<String>,
     pub user_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub email: Option<String>,
-    #[serde(deserialize_with = "null_as_default")]
     pub actions: Vec<SlimAction>,
     /// Number of actions. Reconciled to `actions.len()` by [`ActionsPayload::normalized`].
-    #[serde(deserialize_with = "null_as_default")]
     pub count: u64,
     /// Unix seconds at which the connector forwarded the batch.
-    #[serde(deserialize_with = "null_as_default")]
     pub forwarded_at: f64,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "typescript", ts(optional))]
@@ -227,18 +216,14 @@ impl ActionsPayload {
 
 /// The connector's own `summary` event.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SummaryPayload {
-    #[serde(deserialize_with = "null_as_default")]
     pub product_id: String,
     pub session_id: Option<String>,
-    #[serde(deserialize_with = "null_as_default")]
     pub summary: String,
     /// How many actions the summary stands for.
-    #[serde(deserialize_with = "null_as_default")]
     pub replaces: u64,
-    #[serde(deserialize_with = "null_as_default")]
     pub forwarded_at: f64,
 }
 
@@ -273,13 +258,13 @@ pub fn decode_frame(event_name: &str, data: &str) -> Result<Frame, InputError> {
     }
     // Parsed once, then decoded by its type.
     let value = parse_object("data", data)?;
-    let kind = value.str_field("data", "type")?.map(str::to_owned);
+    let kind = type_field("data", &value)?;
     match kind.as_deref() {
         Some("actions") => Ok(Frame::Actions(
-            from_node::<ActionsPayload>("data", value)?.normalized(),
+            from_value::<ActionsPayload>("data", value)?.normalized(),
         )),
         Some("summary") => Ok(Frame::Summary(
-            from_node::<SummaryPayload>("data", value)?.normalized(),
+            from_value::<SummaryPayload>("data", value)?.normalized(),
         )),
         other => Ok(Frame::Ignored {
             event_type: other.unwrap_or("").to_owned(),
@@ -289,7 +274,7 @@ pub fn decode_frame(event_name: &str, data: &str) -> Result<Frame, InputError> {
 
 /// What the streamer posts to the webhook when a trigger fires (`type: "trigger"`).
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Decode)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TriggerEvent {
     /// Stable per (session, kind, start of the evidence): the idempotency key.
@@ -305,6 +290,9 @@ pub struct TriggerEvent {
     pub signal: Option<Signal>,
     /// Suggested opening message for the agent.
     pub message: String,
+    /// Quick replies to offer with it (at most 3).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub choices: Vec<String>,
     /// When it fired (ISO-8601).
     pub fired_at: String,
 }
@@ -361,20 +349,30 @@ impl WebhookBody {
 pub fn decode_webhook_body(body: &str) -> Result<WebhookBody, InputError> {
     // Parsed once, then decoded by its type (the body can be a large batch).
     let value = parse_object("body", body)?;
-    let kind = value.str_field("body", "type")?.map(str::to_owned);
+    let kind = type_field("body", &value)?;
     match kind.as_deref() {
         None | Some("actions") => Ok(WebhookBody::Actions {
-            batch: from_node::<ActionsPayload>("body", value)?.normalized(),
+            batch: from_value::<ActionsPayload>("body", value)?.normalized(),
         }),
         Some("summary") => Ok(WebhookBody::Summary {
-            summary: from_node::<SummaryPayload>("body", value)?.normalized(),
+            summary: from_value::<SummaryPayload>("body", value)?.normalized(),
         }),
         Some("trigger") => Ok(WebhookBody::Trigger {
-            trigger: from_node::<TriggerEvent>("body", value)?.normalized(),
+            trigger: from_value::<TriggerEvent>("body", value)?.normalized(),
         }),
         Some(other) => Ok(WebhookBody::Ignored {
             event_type: other.to_owned(),
         }),
+    }
+}
+
+/// An event's `type` field: `None` when missing or `null`, an error naming `<root>.type` when it
+/// is not a string.
+fn type_field(root: &str, value: &serde_json::Value) -> Result<Option<String>, InputError> {
+    match value.get("type") {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(kind)) => Ok(Some(kind.clone())),
+        Some(_) => Err(InputError::new(format!("{root}.type"), "expected a string")),
     }
 }
 

@@ -9,9 +9,7 @@ const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
 
 /// The layers, lowest first; within a layer, a module may use the ones listed before it.
 const LAYERS: &[&[&str]] = &[
-    &[
-        "text", "json", "decode", "order", "time", "redact", "cost", "ids",
-    ],
+    &["text", "decode", "order", "time", "redact", "ids"],
     &["signals"],
     &["wire"],
     &["rows", "session_row", "schema"],

@@ -18,7 +18,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use autoplay_botpress::cost::{estimate, Mode as CostMode, Settings, Traffic};
+use autoplay_botpress_cli::cost::{estimate, Mode as CostMode, Settings, Traffic};
 use common::*;
 use serde_json::{json, Value};
 

@@ -146,6 +146,11 @@ impl TablesClient {
         warned.insert(table.to_owned())
     }
 
+    /// The request budget its calls count against.
+    pub fn budget(&self) -> &Arc<Budget> {
+        &self.budget
+    }
+
     /// No retries: for checks, where a quick clear answer beats persistence.
     pub fn single_attempt(mut self) -> Self {
         self.policy.max_attempts = Some(1);

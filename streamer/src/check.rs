@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use std::sync::Arc;
 
-use autoplay_botpress::cost::{self, Mode, Settings, Traffic, PLANS};
+use crate::cost::{self, Mode, Settings, Traffic, PLANS};
 
 use crate::botpress::{TablesClient, TablesError};
 use crate::budget::Budget;

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 macro_rules! metrics {
     ($($(#[doc = $doc:literal])* $name:ident: $kind:literal;)*) => {
@@ -102,6 +103,12 @@ metrics! {
     triggers_dropped_total: "counter";
     /// Triggers shed unsent, oldest first, because too many were waiting (per user or in total).
     triggers_shed_total: "counter";
+    /// Signals that lost to a stronger one found at the same time (one nudge per evaluation).
+    triggers_outranked_total: "counter";
+    /// Nudges held back: the session had one within the pacing window.
+    triggers_held_by_window_total: "counter";
+    /// Nudges held back: the user was in a chat exchange.
+    triggers_held_by_chat_total: "counter";
 }
 
 /// Kinds of Botpress request, for the per-kind counter.
@@ -192,12 +199,14 @@ impl Health {
     }
 }
 
-/// Serves `/healthz` (200 `ok`, or 503 with the problems) and `/metrics` until `cancel` fires.
+/// Serves `/healthz` (200 `ok`, or 503 with the problems) and `/metrics` until `cancel` fires,
+/// as a task of `tasks`.
 pub async fn serve(
     addr: SocketAddr,
     metrics: Arc<Metrics>,
     health: Arc<Health>,
     cancel: CancellationToken,
+    tasks: &TaskTracker,
 ) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
@@ -223,7 +232,7 @@ pub async fn serve(
                 async move { metrics.render() }
             }),
         );
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let shutdown = async move { cancel.cancelled().await };
         if let Err(err) = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)

@@ -12,6 +12,7 @@ use autoplay_botpress::summarizer::{DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_TOTAL_P
 use autoplay_botpress::{Summarizer, SummarizerConfig, SummaryJob};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::connector::Incoming;
 use crate::deliver::{ReadySummary, SummaryInbox};
@@ -49,6 +50,8 @@ impl Summaries {
             ..SummarizerConfig::default()
         });
         let (events_tx, mut events) = mpsc::unbounded_channel();
+        // LLM calls (and a failed one's wait): stopped by `cancel`, awaited before returning.
+        let tasks = TaskTracker::new();
         let mut evict = tokio::time::interval(Duration::from_secs(60));
         loop {
             let event = tokio::select! {
@@ -60,8 +63,8 @@ impl Summaries {
                     }
                     continue;
                 }
-                _ = cancel.cancelled() => return,
-                else => return,
+                _ = cancel.cancelled() => break,
+                else => break,
             };
             let job = match event {
                 Event::Input(Incoming::Actions(payload)) if this.llm.is_some() => {
@@ -116,14 +119,16 @@ impl Summaries {
             }
             if let (Some(job), Some(llm)) = (job, &this.llm) {
                 let (llm, tx) = (llm.clone(), events_tx.clone());
-                tokio::spawn(async move {
+                tasks.spawn(cancel.clone().run_until_cancelled_owned(async move {
                     let result = llm.complete(&job.prompt()).await.map_err(|e| e.to_string());
                     if result.is_err() {
                         tokio::time::sleep(RETRY_AFTER_FAILURE).await;
                     }
                     let _ = tx.send(Event::Done(job, result));
-                });
+                }));
             }
         }
+        tasks.close();
+        tasks.wait().await;
     }
 }

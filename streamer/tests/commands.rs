@@ -428,7 +428,14 @@ async fn demo_runs_offline_keeps_the_other_user_out_and_states_its_cost() {
         out.contains("AutoPlaySessionsTable ← session"),
         "no progress shown: {out}"
     );
-    assert!(out.contains(r#"TRIGGER for user 019dd835-3f68-7e78: went back and forth between "/pricing" and "/models/diffusion""#), "{out}");
+    // The plugin path: the nudges are bot messages in the user's conversation.
+    assert!(
+        out.contains(
+            "chat API ← bot message in conversation conv_demo_user_a: \"Comparing options?"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("webhook ← TRIGGER"), "{out}");
     let (_, agent_view) = out
         .split_once("what FetchEventsData hands the agent")
         .expect("the context is printed");
@@ -472,10 +479,28 @@ async fn demo_runs_offline_keeps_the_other_user_out_and_states_its_cost() {
     );
     let budget = line_of(&out, "this run (tables, sessions layout)");
     assert!(budget.contains(" 0 billed events for activity"), "{budget}");
+    assert!(
+        budget.contains("(1 nudges as bot messages: 2 Chat API requests, 0 billed events)"),
+        "{budget}"
+    );
     assert!(budget.contains("2 rows in use"), "{budget}");
     assert!(
         line_of(&out, "the guide's path").contains("9 billed events"),
         "{out}"
+    );
+}
+
+/// `demo --nudges webhook`: the card path's nudges, one billed event each.
+#[tokio::test]
+async fn demo_shows_the_webhook_nudges_of_the_card_path() {
+    let (code, out, err) = cli(&["demo", "--pace-ms", "40", "--nudges", "webhook"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(r#"TRIGGER for user 019dd835-3f68-7e78: went back and forth between "/pricing" and "/models/diffusion""#), "{out}");
+    assert!(!out.contains("chat API ←"), "{out}");
+    let budget = line_of(&out, "this run (tables, sessions layout)");
+    assert!(
+        budget.contains("+1 billed events for proactive triggers"),
+        "{budget}"
     );
 }
 

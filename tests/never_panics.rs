@@ -84,7 +84,7 @@ proptest! {
             let mut summarizer = Summarizer::new(SummarizerConfig { threshold: 2, ..Default::default() });
             if let Some(job) = summarizer.push(body, 0) {
                 let _ = job.prompt();
-                summarizer.fail(job, 1);
+                let _ = summarizer.fail(job);
             }
         }
         let _ = decode_frame("message", &text);

@@ -90,6 +90,9 @@ metrics! {
     ids_shortened_total: "counter";
     /// LLM calls that failed (their actions wait for the next try).
     llm_failures_total: "counter";
+    /// Actions left out of summary prompts to keep memory bounded (an LLM outage); later
+    /// prompts say how many were left out.
+    summary_actions_dropped_total: "counter";
     /// Reconnections to the connector stream.
     reconnects_total: "counter";
     /// Reconnections because the stream went silent for --stream-idle-timeout.

@@ -1,13 +1,14 @@
 //! Rolling per-session summaries: the core's state machine driven by stream input and LLM calls.
-//! One job per session at a time; a failed LLM call puts its actions back (a bounded tail) and is
-//! retried later. Finished summaries, and the connector's own, wait in the [`SummaryInbox`] for
+//! One job per session and [`MAX_CALLS`] in all at a time; a failed LLM call keeps its slot for
+//! [`RETRY_AFTER_FAILURE`] (an outage costs a few calls a minute, not one per session), then puts
+//! its actions back (a bounded tail, bounded in total: see the core's summarizer) and is retried
+//! behind the sessions waiting. Finished summaries, and the connector's own, wait in the [`SummaryInbox`] for
 //! the next flush: they ride along with rows being written anyway, never a request of their own.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use autoplay_botpress::ids::Owner;
-use autoplay_botpress::summarizer::DEFAULT_IDLE_TIMEOUT_MS;
+use autoplay_botpress::summarizer::{DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_TOTAL_PENDING_ACTIONS};
 use autoplay_botpress::{Summarizer, SummarizerConfig, SummaryJob};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -26,7 +27,6 @@ const MAX_CALLS: usize = 8;
 enum Event {
     Input(Incoming),
     Done(SummaryJob, Result<String, String>),
-    Retry(Owner),
 }
 
 pub struct Summaries {
@@ -45,11 +45,12 @@ impl Summaries {
         let mut state = Summarizer::new(SummarizerConfig {
             threshold: this.threshold,
             idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_MS,
+            max_total_pending_actions: DEFAULT_MAX_TOTAL_PENDING_ACTIONS,
+            max_jobs_out: MAX_CALLS,
             ..SummarizerConfig::default()
         });
         let (events_tx, mut events) = mpsc::unbounded_channel();
-        let calls = Arc::new(tokio::sync::Semaphore::new(MAX_CALLS));
-        // LLM calls and retry timers: stopped by `cancel`, awaited before returning.
+        // LLM calls (and a failed one's wait): stopped by `cancel`, awaited before returning.
         let tasks = TaskTracker::new();
         let mut evict = tokio::time::interval(Duration::from_secs(60));
         loop {
@@ -104,27 +105,25 @@ impl Summaries {
                         summary: summary.clone(),
                         action_count: job.total_actions,
                     });
-                    state.complete(&job, summary, now_ms())
+                    state.complete(&job, summary)
                 }
                 Event::Done(job, Err(reason)) => {
                     add(&this.metrics.llm_failures_total, 1);
                     tracing::warn!(session = %job.owner.label(), actions = job.action_count(), %reason, "summary failed; its actions wait for the next try");
-                    let session = job.owner.clone();
-                    state.fail(job, now_ms());
-                    let tx = events_tx.clone();
-                    tasks.spawn(cancel.clone().run_until_cancelled_owned(async move {
-                        tokio::time::sleep(RETRY_AFTER_FAILURE).await;
-                        let _ = tx.send(Event::Retry(session));
-                    }));
-                    None
+                    state.fail(job)
                 }
-                Event::Retry(session) => state.poll(&session, now_ms()),
             };
+            let dropped = state.take_dropped();
+            if dropped > 0 {
+                add(&this.metrics.summary_actions_dropped_total, dropped);
+            }
             if let (Some(job), Some(llm)) = (job, &this.llm) {
-                let (llm, tx, calls) = (llm.clone(), events_tx.clone(), calls.clone());
+                let (llm, tx) = (llm.clone(), events_tx.clone());
                 tasks.spawn(cancel.clone().run_until_cancelled_owned(async move {
-                    let _turn = calls.acquire_owned().await;
                     let result = llm.complete(&job.prompt()).await.map_err(|e| e.to_string());
+                    if result.is_err() {
+                        tokio::time::sleep(RETRY_AFTER_FAILURE).await;
+                    }
                     let _ = tx.send(Event::Done(job, result));
                 }));
             }

@@ -401,6 +401,76 @@ async fn an_llm_outage_keeps_memory_and_prompts_bounded() {
     }
 }
 
+/// 5b. An LLM outage across 2,000 sessions with wordy actions: what waits for summaries is bounded
+/// in total (and failures do not keep sessions alive), so peak memory stays within 64 MB of the
+/// same run with summaries off. Before: every session kept all its actions, whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_llm_outage_across_2000_sessions_stays_bounded_in_total() {
+    let mode = Mode::Sessions;
+    let sessions = session_names("o", 2_000);
+    let wordy = &"w".repeat(1_500);
+    let script: Vec<Step> = (0..2u64)
+        .flat_map(|b| {
+            sessions.iter().map(move |s| {
+                let mut body: serde_json::Value =
+                    serde_json::from_str(&actions_frame(s, b * 10, 10)).unwrap();
+                for action in body["actions"].as_array_mut().unwrap() {
+                    action["description"] =
+                        format!("{} {wordy}", action["description"].as_str().unwrap()).into();
+                }
+                frame(body.to_string())
+            })
+        })
+        .chain([Step::Hold])
+        .collect();
+    let mut peaks = Vec::new();
+    for summaries in [false, true] {
+        let fakes = fakes(mode).await;
+        fakes.with(|s| {
+            s.llm.down = true;
+            s.connections.push_back(Connection::Script(script.clone()));
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let mut streamer = if summaries {
+            Streamer::start(&fakes, dir.path(), mode, &[])
+        } else {
+            Streamer::without_llm(&fakes, dir.path(), mode, &[])
+        };
+        streamer
+            .wait_for("all 40,000 actions delivered", LIMIT * 3, || {
+                all_held(&fakes, mode, &sessions, 20)
+            })
+            .await;
+        if summaries {
+            streamer
+                .wait_for("failed LLM calls", LIMIT, || {
+                    fakes.with(|s| s.llm.calls > 0)
+                })
+                .await;
+        }
+        let (rss, _) = streamer.usage();
+        println!(
+            "LLM outage, 2,000 sessions, summaries {}: peak RSS {:.1} MiB",
+            if summaries { "on (LLM down)" } else { "off" },
+            rss as f64 / 1024.0
+        );
+        if summaries {
+            let dropped = streamer.metric("summary_actions_dropped_total").await;
+            println!("LLM outage, 2,000 sessions: {dropped} actions left out of prompts");
+            assert!(dropped > 0, "the total cap was reached");
+        }
+        peaks.push(rss);
+        let (status, logs, _) = streamer.terminate().await;
+        assert!(status.success(), "{status}\n{}", tail(&logs, 3000));
+    }
+    let extra = peaks[1].saturating_sub(peaks[0]);
+    println!(
+        "LLM outage, 2,000 sessions: summaries cost {:.1} MiB more",
+        extra as f64 / 1024.0
+    );
+    assert!(extra < MAX_RSS_KIB, "the outage cost {extra} KiB");
+}
+
 /// 5. One session that never stops clicking, with triggers on, starves nobody: another session's
 /// batches and trigger still arrive.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

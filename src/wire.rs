@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{decode_json, from_value, parse_object, InputError};
+use crate::decode::{decode_json, InputError};
 use crate::ids::{self, Owner};
 use crate::redact::{redact, redact_url};
 use crate::signals::{Signal, SignalKind, Step};
@@ -16,6 +16,8 @@ use crate::time::ms_from_unix_seconds;
 
 /// One UI action as the connector sends it ("SlimAction").
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+#[serde_with::serde_as]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SlimAction {
@@ -57,6 +59,8 @@ pub struct SlimAction {
 /// The same shape (a superset of the guide's webhook body) is what the streamer posts to the
 /// Botpress webhook, plus a `batch_id` idempotency key, so one decoder serves both.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+#[serde_with::serde_as]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ActionsPayload {
@@ -216,6 +220,8 @@ impl ActionsPayload {
 
 /// The connector's own `summary` event.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+#[serde_with::serde_as]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SummaryPayload {
@@ -256,15 +262,12 @@ pub fn decode_frame(event_name: &str, data: &str) -> Result<Frame, InputError> {
     if event_name == "heartbeat" {
         return Ok(Frame::Heartbeat);
     }
-    // Parsed once, then decoded by its type.
-    let value = parse_object("data", data)?;
-    let kind = type_field("data", &value)?;
-    match kind.as_deref() {
+    match event_type("data", data)?.as_deref() {
         Some("actions") => Ok(Frame::Actions(
-            from_value::<ActionsPayload>("data", value)?.normalized(),
+            decode_json::<ActionsPayload>("data", data)?.normalized(),
         )),
         Some("summary") => Ok(Frame::Summary(
-            from_value::<SummaryPayload>("data", value)?.normalized(),
+            decode_json::<SummaryPayload>("data", data)?.normalized(),
         )),
         other => Ok(Frame::Ignored {
             event_type: other.unwrap_or("").to_owned(),
@@ -274,6 +277,8 @@ pub fn decode_frame(event_name: &str, data: &str) -> Result<Frame, InputError> {
 
 /// What the streamer posts to the webhook when a trigger fires (`type: "trigger"`).
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+#[serde_with::serde_as]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TriggerEvent {
@@ -347,18 +352,15 @@ impl WebhookBody {
 /// (`"trigger"`), or a connector push-mode event (`"actions"` or `"summary"`). Other types are
 /// `Ignored`.
 pub fn decode_webhook_body(body: &str) -> Result<WebhookBody, InputError> {
-    // Parsed once, then decoded by its type (the body can be a large batch).
-    let value = parse_object("body", body)?;
-    let kind = type_field("body", &value)?;
-    match kind.as_deref() {
+    match event_type("body", body)?.as_deref() {
         None | Some("actions") => Ok(WebhookBody::Actions {
-            batch: from_value::<ActionsPayload>("body", value)?.normalized(),
+            batch: decode_json::<ActionsPayload>("body", body)?.normalized(),
         }),
         Some("summary") => Ok(WebhookBody::Summary {
-            summary: from_value::<SummaryPayload>("body", value)?.normalized(),
+            summary: decode_json::<SummaryPayload>("body", body)?.normalized(),
         }),
         Some("trigger") => Ok(WebhookBody::Trigger {
-            trigger: from_value::<TriggerEvent>("body", value)?.normalized(),
+            trigger: decode_json::<TriggerEvent>("body", body)?.normalized(),
         }),
         Some(other) => Ok(WebhookBody::Ignored {
             event_type: other.to_owned(),
@@ -367,11 +369,18 @@ pub fn decode_webhook_body(body: &str) -> Result<WebhookBody, InputError> {
 }
 
 /// An event's `type` field: `None` when missing or `null`, an error naming `<root>.type` when it
-/// is not a string.
-fn type_field(root: &str, value: &serde_json::Value) -> Result<Option<String>, InputError> {
-    match value.get("type") {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(serde_json::Value::String(kind)) => Ok(Some(kind.clone())),
+/// is not a string. A first pass over the text that keeps nothing else, so the payload is then
+/// decoded straight into its type.
+fn event_type(root: &str, json: &str) -> Result<Option<String>, InputError> {
+    /// Only the `type` field; the rest is skipped unread.
+    #[derive(Deserialize)]
+    struct Typed {
+        #[serde(rename = "type", default)]
+        kind: Option<serde_json::Value>,
+    }
+    match decode_json::<Typed>(root, json)?.kind {
+        None => Ok(None),
+        Some(serde_json::Value::String(kind)) => Ok(Some(kind)),
         Some(_) => Err(InputError::new(format!("{root}.type"), "expected a string")),
     }
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decode::{decode_json, InputError};
 use crate::ids::{self, Owner};
+use crate::lenient;
 use crate::redact::{redact, redact_url};
 use crate::signals::{Signal, SignalKind, Step};
 use crate::text::to_json;
@@ -21,19 +22,35 @@ use crate::time::ms_from_unix_seconds;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SlimAction {
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::text")]
     pub title: String,
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::text")]
     pub description: String,
     /// URL with dynamic path segments collapsed to `:id`.
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::text")]
     pub canonical_url: String,
     /// 0-based position of the action in its session.
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::count")]
     pub index: u64,
     /// Lower-case kind: `pageview`, `click`, `submit`, …
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::text")]
     #[serde(rename = "type")]
     pub action_type: String,
     /// Unix seconds.
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::seconds")]
     pub timestamp_start: f64,
     /// Unix seconds.
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::seconds")]
     pub timestamp_end: f64,
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::text")]
     pub raw_url: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "typescript", ts(optional))]
@@ -70,10 +87,16 @@ pub struct ActionsPayload {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub email: Option<String>,
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::list")]
     pub actions: Vec<SlimAction>,
     /// Number of actions. Reconciled to `actions.len()` by [`ActionsPayload::normalized`].
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::count")]
     pub count: u64,
     /// Unix seconds at which the connector forwarded the batch.
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::seconds")]
     pub forwarded_at: f64,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "typescript", ts(optional))]
@@ -410,12 +433,60 @@ mod tests {
             decode_webhook_body(r#"{"type":"other"}"#).unwrap(),
             WebhookBody::Ignored { .. }
         ));
-        let err = decode_webhook_body(r#"{"actions":[{"title":5}]}"#).unwrap_err();
+        let err = decode_webhook_body(r#"{"actions":[{"title":{}}]}"#).unwrap_err();
         assert!(
             err.to_string().starts_with("body.actions[0].title"),
             "{err}"
         );
         assert!(decode_webhook_body("[]").is_err());
+    }
+
+    #[test]
+    fn values_the_connector_client_accepts_are_read() {
+        let p = ActionsPayload::from_json(
+            r#"{"count":"2","forwarded_at":"1.5","actions":[
+                {"index":3.0,"title":5,"description":false,"timestamp_start":"10"},
+                {"index":"4","title":1.5,"type":true}]}"#,
+        )
+        .unwrap();
+        assert_eq!(p.actions.len(), 2);
+        assert_eq!(p.forwarded_at, 1.5);
+        let (a, b) = (&p.actions[0], &p.actions[1]);
+        assert_eq!(
+            (a.index, a.title.as_str(), a.description.as_str()),
+            (3, "5", "false")
+        );
+        assert_eq!(a.timestamp_start, 10.0);
+        assert_eq!(
+            (b.index, b.title.as_str(), b.action_type.as_str()),
+            (4, "1.5", "true")
+        );
+        assert!(ActionsPayload::from_json(r#"{"actions":{}}"#)
+            .unwrap()
+            .actions
+            .is_empty());
+    }
+
+    #[test]
+    fn values_without_one_meaning_are_still_refused() {
+        for (body, path) in [
+            (r#"{"actions":[{"index":3.5}]}"#, "body.actions[0].index"),
+            (r#"{"actions":[{"index":-1}]}"#, "body.actions[0].index"),
+            (
+                r#"{"actions":[{"index":"three"}]}"#,
+                "body.actions[0].index",
+            ),
+            (r#"{"actions":[{"title":{}}]}"#, "body.actions[0].title"),
+            (
+                r#"{"actions":[{"timestamp_start":"soon"}]}"#,
+                "body.actions[0].timestamp_start",
+            ),
+            (r#"{"actions":{"a":1}}"#, "body.actions"),
+            (r#"{"actions":"click"}"#, "body.actions"),
+        ] {
+            let err = ActionsPayload::from_json(body).unwrap_err();
+            assert_eq!(err.path, path, "{body}: {err}");
+        }
     }
 
     #[test]
@@ -460,7 +531,7 @@ mod tests {
     fn wrong_types_name_the_field() {
         let err = ActionsPayload::from_json(r#"{"actions":"nope"}"#).unwrap_err();
         assert_eq!(err.path, "body.actions");
-        let err = ActionsPayload::from_json(r#"{"actions":[{},{"title":5}]}"#).unwrap_err();
+        let err = ActionsPayload::from_json(r#"{"actions":[{},{"title":[5]}]}"#).unwrap_err();
         assert_eq!(err.path, "body.actions[1].title");
         let err = ActionsPayload::from_json("[1]").unwrap_err();
         assert_eq!(err.path, "body");
@@ -509,7 +580,7 @@ mod tests {
             }
         );
         assert!(decode_frame("", "not json").is_err());
-        assert!(decode_frame("", r#"{"type":"actions","actions":{}}"#).is_err());
+        assert!(decode_frame("", r#"{"type":"actions","actions":[7]}"#).is_err());
     }
 
     #[test]

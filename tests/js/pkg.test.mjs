@@ -198,7 +198,7 @@ test("bad inputs throw Errors that name the field", () => {
 });
 
 test("the module keeps working after errors (no trap poisoned it)", () => {
-  for (let i = 0; i < 100; i++) assert.throws(() => bp.mapActionsToRows({ actions: [{ title: i }] }));
+  for (let i = 0; i < 100; i++) assert.throws(() => bp.mapActionsToRows({ actions: [{ title: { n: i } }] }));
   assert.equal(bp.mapActionsToRows(GUIDE_BODY).length, 1);
 });
 

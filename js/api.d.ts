@@ -40,6 +40,12 @@ export function detectSignals(input: DetectSignalsInput): Signal[];
 export function contextQueries(options?: ContextOptions): ContextQueries;
 /** The agent context for the chatting user from table rows (either layout). */
 export function buildAgentContext(input: BuildContextInput): AgentContext;
+/**
+ * A user or session id as the streamer's rows, bodies and prompts hold it: `null` when blank,
+ * an id over 200 UTF-8 bytes shortened to its first 160 bytes, `…#` and 32 hex digits of its
+ * SHA-256, any other id unchanged (never trimmed). Shortening a shortened id changes nothing.
+ */
+export function normalizeId(id: string): string | null;
 /** The agent context as prompt text within `maxChars`, page text quoted as data. */
 export function renderAgentContext(context: AgentContext, options?: Lenient<RenderOptions>): string;
 /** Reads the chatting user's rows and builds their context (sessions layout). */

@@ -103,6 +103,13 @@ function makeApi(raw) {
       const name = "buildAgentContext";
       return JSON.parse(raw.buildAgentContext(json(name, "input", preselect(name, input)), Date.now()));
     },
+    normalizeId(id) {
+      if (typeof id !== "string") throw new Error(`normalizeId: id: expected a string, got ${typeof id}`);
+      if (id.length > MAX_INPUT_CHARS) {
+        throw new Error(`normalizeId: id: ${id.length} characters is more than the ${MAX_INPUT_CHARS} this function takes`);
+      }
+      return raw.normalizeId(id) ?? null;
+    },
     renderAgentContext(context, opts) {
       const name = "renderAgentContext";
       return raw.renderAgentContext(json(name, "context", context), options(name, opts));

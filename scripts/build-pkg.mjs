@@ -84,7 +84,7 @@ writeFileSync(join(pkg, "inline_raw.mjs"), inlineRaw);
 // The public API: the facade over either build of the exports.
 const api = [
   "mapActionsToRows", "parseWebhookBody", "detectSignals", "contextQueries", "buildAgentContext",
-  "renderAgentContext", "fetchAgentContext",
+  "renderAgentContext", "fetchAgentContext", "normalizeId",
 ];
 copyFileSync(join(root, "js", "facade.cjs"), join(pkg, "facade.cjs"));
 writeFileSync(

@@ -30,6 +30,14 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p autoplay-botpress --target wasm32-unknown-unknown --all-targets -- -D warnings
 
+step "the deployed build (-p, no demo feature): lint-clean and without the demo"
+cargo clippy -p autoplay-botpress-cli -- -D warnings
+deployed=$(cargo run -q -p autoplay-botpress-cli -- demo 2>&1 || true)
+case "$deployed" in
+  *"unrecognized subcommand 'demo'"*) ;;
+  *) echo "the binary built with -p autoplay-botpress-cli still carries the demo" >&2; exit 1 ;;
+esac
+
 step "Rust tests"
 cargo test --workspace
 

@@ -93,6 +93,13 @@ pub fn render_agent_context(context: &str, options: &str) -> Result<String, JsEr
     render::render_agent_context(&context, &options).map_err(|e| fail(NAME, e))
 }
 
+/// A user or session id as every row, body and prompt holds it (`src/ids.rs`): `null` when
+/// blank, an id over 200 bytes shortened to a prefix, `…#` and a SHA-256 digest, else unchanged.
+#[wasm_bindgen(js_name = normalizeId)]
+pub fn normalize_id(id: &str) -> Option<String> {
+    crate::ids::normalize(Some(id.to_owned()))
+}
+
 /// Decodes a required argument.
 fn decode<T: DeserializeOwned>(name: &str, what: &str, json: &str) -> Result<T, JsError> {
     decode_json(what, json).map_err(|e| fail(name, e))

@@ -6,6 +6,10 @@
 // secret set) or workflow.autoplayUserId / workflow.autoplaySessionId, copied from the webchat
 // user data. Without a usable id, or with an expired or forged token, it reads nothing and the
 // agent gets an empty context, never somebody else's; workflow.autoplayIdentityProblem says why.
+// `bp deploy` publishes the integration as `<workspace-handle>/autoplay`: its actions are found
+// under that name (or `autoplay`), whichever the bot has.
+const autoplay = actions.autoplay ?? Object.entries(actions).find(([name]) => name.endsWith('/autoplay'))?.[1]
+if (!autoplay) throw new Error('the autoplay integration is not installed in this bot (actions.<handle>/autoplay)')
 const ids = {
   userId: workflow.autoplayUserId || undefined,
   sessionId: workflow.autoplaySessionId || undefined,
@@ -16,14 +20,14 @@ const ids = {
 // identified, then kept: the reads stay valid for the conversation, so later turns make one
 // integration call, not two.
 if (!Array.isArray(workflow.autoplayReads) || workflow.autoplayReads.length === 0) {
-  workflow.autoplayReads = (await actions.autoplay.contextReads(ids)).reads
+  workflow.autoplayReads = (await autoplay.contextReads(ids)).reads
 }
 const rows = {}
 for (const { table, input, query } of workflow.autoplayReads) {
   rows[input] = (await client.findTableRows({ table, ...query })).rows
 }
 
-const { context, text, identity } = await actions.autoplay.getAgentContext({ ...ids, ...rows })
+const { context, text, identity } = await autoplay.getAgentContext({ ...ids, ...rows })
 workflow.autoplayContext = context
 workflow.autoplayPrompt = text
 workflow.autoplayIdentityProblem = identity.reason ?? ''

@@ -7,12 +7,17 @@
 //    are created here (the "Trigger fired" workflow then runs in this conversation), and picks up
 //    a nudge that fired while they had no conversation open.
 // With the integration's identity secret set, only the ids inside a valid token count.
-const data = workflow.webchatUser?.data ?? workflow.webchatUser ?? {} // the card's result, either shape
+// `bp deploy` publishes the integration as `<workspace-handle>/autoplay`: its actions are found
+// under that name (or `autoplay`), whichever the bot has.
+const autoplay = actions.autoplay ?? Object.entries(actions).find(([name]) => name.endsWith('/autoplay'))?.[1]
+if (!autoplay) throw new Error('the autoplay integration is not installed in this bot (actions.<handle>/autoplay)')
+// The Get User Data card's result is `{ userData }`: the data the page passed with updateUser.
+const data = workflow.webchatUser?.userData ?? {}
 workflow.autoplayIdentityToken = data.autoplayIdentityToken || workflow.autoplayIdentityToken || ''
 workflow.autoplayUserId = data.autoplayUserId || workflow.autoplayUserId || ''
 workflow.autoplaySessionId = data.autoplaySessionId || workflow.autoplaySessionId || ''
 
-const { linked, identity, pendingNudge } = await actions.autoplay.linkConversation({
+const { linked, identity, pendingNudge } = await autoplay.linkConversation({
   conversationId: event.conversationId,
   botpressUserId: event.userId,
   userId: workflow.autoplayUserId || undefined,

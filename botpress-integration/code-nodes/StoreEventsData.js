@@ -7,7 +7,11 @@
 //
 // Also works behind the generic Webhook integration (the guide's set-up): there the rows are
 // mapped here, from event.payload.body.
-const rows = event.payload.rows ?? (await actions.autoplay.mapActionsToRows({ body: event.payload.body })).rows
+// `bp deploy` publishes the integration as `<workspace-handle>/autoplay`: its actions are found
+// under that name (or `autoplay`), whichever the bot has.
+const autoplay = actions.autoplay ?? Object.entries(actions).find(([name]) => name.endsWith('/autoplay'))?.[1]
+if (!autoplay) throw new Error('the autoplay integration is not installed in this bot (actions.<handle>/autoplay)')
+const rows = event.payload.rows ?? (await autoplay.mapActionsToRows({ body: event.payload.body })).rows
 
 const MAX_ROWS_PER_CALL = 1000 // the Tables API's limit per upsert
 for (let start = 0; start < rows.length; start += MAX_ROWS_PER_CALL) {

@@ -4,13 +4,14 @@ import { z } from '@botpress/sdk'
 import limits from 'autoplay-botpress/limits.json'
 
 import { agentContext, eventRow, identity, nudge, tableQuery, tableRow } from './shapes.js'
-import { MAX_ID_BYTES } from '../src/ids.js'
 
 /** Most characters of prompt text `getAgentContext` renders. */
 export const MAX_PROMPT_CHARS = 8_000
 /** Cap on the context's JSON (bytes), the core's default: with the text, the output stays under
  * half of 128 KB. */
 export const MAX_CONTEXT_BYTES = limits.maxBytes.default
+/** Longest Botpress conversation or user id taken (they are short generated ids). */
+const MAX_BOTPRESS_ID_CHARS = 256
 
 const ids = {
   userId: z
@@ -18,14 +19,14 @@ const ids = {
     .optional()
     .title('Autoplay user id')
     .describe(
-      `The chatting user's Autoplay user id, from the webchat user data, matched exactly (at most ${MAX_ID_BYTES} bytes; blank is none). Ignored when the identity secret is set.`
+      `The chatting user's Autoplay user id, from the webchat user data, matched exactly (blank is none; over 200 bytes it is shortened as the streamer's rows are). Ignored when the identity secret is set.`
     ),
   sessionId: z
     .string()
     .optional()
     .title('Autoplay session id')
     .describe(
-      `The chatting user's Autoplay session id, if the page passes it, matched exactly (at most ${MAX_ID_BYTES} bytes; blank is none). Ignored when the identity secret is set.`
+      `The chatting user's Autoplay session id, if the page passes it, matched exactly (blank is none; over 200 bytes it is shortened as the streamer's rows are). Ignored when the identity secret is set.`
     ),
   identityToken: z
     .string()
@@ -143,8 +144,8 @@ export const actions = {
     input: {
       schema: z.object({
         ...ids,
-        conversationId: z.string().min(1).max(MAX_ID_BYTES).title('Conversation id').describe('This conversation: {{event.conversationId}}'),
-        botpressUserId: z.string().min(1).max(MAX_ID_BYTES).title('Botpress user id').describe('The chatting Botpress user: {{event.userId}}'),
+        conversationId: z.string().min(1).max(MAX_BOTPRESS_ID_CHARS).title('Conversation id').describe('This conversation: {{event.conversationId}}'),
+        botpressUserId: z.string().min(1).max(MAX_BOTPRESS_ID_CHARS).title('Botpress user id').describe('The chatting Botpress user: {{event.userId}}'),
       }),
     },
     output: {

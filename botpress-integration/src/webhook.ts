@@ -135,19 +135,20 @@ async function deliver(parsed: Handled, raw: string, config: Configuration, { cl
       const ids = readIds({ userId: t.user_id, sessionId: t.session_id }, { userId: 'user_id', sessionId: 'session_id' })
       if ('problem' in triggerId) return reply(400, { error: triggerId.problem })
       if (!triggerId.id) return reply(400, { error: 'trigger_id is blank' })
+      const triggerKey = triggerId.id
       if ('problem' in ids) return reply(400, { error: ids.problem })
       const key = matchKey(config.matchUserBy, ids.ids)
       if (!key) {
         const reason = `the trigger lacks ${lacking(config.matchUserBy, ids.ids)}: no conversation can be told apart for it`
-        logger.forBot().warn(`Autoplay: trigger ${t.trigger_id} dropped: ${reason}`)
-        return reply(202, { ok: true, dropped: true, reason, triggerId: t.trigger_id })
+        logger.forBot().warn(`Autoplay: trigger ${triggerKey} dropped: ${reason}`)
+        return reply(202, { ok: true, dropped: true, reason, triggerId: triggerKey })
       }
-      const id = `trigger:${t.trigger_id}`
+      const id = `trigger:${triggerKey}`
       if (await seen.find([id], now)) {
-        return reply(200, { ok: true, duplicate: true, triggerId: t.trigger_id })
+        return reply(200, { ok: true, duplicate: true, triggerId: triggerKey })
       }
       const nudge = {
-        triggerId: t.trigger_id,
+        triggerId: triggerKey,
         trigger: t.trigger ?? 'unknown',
         message: t.message,
         description: t.signal?.description ?? '',
@@ -168,8 +169,8 @@ async function deliver(parsed: Handled, raw: string, config: Configuration, { cl
       }
       await seen.put({ [id]: { at: now } }, now)
       return link
-        ? reply(200, { ok: true, event: 'triggerFired', triggerId: t.trigger_id, conversationId: link[1].conversationId })
-        : reply(202, { ok: true, pending: true, triggerId: t.trigger_id })
+        ? reply(200, { ok: true, event: 'triggerFired', triggerId: triggerKey, conversationId: link[1].conversationId })
+        : reply(202, { ok: true, pending: true, triggerId: triggerKey })
     }
 
     case 'actions': {

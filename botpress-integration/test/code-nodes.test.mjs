@@ -183,9 +183,11 @@ test('LinkConversation links the chat and ProactiveTrigger then runs in it with 
   const main = {
     type: 'message', conversationId: 'conv-main', userId: 'bp-user-a', payload: { text: 'hi' },
   }
-  // What the "Get User Data" card stored: the data the page passed with updateUser.
-  const workflow = { webchatUser: { data: { autoplayUserId: USER_A } } }
-  await card(node('LinkConversation.js'), { event: main, workflow, actions: actions() })
+  // What the "Get User Data" card stores, as Botpress documents it: `{ userData }`, the data the
+  // page passed with updateUser. The integration as `bp deploy` names it: `<handle>/autoplay`.
+  const workflow = { webchatUser: { userData: { autoplayUserId: USER_A } } }
+  const deployed = { 'acme/autoplay': actions().autoplay }
+  await card(node('LinkConversation.js'), { event: main, workflow, actions: deployed })
   assert.equal(workflow.autoplayUserId, USER_A, 'the user data was not copied')
   assert.equal(workflow.autoplayLinked, true)
   assert.equal(workflow.nudgeMessage, '', 'a nudge appeared from nowhere')
@@ -204,6 +206,13 @@ test('LinkConversation links the chat and ProactiveTrigger then runs in it with 
   assert.equal(nudged.nudgeMessage, 'Having trouble with this form?')
   assert.equal(nudged.nudgeReason, 'submitted the form on /checkout twice in 10 s without moving on')
   assert.equal(nudged.autoplayUserId, USER_A)
+})
+
+test('a card in a bot without the integration says so', async () => {
+  await assert.rejects(
+    card(node('LinkConversation.js'), { event: { conversationId: 'c', userId: 'u' }, workflow: {}, actions: { webchat: {} } }),
+    /autoplay integration is not installed/,
+  )
 })
 
 test('LinkConversation hands over a nudge that fired before the user opened the chat', async () => {

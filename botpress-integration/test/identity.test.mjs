@@ -189,7 +189,6 @@ test('tokens that live too long, come from the future, are huge or carry ids of 
     ['object sub', { claims: { sub: { id: 'user-a' } } }, /sub must be a string/],
     ['numeric sid', { sub: 'user-a', claims: { sid: 7 } }, /sid must be a string/],
     ['padded sub', { sub: ' user-a' }, /sub .*leading or trailing white space/],
-    ['over-long sub', { sub: 'u'.repeat(300) }, /sub .*longer than 256 bytes/],
   ]
   for (const [name, claims, reason] of cases) {
     const { status, body } = await callAction(integration, 'contextReads', { now: NOW, identityToken: await identityToken(claims) }, VERIFIED)

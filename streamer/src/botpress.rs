@@ -146,6 +146,11 @@ impl TablesClient {
         warned.insert(table.to_owned())
     }
 
+    /// The request budget its calls count against.
+    pub fn budget(&self) -> &Arc<Budget> {
+        &self.budget
+    }
+
     /// No retries: for checks, where a quick clear answer beats persistence.
     pub fn single_attempt(mut self) -> Self {
         self.policy.max_attempts = Some(1);
@@ -187,6 +192,16 @@ impl TablesClient {
             .await?;
         let created = response["created"].as_bool().unwrap_or(false);
         Ok((created, response["table"].clone()))
+    }
+
+    /// Updates an existing table (`PUT /v1/tables/{table}`: `schema`, `keyColumn`, …, as
+    /// `@botpress/client`'s `updateTable`); the table as Botpress describes it afterwards.
+    pub async fn update_table(&self, name: &str, body: &Value) -> Result<Value, TablesError> {
+        let path = format!("tables/{name}");
+        let response: Value = self
+            .call(reqwest::Method::PUT, &path, body, RequestKind::Table)
+            .await?;
+        Ok(response["table"].clone())
     }
 
     /// Finds rows matching `filter`, at most `limit`.

@@ -35,6 +35,7 @@ pub enum LogFormat {
 pub enum Command {
     /// Run the whole pipeline offline on loopback with a scripted session, then print what the
     /// agent would receive and what it cost on Botpress. Needs no credentials; start here.
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
     /// Create the layout's Botpress tables with their columns (idempotent: existing tables are
     /// kept).
@@ -137,6 +138,69 @@ pub enum Deliver {
     Webhook,
 }
 
+/// Where proactive triggers go (`--nudges`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NudgePath {
+    /// POST each trigger to --webhook-url (one billed event each): for bots built on the
+    /// guide's cards (the Trigger workflow).
+    Webhook,
+    /// Create each trigger as a bot message in the user's conversation through the Botpress
+    /// API (no billed event), or leave it pending until they next write: for bots with the
+    /// `autoplay` plugin. Needs --botpress-token and --bot-id.
+    Plugin,
+}
+
+/// How nudges are delivered.
+#[derive(Debug, Clone, Args)]
+pub struct NudgeArgs {
+    /// Where proactive triggers go: webhook (the card path) or plugin (bot messages, 0 billed
+    /// events).
+    #[arg(long, value_enum, default_value_t = NudgePath::Webhook, env = "AUTOPLAY_BOTPRESS_NUDGES")]
+    pub nudges: NudgePath,
+
+    /// With --nudges plugin: the plugin's alias in the bot (its tags are `<alias>#…`).
+    #[arg(
+        long,
+        default_value = "autoplay",
+        env = "AUTOPLAY_BOTPRESS_PLUGIN_ALIAS"
+    )]
+    pub plugin_alias: String,
+
+    /// With --nudges plugin: how long a nudge for a user with no conversation waits for their
+    /// next message before it is dropped.
+    #[arg(long, default_value = "30m")]
+    pub nudge_ttl: humantime::Duration,
+}
+
+/// Checked [`NudgeArgs`].
+#[derive(Debug, Clone)]
+pub struct NudgeSettings {
+    pub path: NudgePath,
+    pub plugin_alias: String,
+    pub ttl: Duration,
+}
+
+impl NudgeArgs {
+    fn resolve(self) -> Result<NudgeSettings, ConfigError> {
+        let alias = self.plugin_alias.trim();
+        if alias.is_empty() || alias.contains(['#', ' ', '/', '?', '&']) {
+            return Err(bad(
+                "--plugin-alias (AUTOPLAY_BOTPRESS_PLUGIN_ALIAS)",
+                "must be the plugin's alias in the bot, e.g. autoplay (no #, spaces or slashes)",
+            ));
+        }
+        let ttl: Duration = self.nudge_ttl.into();
+        if ttl.is_zero() {
+            return Err(bad("--nudge-ttl", "must be longer than zero (e.g. 30m)"));
+        }
+        Ok(NudgeSettings {
+            path: self.nudges,
+            plugin_alias: alias.to_owned(),
+            ttl,
+        })
+    }
+}
+
 /// The OpenAI-compatible LLM that writes summaries.
 #[derive(Debug, Clone, Args)]
 pub struct LlmArgs {
@@ -204,6 +268,7 @@ pub struct PruneArgs {
 }
 
 /// Settings of `demo`.
+#[cfg(feature = "demo")]
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Without --openai-api-key, an offline deterministic summarizer stands in for the LLM.
@@ -217,6 +282,11 @@ pub struct DemoArgs {
     /// Pause between scripted batches, in milliseconds.
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(0..=10_000))]
     pub pace_ms: u64,
+
+    /// Where the demo's nudges go: plugin (the default: bot messages in the user's
+    /// conversation, 0 billed events) or webhook (the card path's Trigger workflow).
+    #[arg(long, value_enum, default_value_t = NudgePath::Plugin)]
+    pub nudges: NudgePath,
 
     /// How the demo delivers: tables (the default, as `stream`) or webhook (the guide's path).
     #[arg(long, value_enum, default_value_t = Deliver::Tables)]
@@ -333,6 +403,9 @@ pub struct StreamArgs {
     #[command(flatten)]
     pub llm: LlmArgs,
 
+    #[command(flatten)]
+    pub nudges: NudgeArgs,
+
     /// Actions per summary.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub threshold: u32,
@@ -394,7 +467,8 @@ pub struct StreamArgs {
     pub retention: Option<humantime::Duration>,
 
     /// Proactive triggers: a JSON file of which signals fire, thresholds, cooldowns and
-    /// messages (`{}` for the defaults); off when unset. Needs --webhook-url. See README,
+    /// messages (`{}` for the defaults); off when unset. Needs --webhook-url (or --nudges
+    /// plugin). See README,
     /// "Proactive triggers".
     #[arg(long, env = "AUTOPLAY_BOTPRESS_TRIGGERS")]
     pub triggers_config: Option<PathBuf>,
@@ -486,6 +560,8 @@ pub struct StreamConfig {
     pub idle_timeout: Duration,
     /// `Some`: watch sessions for friction and post triggers.
     pub triggers: Option<TriggersSettings>,
+    /// Where the triggers go.
+    pub nudges: NudgeSettings,
     /// `Some`: prune rows older than this every `prune_every`.
     pub retention: Option<Duration>,
     pub prune_every: Duration,
@@ -619,11 +695,12 @@ impl StreamConfig {
             .triggers_config
             .map(TriggersSettings::load)
             .transpose()?;
+        let nudges = args.nudges.resolve()?;
         check_destinations(
             args.deliver,
             &botpress,
             &webhook,
-            &triggers,
+            triggers.as_ref().map(|_| nudges.path),
             &args.retention,
         )?;
         let flush_every: Duration = args.flush_every.into();
@@ -655,6 +732,7 @@ impl StreamConfig {
             max_body_bytes: args.max_body_bytes as usize,
             idle_timeout,
             triggers,
+            nudges,
             retention: args.retention.map(Into::into),
             prune_every: args.prune_every.into(),
             privacy: privacy(&args.redact_patterns, args.drop_fields, args.no_redact)?,
@@ -699,7 +777,7 @@ fn check_destinations(
     deliver: Deliver,
     botpress: &Option<BotpressConfig>,
     webhook: &Option<WebhookConfig>,
-    triggers: &Option<TriggersSettings>,
+    nudges: Option<NudgePath>,
     retention: &Option<humantime::Duration>,
 ) -> Result<(), ConfigError> {
     match deliver {
@@ -718,11 +796,21 @@ fn check_destinations(
         }
         _ => {}
     }
-    if triggers.is_some() && webhook.is_none() {
-        return Err(bad(
-            "--webhook-url (BOTPRESS_WEBHOOK_URL)",
-            "proactive triggers (--triggers-config) are posted to the webhook: set its URL",
-        ));
+    match nudges {
+        Some(NudgePath::Webhook) if webhook.is_none() => {
+            return Err(bad(
+                "--webhook-url (BOTPRESS_WEBHOOK_URL)",
+                "proactive triggers (--triggers-config) are posted to the webhook: set its URL, \
+                 or pass --nudges plugin",
+            ))
+        }
+        Some(NudgePath::Plugin) if botpress.is_none() => {
+            return Err(bad(
+                "--botpress-token (BOTPRESS_TOKEN) and --bot-id (BOTPRESS_BOT_ID)",
+                "--nudges plugin creates bot messages with the Botpress API and needs both",
+            ))
+        }
+        _ => {}
     }
     if retention.is_some() && botpress.is_none() {
         return Err(bad(

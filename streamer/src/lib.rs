@@ -3,9 +3,9 @@
 //! Botpress's request budget and without billed events — keeps a rolling LLM summary per session,
 //! fires proactive triggers, and loses nothing on the way (durable spool, retries, dead letters).
 //!
-//! The library holds the commands; `main.rs` only parses arguments and sets up logging. The
-//! [`fakes`] (offline stand-ins for Autoplay, Botpress and the LLM) serve the demo, the tests and
-//! the benchmark alike.
+//! The library holds the commands; `main.rs` only parses arguments and sets up logging. With the
+//! `demo` feature, `fakes` (offline stand-ins for Autoplay, Botpress and the LLM) serve the demo,
+//! the tests and the benchmark alike; the binary a user deploys is built without them.
 
 pub mod botpress;
 pub mod budget;
@@ -15,13 +15,16 @@ pub mod connector;
 pub mod cost;
 pub mod deadletter;
 pub mod deliver;
+#[cfg(feature = "demo")]
 pub mod demo;
+#[cfg(feature = "demo")]
 pub mod fakes;
 pub mod http;
 pub mod identity;
 pub mod llm;
 pub mod messages;
 pub mod metrics;
+pub mod nudges;
 pub mod pacing;
 pub mod privacy;
 pub mod private;
@@ -88,6 +91,7 @@ fn tables_client(botpress: config::BotpressConfig) -> anyhow::Result<TablesClien
 /// Runs one command; `Ok(false)` when it ran but reports a failure (a failed check).
 pub async fn run(command: Command, cancel: CancellationToken) -> Result<bool, Failure> {
     match command {
+        #[cfg(feature = "demo")]
         Command::Demo(args) => demo::run(args).await?,
         Command::Setup(args) => {
             let botpress = args.botpress.require()?;

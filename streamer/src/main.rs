@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
-use autoplay_botpress_cli::config::{Cli, Command, LogFormat};
+#[cfg(feature = "demo")]
+use autoplay_botpress_cli::config::Command;
+use autoplay_botpress_cli::config::{Cli, LogFormat};
 use autoplay_botpress_cli::Failure;
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
@@ -12,10 +14,11 @@ fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
     // The demo prints its own progress; the service logs everything from `info` up.
-    let default_level = match cli.command {
-        Command::Demo(_) => "warn",
-        _ => "info",
-    };
+    #[cfg(feature = "demo")]
+    let demo = matches!(cli.command, Command::Demo(_));
+    #[cfg(not(feature = "demo"))]
+    let demo = false;
+    let default_level = if demo { "warn" } else { "info" };
     init_logging(cli.log_format, default_level);
     // One thread runs every task: the work is I/O-bound, and a single thread saves the wakeups
     // of tasks bouncing between workers (the spool writer has a thread of its own).

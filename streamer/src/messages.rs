@@ -4,6 +4,10 @@
 //! table for the plugin to show when they next write. The requests are the ones
 //! `@botpress/client` 1.35.0 sends (`tests/fixtures/plugin-nudge.json`).
 
+use std::time::Duration;
+
+use autoplay_botpress::time::{iso_from_ms, ms_from_iso};
+use autoplay_botpress::wire::TriggerEvent;
 use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +25,30 @@ pub struct Choice {
     pub value: String,
 }
 
+/// Whom a nudge is for: the Autoplay user, or, when the stream names none, the session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recipient {
+    User(String),
+    Session(String),
+}
+
+impl Recipient {
+    /// The plugin's user tag naming this recipient, and the pending-nudge key (the plugin's
+    /// `pendingKeys`).
+    fn tag_and_key(&self) -> (&'static str, String) {
+        match self {
+            Recipient::User(id) => ("autoplayUserId", format!("user:{id}")),
+            Recipient::Session(id) => ("autoplaySessionId", format!("session:{id}")),
+        }
+    }
+
+    fn id(&self) -> &str {
+        match self {
+            Recipient::User(id) | Recipient::Session(id) => id,
+        }
+    }
+}
+
 /// A nudge for one Autoplay user.
 #[derive(Debug, Clone)]
 pub struct Nudge {
@@ -28,9 +56,36 @@ pub struct Nudge {
     pub nudge_id: String,
     pub message: String,
     pub choices: Vec<Choice>,
-    pub user_id: String,
+    pub recipient: Recipient,
     /// When a pending nudge stops being shown (ISO 8601).
     pub expires_at: String,
+}
+
+impl Nudge {
+    /// The nudge for a fired trigger: its id, its message, for its user (else its session),
+    /// pending for `ttl` after it fired.
+    pub fn from_trigger(trigger: &TriggerEvent, ttl: Duration) -> Self {
+        let fired_ms = ms_from_iso(&trigger.fired_at).unwrap_or_else(crate::now_ms);
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        let recipient = match trigger.user_id.as_deref().filter(|u| !u.is_empty()) {
+            Some(user) => Recipient::User(user.to_owned()),
+            None => Recipient::Session(trigger.session_id.clone()),
+        };
+        Self {
+            nudge_id: trigger.trigger_id.clone(),
+            message: trigger.message.clone(),
+            choices: trigger
+                .choices
+                .iter()
+                .map(|label| Choice {
+                    title: label.clone(),
+                    value: label.clone(),
+                })
+                .collect(),
+            recipient,
+            expires_at: iso_from_ms(fired_ms.saturating_add(ttl_ms)),
+        }
+    }
 }
 
 /// Where a nudge went.
@@ -43,6 +98,7 @@ pub enum Delivered {
 }
 
 /// Sends nudges through the Botpress API with the bot's token.
+#[derive(Clone)]
 pub struct Messages {
     client: TablesClient,
     /// The plugin's alias in the bot: its tags are `<alias>#<name>`.
@@ -111,10 +167,10 @@ impl Messages {
     /// Delivers `nudge` as the bot `bot_id`: a message in the conversation the user's tag names,
     /// or a pending row when no Botpress user is linked to them.
     pub async fn deliver(&self, bot_id: &str, nudge: &Nudge) -> Result<Delivered, Failure> {
-        let user_tag = format!("{}#autoplayUserId", self.alias);
+        let (tag, key) = nudge.recipient.tag_and_key();
         let mut url: Url = self.client.url("chat/users");
         url.query_pairs_mut()
-            .append_pair(&format!("tags.{user_tag}"), &nudge.user_id);
+            .append_pair(&format!("tags.{}#{tag}", self.alias), nudge.recipient.id());
         let found: Users = self.client.get(url, RequestKind::Find).await?;
         let conversation_tag = format!("{}#conversationId", self.alias);
         let conversation = found
@@ -130,7 +186,7 @@ impl Messages {
             }
             None => {
                 let row = PendingRow {
-                    key: format!("user:{}", nudge.user_id),
+                    key,
                     nudge_id: &nudge.nudge_id,
                     message: &nudge.message,
                     choices: &nudge.choices,
@@ -275,9 +331,24 @@ mod tests {
             nudge_id: "trig_42".into(),
             message: "Stuck on billing? I can walk you through it.".into(),
             choices: vec![choice("Yes please", "yes"), choice("No thanks", "no")],
-            user_id: "AUTOPLAY_USER_ID".into(),
+            recipient: Recipient::User("AUTOPLAY_USER_ID".into()),
             expires_at: "2026-12-02T13:00:00.000Z".into(),
         }
+    }
+
+    #[test]
+    fn a_trigger_with_quick_replies_becomes_a_choice_nudge() {
+        let trigger: TriggerEvent = serde_json::from_value(json!({
+            "trigger": "repeated_submits", "trigger_id": "t1", "session_id": "s1",
+            "user_id": "alice", "product_id": "p", "signal": null,
+            "message": "Payment not going through?", "choices": ["Talk to a person", "No thanks"],
+            "fired_at": "2026-12-02T12:00:00.000Z"
+        }))
+        .unwrap();
+        let nudge = Nudge::from_trigger(&trigger, Duration::from_secs(60));
+        let titles: Vec<&str> = nudge.choices.iter().map(|c| c.title.as_str()).collect();
+        assert_eq!(titles, ["Talk to a person", "No thanks"]);
+        assert_eq!(nudge.recipient, Recipient::User("alice".into()));
     }
 
     /// The fixture's request at `step`, in the shape `fake` records.

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 macro_rules! metrics {
     ($($(#[doc = $doc:literal])* $name:ident: $kind:literal;)*) => {
@@ -195,12 +196,14 @@ impl Health {
     }
 }
 
-/// Serves `/healthz` (200 `ok`, or 503 with the problems) and `/metrics` until `cancel` fires.
+/// Serves `/healthz` (200 `ok`, or 503 with the problems) and `/metrics` until `cancel` fires,
+/// as a task of `tasks`.
 pub async fn serve(
     addr: SocketAddr,
     metrics: Arc<Metrics>,
     health: Arc<Health>,
     cancel: CancellationToken,
+    tasks: &TaskTracker,
 ) -> std::io::Result<SocketAddr> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
@@ -226,7 +229,7 @@ pub async fn serve(
                 async move { metrics.render() }
             }),
         );
-    tokio::spawn(async move {
+    tasks.spawn(async move {
         let shutdown = async move { cancel.cancelled().await };
         if let Err(err) = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)

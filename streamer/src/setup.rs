@@ -48,8 +48,10 @@ pub fn print_dry_run(config: &BotpressConfig, tables: &Tables, client: &TablesCl
     }
 }
 
-/// Gets or creates the layout's tables and reports each; an existing table that lacks columns or
-/// the key column is reported (not altered: its data is the user's).
+/// Gets or creates the layout's tables and reports each. An existing table that lacks only
+/// columns or the key column (as one an older version created, keyed on `session_id`) is
+/// upgraded in place with `updateTable`: the missing columns are added, its own columns kept,
+/// and the key column set. Any other difference is reported, not altered: its data is the user's.
 pub async fn run(client: &TablesClient, tables: &Tables) -> anyhow::Result<()> {
     let mut incomplete = 0;
     for request in table_requests(tables) {
@@ -61,14 +63,41 @@ pub async fn run(client: &TablesClient, tables: &Tables) -> anyhow::Result<()> {
         let problems = differences(&request, &table);
         if problems.is_empty() {
             println!("found {} (already set up; left unchanged)", request.name);
+            continue;
+        }
+        if let Some(upgrade) = upgrade(&request, &table) {
+            let upgraded = client
+                .update_table(&request.name, &upgrade)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "{} is keyed or shaped as an older version made it ({}), and Botpress \
+                         refused to upgrade it: {e}. Add the missing columns and make {} the key \
+                         column in Botpress Studio (Tables), or delete the table and run setup \
+                         again",
+                        request.name,
+                        problems.join("; "),
+                        request.key_column.unwrap_or("id"),
+                    )
+                })?;
+            let left = differences(&request, &upgraded);
+            if left.is_empty() {
+                println!("upgraded {}: {}", request.name, problems.join("; "));
+                continue;
+            }
+            println!(
+                "upgraded {}, but it still differs: {}",
+                request.name,
+                left.join("; ")
+            );
         } else {
-            incomplete += 1;
             println!(
                 "found {}, but it differs: {}",
                 request.name,
                 problems.join("; ")
             );
         }
+        incomplete += 1;
     }
     if incomplete > 0 {
         anyhow::bail!(
@@ -77,6 +106,38 @@ pub async fn run(client: &TablesClient, tables: &Tables) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The `updateTable` body that brings `table` up to `request` when it only lacks columns or the
+/// key column: its own columns kept, ours added. `None` when anything else differs (a column of
+/// another type, a smaller row factor, a frozen table), which only the user may change.
+fn upgrade(request: &TableRequest, table: &Value) -> Option<Value> {
+    if table["frozen"].as_bool() == Some(true) {
+        return None;
+    }
+    let factor = table["factor"].as_u64().unwrap_or(1);
+    if factor < u64::from(request.factor) {
+        return None;
+    }
+    let mut properties = table["schema"]["properties"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let wanted = schema::table_schema(request.columns);
+    for (name, column) in wanted["properties"].as_object()? {
+        match properties.get(name) {
+            Some(found) if found["type"] != column["type"] => return None,
+            Some(_) => {}
+            None => {
+                properties.insert(name.clone(), column.clone());
+            }
+        }
+    }
+    let mut body = serde_json::json!({ "schema": { "type": "object", "properties": properties } });
+    if let Some(key) = request.key_column {
+        body["keyColumn"] = key.into();
+    }
+    Some(body)
 }
 
 /// What an existing table lacks compared to `request`.

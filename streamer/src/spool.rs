@@ -424,13 +424,44 @@ pub struct Settle {
 /// What the rest of the streamer uses to talk to the writer thread.
 #[derive(Clone)]
 pub struct SpoolHandle {
-    pub spool: Arc<Spool>,
+    spool: Arc<Spool>,
     settles: mpsc::UnboundedSender<Settle>,
     /// Next key: every batch with a smaller key is on disk.
-    pub written: watch::Receiver<u64>,
+    written: watch::Receiver<u64>,
 }
 
 impl SpoolHandle {
+    /// Stored batches from key `from` on (see [`Spool::read_from`]).
+    pub fn read_from(
+        &self,
+        from: u64,
+        max_batches: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Stored>, SpoolError> {
+        self.spool.read_from(from, max_batches, max_bytes)
+    }
+
+    /// These stored batches, by key (missing keys are skipped).
+    pub fn read_keys(&self, keys: &[u64]) -> Result<Vec<Stored>, SpoolError> {
+        self.spool.read_keys(keys)
+    }
+
+    /// The session row last written for `session`, if any, and whether it is held back (see
+    /// [`Spool::row`]).
+    pub fn row(&self, session: &str) -> Result<Option<(SessionRow, bool)>, SpoolError> {
+        self.spool.row(session)
+    }
+
+    /// Up to `limit` sessions whose rows the row quota held back.
+    pub fn held(&self, limit: usize) -> Result<Vec<String>, SpoolError> {
+        self.spool.held(limit)
+    }
+
+    /// Next key to be written: every batch with a smaller key is on disk.
+    pub fn written(&self) -> watch::Receiver<u64> {
+        self.written.clone()
+    }
+
     /// Hands a settle to the writer (a no-op once it has stopped).
     pub fn settle(&self, settle: Settle) {
         let _ = self.settles.send(settle);

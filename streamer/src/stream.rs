@@ -5,7 +5,7 @@
 //!            │                                     ▲          │   tables: upserts of rows
 //!            │                                     └ settle ◄─┘   webhook: coalesced POSTs
 //!            ├─► summaries ─► LLM ─► inbox ─► (written with the next flush)
-//!            └─► triggers ─(budget)─► webhook
+//!            └─► triggers ─(budget)─► webhook, or bot messages (--nudges plugin)
 //! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,17 +15,20 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::sync::{mpsc, watch, Semaphore};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::botpress::TablesClient;
 use crate::budget::Budget;
-use crate::config::{Deliver, Layout, StreamConfig};
+use crate::config::{Deliver, Layout, NudgePath, StreamConfig};
 use crate::connector::{Connector, Incoming};
 use crate::deadletter::DeadLetters;
 use crate::deliver::tables::{self, TablesDelivery};
 use crate::deliver::webhook::WebhookDelivery;
 use crate::deliver::SummaryInbox;
 use crate::llm::LlmClient;
+use crate::messages::Messages;
 use crate::metrics::{self, Health, Metrics};
+use crate::nudges::Nudges;
 use crate::secret::redact_url;
 use crate::spool::{self, Spool, WriterConfig};
 use crate::summaries::Summaries;
@@ -47,7 +50,9 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
             config.state_dir.display()
         )
     })?;
-    let parts = Parts::new(&config, &cancel).await?;
+    // Every task but delivery (awaited by its handle, stopped last).
+    let tasks = TaskTracker::new();
+    let parts = Parts::new(&config, &cancel, &tasks).await?;
 
     let (insert_tx, insert_rx) = mpsc::channel(config.max_queued);
     let writer_stop = CancellationToken::new();
@@ -59,14 +64,14 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
     let spool = Arc::new(Spool::open(&config.state_dir)?);
     let (spool_handle, writer) =
         spool::start(spool, insert_rx, writer_config, writer_stop.clone())?;
-    let mut written = spool_handle.written.clone();
+    let mut written = spool_handle.written();
     let first_new_seq = *written.borrow_and_update();
 
     let delivery_stop = CancellationToken::new();
     let delivery = start_delivery(&config, &parts, spool_handle, delivery_stop.clone())?;
-    let summaries = start_summaries(&config, &parts, &cancel);
-    let triggers = start_triggers(&config, &parts, &cancel);
-    start_upkeep(&config, &parts, &cancel);
+    let summaries = start_summaries(&config, &parts, &cancel, &tasks);
+    let triggers = start_triggers(&config, &parts, &cancel, &tasks);
+    start_upkeep(&config, &parts, &cancel, &tasks);
     announce(&config);
 
     let connector = Connector {
@@ -93,6 +98,7 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
     let running = Running {
         written,
         first_new_seq,
+        tasks,
         delivery,
         delivery_stop,
         writer,
@@ -107,6 +113,8 @@ struct Running {
     /// The spool's last stored sequence number, and the first of this run.
     written: watch::Receiver<u64>,
     first_new_seq: u64,
+    /// Summaries, triggers, upkeep and the metrics server: they stop on `cancel`.
+    tasks: TaskTracker,
     delivery: tokio::task::JoinHandle<()>,
     delivery_stop: CancellationToken,
     writer: std::thread::JoinHandle<Result<(), spool::SpoolError>>,
@@ -114,7 +122,8 @@ struct Running {
 }
 
 impl Running {
-    /// The writer stores what the reader handed it, delivery flushes once more, the writer
+    /// The writer stores what the reader handed it, the other tasks finish (triggers already
+    /// fired are posted, summaries ready reach the inbox), delivery flushes once more, the writer
     /// finishes; each step bounded so a broken disk or a hanging Botpress cannot hold it.
     async fn stop(mut self, handoff: SpoolHandoff, metrics: &Metrics) -> anyhow::Result<()> {
         let (handed, lost) = (
@@ -132,6 +141,13 @@ impl Running {
             }
         })
         .await;
+        self.tasks.close();
+        if tokio::time::timeout(STOP_GRACE, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("summaries, triggers or upkeep did not stop in time; left unfinished");
+        }
         self.delivery_stop.cancel();
         if tokio::time::timeout(STOP_GRACE, self.delivery)
             .await
@@ -178,7 +194,11 @@ struct Parts {
 }
 
 impl Parts {
-    async fn new(config: &StreamConfig, cancel: &CancellationToken) -> anyhow::Result<Self> {
+    async fn new(
+        config: &StreamConfig,
+        cancel: &CancellationToken,
+        tasks: &TaskTracker,
+    ) -> anyhow::Result<Self> {
         let metrics = Arc::new(Metrics::default());
         let health = Arc::new(Health::default());
         let http = http::client_builder()
@@ -186,9 +206,10 @@ impl Parts {
             .context("cannot build the HTTP client")?;
         let budget = Arc::new(Budget::new(config.max_requests_per_minute, metrics.clone()));
         if let Some(addr) = config.metrics_addr {
-            let bound = metrics::serve(addr, metrics.clone(), health.clone(), cancel.clone())
-                .await
-                .with_context(|| format!("cannot serve metrics on {addr}"))?;
+            let bound =
+                metrics::serve(addr, metrics.clone(), health.clone(), cancel.clone(), tasks)
+                    .await
+                    .with_context(|| format!("cannot serve metrics on {addr}"))?;
             tracing::info!(%bound, "serving /healthz and /metrics");
         }
         let tables = config
@@ -280,28 +301,42 @@ fn start_delivery(
     }
 }
 
-/// Starts the trigger watcher when a triggers file and a webhook are set.
+/// Starts the trigger watcher when a triggers file and the endpoint of `--nudges` are set.
 fn start_triggers(
     config: &StreamConfig,
     parts: &Parts,
     cancel: &CancellationToken,
+    tasks: &TaskTracker,
 ) -> Option<mpsc::Sender<autoplay_botpress::ActionsPayload>> {
-    let (settings, webhook) = (config.triggers.as_ref()?, parts.webhook.as_ref()?);
-    tracing::info!(file = %settings.path.display(), "proactive triggers on");
+    let settings = config.triggers.as_ref()?;
+    let nudges = match config.nudges.path {
+        NudgePath::Webhook => Nudges::Webhook(parts.webhook.clone()?),
+        NudgePath::Plugin => Nudges::Plugin {
+            budget: parts.tables.as_ref()?.budget().clone(),
+            messages: Messages::new(
+                parts.tables.clone()?.single_attempt(),
+                &config.nudges.plugin_alias,
+            ),
+            bot_id: config.botpress.as_ref()?.bot_id.clone(),
+            ttl: config.nudges.ttl,
+            metrics: parts.metrics.clone(),
+        },
+    };
+    tracing::info!(file = %settings.path.display(), nudges = ?config.nudges.path, "proactive triggers on");
     let (tx, rx) = mpsc::channel(4_096);
-    tokio::spawn(triggers::run(
-        settings.clone(),
-        webhook.clone(),
-        rx,
-        cancel.clone(),
-    ));
+    tasks.spawn(triggers::run(settings.clone(), nudges, rx, cancel.clone()));
     Some(tx)
 }
 
 /// Starts the periodic chores: pruning (`--retention`), and the events layout's row report.
-fn start_upkeep(config: &StreamConfig, parts: &Parts, cancel: &CancellationToken) {
+fn start_upkeep(
+    config: &StreamConfig,
+    parts: &Parts,
+    cancel: &CancellationToken,
+    tasks: &TaskTracker,
+) {
     if let (Some(keep), Some(client)) = (config.retention, &parts.tables) {
-        tokio::spawn(prune::run_periodically(
+        tasks.spawn(prune::run_periodically(
             client.clone(),
             config.tables.clone(),
             keep,
@@ -310,7 +345,7 @@ fn start_upkeep(config: &StreamConfig, parts: &Parts, cancel: &CancellationToken
         ));
     }
     if config.tables.layout == Layout::Events && config.deliver == Deliver::Tables {
-        tokio::spawn(report_rows_per_hour(
+        tasks.spawn(report_rows_per_hour(
             parts.metrics.clone(),
             config.retention,
             cancel.clone(),
@@ -478,6 +513,7 @@ fn start_summaries(
     config: &StreamConfig,
     parts: &Parts,
     cancel: &CancellationToken,
+    tasks: &TaskTracker,
 ) -> Option<mpsc::Sender<Incoming>> {
     if config.deliver == Deliver::Webhook && parts.tables.is_none() {
         tracing::warn!("summaries are off: with --deliver webhook they go to the summary table; set --botpress-token and --bot-id");
@@ -496,6 +532,6 @@ fn start_summaries(
         threshold: config.threshold,
         metrics: parts.metrics.clone(),
     };
-    tokio::spawn(summaries.run(rx, cancel.clone()));
+    tasks.spawn(summaries.run(rx, cancel.clone()));
     Some(tx)
 }

@@ -11,6 +11,7 @@ use autoplay_botpress::summarizer::DEFAULT_IDLE_TIMEOUT_MS;
 use autoplay_botpress::{Summarizer, SummarizerConfig, SummaryJob};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::connector::Incoming;
 use crate::deliver::{ReadySummary, SummaryInbox};
@@ -48,6 +49,8 @@ impl Summaries {
         });
         let (events_tx, mut events) = mpsc::unbounded_channel();
         let calls = Arc::new(tokio::sync::Semaphore::new(MAX_CALLS));
+        // LLM calls and retry timers: stopped by `cancel`, awaited before returning.
+        let tasks = TaskTracker::new();
         let mut evict = tokio::time::interval(Duration::from_secs(60));
         loop {
             let event = tokio::select! {
@@ -59,8 +62,8 @@ impl Summaries {
                     }
                     continue;
                 }
-                _ = cancel.cancelled() => return,
-                else => return,
+                _ = cancel.cancelled() => break,
+                else => break,
             };
             let job = match event {
                 Event::Input(Incoming::Actions(payload)) if this.llm.is_some() => {
@@ -109,22 +112,24 @@ impl Summaries {
                     let session = job.owner.clone();
                     state.fail(job, now_ms());
                     let tx = events_tx.clone();
-                    tokio::spawn(async move {
+                    tasks.spawn(cancel.clone().run_until_cancelled_owned(async move {
                         tokio::time::sleep(RETRY_AFTER_FAILURE).await;
                         let _ = tx.send(Event::Retry(session));
-                    });
+                    }));
                     None
                 }
                 Event::Retry(session) => state.poll(&session, now_ms()),
             };
             if let (Some(job), Some(llm)) = (job, &this.llm) {
                 let (llm, tx, calls) = (llm.clone(), events_tx.clone(), calls.clone());
-                tokio::spawn(async move {
+                tasks.spawn(cancel.clone().run_until_cancelled_owned(async move {
                     let _turn = calls.acquire_owned().await;
                     let result = llm.complete(&job.prompt()).await.map_err(|e| e.to_string());
                     let _ = tx.send(Event::Done(job, result));
-                });
+                }));
             }
         }
+        tasks.close();
+        tasks.wait().await;
     }
 }

@@ -1,6 +1,6 @@
 //! Live proactive triggers: feeds every batch to the core's [`Watcher`], ticks it (dwell grows
 //! with time alone; busy sessions are evaluated at most 4 times a second), and posts each trigger
-//! that fires to the webhook (`type: "trigger"`), signed like batches, its id as idempotency key.
+//! that fires on its [`Nudges`] path (the webhook, or a bot message through the plugin path).
 //! A trigger is retried a few times, then dropped with a log line: unlike a batch, a nudge that
 //! arrives minutes late is worse than none.
 //!
@@ -20,11 +20,11 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::TriggersSettings;
-use crate::metrics::{add, RequestKind};
+use crate::metrics::add;
 use crate::now_ms;
+use crate::nudges::Nudges;
 use crate::pacing;
 use crate::retry::{drive, Policy, Stopped};
-use crate::webhook::Webhook;
 
 const TICK: Duration = Duration::from_millis(250);
 /// Triggers waiting to be sent, at most, in total and per user (or session without a user).
@@ -37,11 +37,15 @@ const POLICY: Policy = Policy {
     max_delay: Duration::from_secs(5),
     max_attempts: Some(4),
 };
+/// How long, once shutdown starts, triggers already fired may still take to reach the webhook
+/// (less than the stream's wait for this task).
+const POST_GRACE: Duration = Duration::from_secs(5);
 
-/// Runs until `batches` closes or `cancel`.
+/// Runs until `batches` closes or `cancel`; then gives the triggers already fired [`POST_GRACE`]
+/// to reach the webhook.
 pub async fn run(
     settings: TriggersSettings,
-    webhook: Webhook,
+    nudges: Nudges,
     mut batches: mpsc::Receiver<ActionsPayload>,
     cancel: CancellationToken,
 ) {
@@ -53,25 +57,37 @@ pub async fn run(
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let waiting = std::sync::Arc::new(Waiting::default());
-    tokio::spawn(send(webhook.clone(), waiting.clone(), cancel.clone()));
+    let (drain, abandon) = (CancellationToken::new(), CancellationToken::new());
+    let mut sender = tokio::spawn(send(
+        nudges.clone(),
+        waiting.clone(),
+        drain.clone(),
+        abandon.clone(),
+    ));
     loop {
         let fired = tokio::select! {
             batch = batches.recv() => match batch {
                 Some(batch) => watcher.push(&batch, now_ms()),
-                None => return,
+                None => break,
             },
             _ = tick.tick() => watcher.tick(now_ms()),
-            _ = cancel.cancelled() => return,
+            _ = cancel.cancelled() => break,
         };
-        pacing::count(&webhook.metrics, &mut paced, watcher.stats());
+        pacing::count(nudges.metrics(), &mut paced, watcher.stats());
         for trigger in fired {
-            add(&webhook.metrics.triggers_fired_total, 1);
+            add(&nudges.metrics().triggers_fired_total, 1);
             tracing::info!(session = %trigger.session_id, trigger = ?trigger.trigger, "trigger fired");
             let shed = waiting.push(trigger);
             if shed > 0 {
-                add(&webhook.metrics.triggers_shed_total, shed);
+                add(&nudges.metrics().triggers_shed_total, shed);
             }
         }
+    }
+    drain.cancel();
+    if tokio::time::timeout(POST_GRACE, &mut sender).await.is_err() {
+        tracing::warn!("triggers still waiting to be posted at shutdown are abandoned");
+        abandon.cancel();
+        let _ = sender.await;
     }
 }
 
@@ -113,37 +129,37 @@ impl Waiting {
     }
 }
 
-/// Sends waiting triggers one at a time, within the triggers' share of the budget.
-async fn send(webhook: Webhook, waiting: std::sync::Arc<Waiting>, cancel: CancellationToken) {
+/// Sends waiting triggers one at a time, within the triggers' share of the budget, until
+/// `drain` fires and the queue is empty, or `abandon` fires.
+async fn send(
+    nudges: Nudges,
+    waiting: std::sync::Arc<Waiting>,
+    drain: CancellationToken,
+    abandon: CancellationToken,
+) {
     loop {
         let Some(trigger) = waiting.pop() else {
             tokio::select! {
                 _ = waiting.ready.notified() => continue,
-                _ = cancel.cancelled() => return,
+                _ = drain.cancelled() => return,
             }
         };
         tokio::select! {
-            _ = webhook.budget.headroom(BUDGET_SHARE) => {}
-            _ = cancel.cancelled() => return,
+            _ = nudges.budget().headroom(BUDGET_SHARE) => {}
+            _ = abandon.cancelled() => return,
         }
-        post(webhook.clone(), trigger, cancel.clone()).await;
+        post(&nudges, trigger, abandon.clone()).await;
     }
 }
 
-async fn post(webhook: Webhook, trigger: TriggerEvent, cancel: CancellationToken) {
-    let mut body = serde_json::to_value(&trigger).unwrap_or_default();
-    body["type"] = "trigger".into();
-    let body = serde_json::to_vec(&body).unwrap_or_default();
-    let outcome = drive(POLICY, &cancel, "posting a trigger", |_| {
-        webhook.post(
-            RequestKind::Trigger,
-            Some(&trigger.trigger_id),
-            body.clone(),
-        )
+async fn post(nudges: &Nudges, trigger: TriggerEvent, cancel: CancellationToken) {
+    let event = &trigger;
+    let outcome = drive(POLICY, &cancel, "delivering a trigger", move |_| {
+        nudges.send(event)
     })
     .await;
     if let Err(Stopped::Failed(failure)) = outcome {
-        add(&webhook.metrics.triggers_dropped_total, 1);
+        add(&nudges.metrics().triggers_dropped_total, 1);
         tracing::warn!(reason = %failure.reason, session = %trigger.session_id, "could not deliver a trigger; dropped");
     }
 }

@@ -92,23 +92,64 @@ async fn setup_creates_the_layouts_tables_then_changes_nothing() {
     );
 }
 
+/// A table an older `setup` made (keyed on `session_id`, without `row_key`) is upgraded in place
+/// through `updateTable`: the columns are added, the user's own kept, `row_key` becomes the key.
 #[tokio::test]
-async fn setup_reports_an_existing_table_that_differs() {
+async fn setup_upgrades_a_table_an_older_version_made() {
     let fakes = bare().await;
-    fakes.with(|s| {
-        s.tables.apply(
-            "table",
-            "AutoPlaySessionsTable",
-            // A table of an older version: keyed by session_id alone.
-            &json!({"schema": {"properties": {"summary": {"type": "string"}}}, "keyColumn": "session_id"}),
-        )
+    let old = json!({"schema": {"type": "object", "properties": {
+        "session_id": {"type": "string"}, "summary": {"type": "string"}, "notes": {"type": "string"}}},
+        "keyColumn": "session_id"});
+    fakes.with(|s| s.tables.apply("table", "AutoPlaySessionsTable", &old));
+    let (code, out, err) = run(with(&["setup"], &fakes, "t")).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("upgraded AutoPlaySessionsTable"), "{out}");
+    assert!(out.contains("missing column row_key (string)"), "{out}");
+    let (key, columns) = fakes.with(|s| {
+        let t = &s.tables.tables["AutoPlaySessionsTable"];
+        let columns: Vec<String> = t.schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        (t.key_column.clone(), columns)
     });
+    assert_eq!(key.as_deref(), Some("row_key"));
+    for column in ["row_key", "user_id", "session_id", "actions", "notes"] {
+        assert!(
+            columns.iter().any(|c| c == column),
+            "{column} missing from {columns:?}"
+        );
+    }
+    let updates = fakes.with(|s| s.tables.calls.iter().filter(|c| c.op == "update").count());
+    assert_eq!(updates, 1);
+    let (code, out, _) = run(with(&["setup"], &fakes, "t")).await;
+    assert_eq!(code, 0);
+    assert!(out.contains("already set up"), "{out}");
+}
+
+/// A difference only the user may resolve (a column of another type) is reported by name, the
+/// table left as it is, and `setup` fails with the fix.
+#[tokio::test]
+async fn setup_reports_an_existing_table_it_cannot_upgrade() {
+    let fakes = bare().await;
+    let old = json!({"schema": {"properties": {"action_count": {"type": "string"}}}, "keyColumn": "session_id"});
+    fakes.with(|s| s.tables.apply("table", "AutoPlaySessionsTable", &old));
     let (code, out, err) = run(with(&["setup"], &fakes, "t")).await;
     assert_eq!(code, 1, "{out}{err}");
-    assert!(out.contains("missing column session_id (string)"), "{out}");
-    assert!(out.contains("missing column row_key (string)"), "{out}");
+    assert!(
+        out.contains("found AutoPlaySessionsTable, but it differs"),
+        "{out}"
+    );
+    assert!(
+        out.contains("column action_count is string, expected number"),
+        "{out}"
+    );
     assert!(out.contains("key column is not row_key"), "{out}");
     assert!(err.contains("add the missing columns"), "{err}");
+    let key = fakes.with(|s| s.tables.tables["AutoPlaySessionsTable"].key_column.clone());
+    assert_eq!(key.as_deref(), Some("session_id"), "the table was altered");
 }
 
 #[tokio::test]
@@ -428,7 +469,14 @@ async fn demo_runs_offline_keeps_the_other_user_out_and_states_its_cost() {
         out.contains("AutoPlaySessionsTable ← session"),
         "no progress shown: {out}"
     );
-    assert!(out.contains(r#"TRIGGER for user 019dd835-3f68-7e78: went back and forth between "/pricing" and "/models/diffusion""#), "{out}");
+    // The plugin path: the nudges are bot messages in the user's conversation.
+    assert!(
+        out.contains(
+            "chat API ← bot message in conversation conv_demo_user_a: \"Comparing options?"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("webhook ← TRIGGER"), "{out}");
     let (_, agent_view) = out
         .split_once("what FetchEventsData hands the agent")
         .expect("the context is printed");
@@ -472,10 +520,28 @@ async fn demo_runs_offline_keeps_the_other_user_out_and_states_its_cost() {
     );
     let budget = line_of(&out, "this run (tables, sessions layout)");
     assert!(budget.contains(" 0 billed events for activity"), "{budget}");
+    assert!(
+        budget.contains("(1 nudges as bot messages: 2 Chat API requests, 0 billed events)"),
+        "{budget}"
+    );
     assert!(budget.contains("2 rows in use"), "{budget}");
     assert!(
         line_of(&out, "the guide's path").contains("9 billed events"),
         "{out}"
+    );
+}
+
+/// `demo --nudges webhook`: the card path's nudges, one billed event each.
+#[tokio::test]
+async fn demo_shows_the_webhook_nudges_of_the_card_path() {
+    let (code, out, err) = cli(&["demo", "--pace-ms", "40", "--nudges", "webhook"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(r#"TRIGGER for user 019dd835-3f68-7e78: went back and forth between "/pricing" and "/models/diffusion""#), "{out}");
+    assert!(!out.contains("chat API ←"), "{out}");
+    let budget = line_of(&out, "this run (tables, sessions layout)");
+    assert!(
+        budget.contains("+1 billed events for proactive triggers"),
+        "{budget}"
     );
 }
 

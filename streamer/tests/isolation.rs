@@ -205,6 +205,100 @@ async fn webhook_bodies_hold_one_pair_each() {
     }
 }
 
+/// A `pageview` frame of `pages` by `user` in `session`, the first at `at`.
+fn pages_of(user: &str, session: &str, first_index: u64, pages: &[&str], at: f64) -> Step {
+    let mut data: Value =
+        serde_json::from_str(&pages_frame(session, first_index, pages, at)).unwrap();
+    data["user_id"] = json!(user);
+    frame(data.to_string())
+}
+
+/// Triggers are per pair: bob, sending with alice's session id, interleaves his page views with
+/// hers. His own ping-pong fires one trigger naming (bob, s1); alice's own ping-pong still fires
+/// for (alice, s1), neither fired by bob's pages nor held back by bob's cooldown; carol, on the
+/// same session id, bouncing only once, fires nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn triggers_belong_to_the_pair_that_earned_them() {
+    let fakes = fakes(Mode::Sessions).await;
+    let now = unix_now() - 30.0;
+    fakes.with(|s| {
+        s.webhook.secret = Some("hook-secret".into());
+        s.connections.push_back(Connection::Script(vec![
+            pages_of("alice", "s1", 0, &["/pricing", "/checkout"], now),
+            pages_of("carol", "s1", 0, &["/pricing"], now + 1.0),
+            pages_of(
+                "bob",
+                "s1",
+                0,
+                &["/pricing", "/checkout", "/pricing"],
+                now + 2.0,
+            ),
+            pages_of("carol", "s1", 1, &["/checkout"], now + 5.0),
+            pages_of("bob", "s1", 3, &["/checkout", "/pricing"], now + 6.0),
+            pages_of(
+                "alice",
+                "s1",
+                2,
+                &["/pricing", "/checkout", "/pricing"],
+                now + 9.0,
+            ),
+            Step::Hold,
+        ]));
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("triggers.json");
+    std::fs::write(&config, r#"{"triggers": {"ping_pong": {"message": "Comparing plans?"}, "dwell": {"enabled": false}}}"#).unwrap();
+    let state = dir.path().join("state");
+    let flags = [
+        "--triggers-config",
+        config.to_str().unwrap(),
+        "--webhook-secret",
+        "hook-secret",
+    ];
+    let mut streamer = Streamer::without_llm(&fakes, &state, Mode::Sessions, &flags);
+    let table = "AutoPlaySessionsTable";
+    streamer
+        .wait_for("all 12 page views in rows", LIMIT, || {
+            fakes.with(|s| {
+                s.tables.tables[table]
+                    .rows
+                    .iter()
+                    .map(|r| r["action_count"].as_u64().unwrap_or(0))
+                    .sum::<u64>()
+            }) == 12
+        })
+        .await;
+    streamer
+        .wait_for("two triggers", LIMIT, || {
+            fakes.with(|s| s.webhook.triggers.len()) >= 2
+        })
+        .await;
+    let fired = streamer.metric("triggers_fired_total").await;
+    streamer.terminate().await;
+    let triggers = fakes.with(|s| s.webhook.triggers.clone());
+    let owners: Vec<(&str, &str)> = triggers
+        .iter()
+        .map(|t| {
+            (
+                t["user_id"].as_str().unwrap(),
+                t["session_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    println!("triggers fired: {fired}, posted for {owners:?}");
+    assert_eq!(fired, 2);
+    assert_eq!(owners.len(), 2, "{triggers:#?}");
+    assert!(owners.contains(&("bob", "s1")), "{owners:?}");
+    assert!(owners.contains(&("alice", "s1")), "{owners:?}");
+    for t in &triggers {
+        let key = json!([t["user_id"], t["session_id"]]).to_string();
+        assert!(
+            t["trigger_id"].as_str().unwrap().starts_with(&key),
+            "the trigger id names its own pair: {t}"
+        );
+    }
+}
+
 /// A 200 KB user id and session id: rows, prompts and bodies stay small, the ids are shortened
 /// visibly (counted), and two long ids with one prefix stay two users.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

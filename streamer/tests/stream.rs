@@ -625,9 +625,9 @@ async fn webhook_bodies_are_signed_with_the_shared_secret() {
     assert!(!logs.contains("hook-secret"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn triggers_fire_live_once_per_cooldown() {
-    let fakes = fakes(Mode::Sessions).await;
+/// A stream where session s1 goes back and forth between pricing and checkout (a `ping_pong`
+/// trigger, then the same again within the cooldown), and a streamer watching for it.
+fn ping_pong_streamer(fakes: &Fakes, dir: &std::path::Path) -> Streamer {
     let now = unix_now();
     fakes.with(|s| {
         s.webhook.secret = Some("hook-secret".into());
@@ -644,13 +644,11 @@ async fn triggers_fire_live_once_per_cooldown() {
             Step::Hold,
         ]));
     });
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("triggers.json");
+    let config = dir.join("triggers.json");
     std::fs::write(&config, r#"{"triggers": {"ping_pong": {"message": "Comparing plans?"}, "dwell": {"enabled": false}}}"#).unwrap();
-    let state = dir.path().join("state");
-    let mut streamer = Streamer::start(
-        &fakes,
-        &state,
+    Streamer::start(
+        fakes,
+        &dir.join("state"),
         Mode::Sessions,
         &[
             "--triggers-config",
@@ -658,7 +656,14 @@ async fn triggers_fire_live_once_per_cooldown() {
             "--webhook-secret",
             "hook-secret",
         ],
-    );
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn triggers_fire_live_once_per_cooldown() {
+    let fakes = fakes(Mode::Sessions).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut streamer = ping_pong_streamer(&fakes, dir.path());
     let sessions = vec!["s1".to_owned()];
     streamer
         .wait_for("all actions stored", LIMIT, || {
@@ -685,6 +690,33 @@ async fn triggers_fire_live_once_per_cooldown() {
         .as_str()
         .unwrap()
         .starts_with(r#"went back and forth between "/pricing" and "/checkout""#));
+}
+
+/// SIGTERM while a fired trigger waits out the webhook's `Retry-After`: it is still posted, and
+/// the streamer exits cleanly with every action stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_while_a_trigger_is_being_retried_still_posts_it() {
+    let fakes = fakes(Mode::Sessions).await;
+    fakes.with(|s| s.webhook.faults.failures = [(503, Some(3))].into());
+    let dir = tempfile::tempdir().unwrap();
+    let mut streamer = ping_pong_streamer(&fakes, dir.path());
+    let sessions = vec!["s1".to_owned()];
+    streamer
+        .wait_for(
+            "all actions stored, the trigger refused once",
+            LIMIT,
+            || {
+                all_held(&fakes, Mode::Sessions, &sessions, 5)
+                    && fakes.with(|s| s.webhook.posts >= 1)
+            },
+        )
+        .await;
+    let (status, logs, _) = streamer.terminate().await;
+    assert!(status.success(), "clean exit on SIGTERM: {status}\n{logs}");
+    let triggers = fakes.with(|s| s.webhook.triggers.clone());
+    assert_eq!(triggers.len(), 1, "{logs}");
+    assert_eq!(triggers[0]["trigger"], "ping_pong");
+    assert_all_held(&fakes, Mode::Sessions, &sessions, 5);
 }
 
 #[tokio::test]

@@ -63,3 +63,19 @@ test("blank ids in a webhook body are absent", () => {
   assert.equal(row.user_id ?? null, null);
   assert.equal(row.session_id ?? null, null);
 });
+
+test("normalizeId is the rule the rows follow: blank is null, long ids shortened by SHA-256, others kept", async () => {
+  const { createHash } = await import("node:crypto");
+  const inline = await import("../../pkg/inline.mjs");
+  const long = `u-${"é".repeat(150)}`; // 302 UTF-8 bytes
+  const expected = `u-${"é".repeat(79)}…#${createHash("sha256").update(long).digest("hex").slice(0, 32)}`;
+  for (const api of [bp, inline]) {
+    assert.equal(api.normalizeId(long), expected);
+    assert.equal(api.normalizeId(expected), expected, "shortening a shortened id changes nothing");
+    assert.equal(api.normalizeId(long), bp.mapActionsToRows({ ...GUIDE_BODY, user_id: long })[0].user_id);
+    assert.equal(api.normalizeId(" alice"), " alice", "never trimmed");
+    assert.equal(api.normalizeId("x".repeat(200)), "x".repeat(200));
+    for (const blank of ["", "  ", "\u3000"]) assert.equal(api.normalizeId(blank), null);
+    assert.throws(() => api.normalizeId(42), /normalizeId: id: expected a string, got number/);
+  }
+});

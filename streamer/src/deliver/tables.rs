@@ -209,7 +209,6 @@ impl TablesDelivery {
         while !self.full(p) {
             let stored = self
                 .spool
-                .spool
                 .read_from(p.cursor, 512, MAX_BYTES_PER_READ)
                 .map_err(spool_error)?;
             let Some(last) = stored.last() else {
@@ -273,7 +272,7 @@ impl TablesDelivery {
         owner: &Owner,
     ) -> Result<&'a mut Tracked, crate::spool::SpoolError> {
         if !p.sessions.contains_key(key) {
-            let (row, in_botpress) = match self.spool.spool.row(key)? {
+            let (row, in_botpress) = match self.spool.row(key)? {
                 Some((row, held)) if row.row_key == key => (row, !held),
                 _ => (SessionRow::new(owner), false),
             };
@@ -332,13 +331,8 @@ impl TablesDelivery {
         if p.quota_until.is_some_and(|until| Instant::now() >= until) {
             p.quota_until = None;
             // The held rows' turn: they are tried with this flush.
-            for key in self
-                .spool
-                .spool
-                .held(MAX_DIRTY_SESSIONS)
-                .unwrap_or_default()
-            {
-                if let Ok(Some((row, _))) = self.spool.spool.row(&key) {
+            for key in self.spool.held(MAX_DIRTY_SESSIONS).unwrap_or_default() {
+                if let Ok(Some((row, _))) = self.spool.row(&key) {
                     p.sessions.entry(key.clone()).or_insert_with(|| Tracked {
                         row,
                         touched: Instant::now(),

@@ -164,7 +164,7 @@ impl WebhookDelivery {
     fn index(&self, state: &mut State) {
         while state.queued < self.max_queued {
             let want = (self.max_queued - state.queued).min(1_024);
-            let stored = match self.spool.spool.read_from(state.cursor, want, 8 << 20) {
+            let stored = match self.spool.read_from(state.cursor, want, 8 << 20) {
                 Ok(stored) => stored,
                 Err(err) => {
                     tracing::warn!(%err, "cannot read the spool; trying again next flush");
@@ -221,7 +221,7 @@ impl WebhookDelivery {
         } else {
             keys
         };
-        let stored = match self.spool.spool.read_keys(&keys) {
+        let stored = match self.spool.read_keys(&keys) {
             Ok(stored) => stored,
             Err(err) => {
                 tracing::warn!(%err, "cannot read the spool; trying again next flush");

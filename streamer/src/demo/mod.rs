@@ -4,8 +4,9 @@
 //! and (without an LLM key) the LLM. `setup` creates the tables, then the real `stream` runs
 //! against them. At the end the core builds what FetchEventsData hands the agent for the
 //! scripted user — from the tables, as a bot would read them — checks that the second user's
-//! activity is not in it, shows the proactive nudges arriving in the user's conversation, and
-//! states what the run cost on Botpress next to the guide's path.
+//! activity is not in it, shows the proactive nudges arriving in the user's conversation (as bot
+//! messages through the plugin path, or through the webhook with `--nudges webhook`), and states
+//! what the run cost on Botpress next to the guide's path.
 
 mod script;
 
@@ -20,8 +21,8 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{
-    BotpressConfig, Deliver, DemoArgs, Layout, LlmConfig, StreamConfig, Tables, TriggersSettings,
-    WebhookConfig,
+    BotpressConfig, Deliver, DemoArgs, Layout, LlmConfig, NudgePath, NudgeSettings, StreamConfig,
+    Tables, TriggersSettings, WebhookConfig,
 };
 use crate::fakes::{Connection, FakeState, Fakes, Step};
 use crate::secret::{Secret, SecretUrl};
@@ -47,10 +48,21 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             .then(|| autoplay_botpress::schema::EVENTS_TABLE.to_owned());
         s.connections
             .push_back(Connection::Script(replay(&script, pace)));
-        // The scripted user has the chat open: LinkConversation linked it, as in a real bot.
+        // The scripted user has the chat open: LinkConversation (the card path) or the plugin's
+        // hook (the plugin path) linked it, as in a real bot.
         s.webhook
             .links
             .insert(script::USER_A.into(), DEMO_CONVERSATION.into());
+        s.chat.add_user(&[
+            ("autoplay#autoplayUserId", script::USER_A),
+            ("autoplay#conversationId", DEMO_CONVERSATION),
+        ]);
+        // The plugin's table, which installing the plugin creates.
+        s.tables.apply(
+            "table",
+            crate::messages::PENDING_NUDGES_TABLE,
+            &serde_json::json!({ "keyColumn": "nudgeId", "schema": {} }),
+        );
     });
     let state_dir = tempfile::tempdir().context("cannot create a temporary state directory")?;
     let config = stream_config(&fakes, &args, state_dir.path())?;
@@ -73,10 +85,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             fakes.url("/hook")
         ),
     }
-    println!(
-        "  webchat    user {} chats in conversation {DEMO_CONVERSATION} (LinkConversation linked it): their nudges go there",
-        script::USER_A
-    );
+    match args.nudges {
+        NudgePath::Plugin => println!(
+            "  webchat    user {} chats in conversation {DEMO_CONVERSATION} (the autoplay plugin linked it): nudges go there as bot messages (Chat API {})",
+            script::USER_A,
+            fakes.url("/v1/chat/…")
+        ),
+        NudgePath::Webhook => println!(
+            "  webchat    user {} chats in conversation {DEMO_CONVERSATION} (LinkConversation linked it): nudges go there through the webhook",
+            script::USER_A
+        ),
+    }
     if let Some(llm) = config.llm.as_ref().filter(|_| real_llm) {
         println!(
             "  LLM        {} ({}), a summary every {threshold} actions",
@@ -196,6 +215,11 @@ fn stream_config(
             config: script::trigger_config(),
             notes: Vec::new(),
         }),
+        nudges: NudgeSettings {
+            path: args.nudges,
+            plugin_alias: "autoplay".into(),
+            ttl: Duration::from_secs(1800),
+        },
         retention: None,
         prune_every: Duration::from_secs(3600),
         privacy: crate::privacy::Privacy::default(),
@@ -215,12 +239,15 @@ async fn create_tables(config: &StreamConfig) -> anyhow::Result<()> {
 /// Every action stored, every session's summary caught up (fewer than `threshold` of its actions
 /// not yet covered), and the scripted user's triggers in.
 fn settled(s: &FakeState, config: &StreamConfig, threshold: usize) -> bool {
-    let triggers = script::EXPECTED_TRIGGERS.iter().all(|kind| {
-        s.webhook.triggers.iter().any(|t| {
-            t["trigger"] == serde_json::to_value(kind).unwrap_or_default()
-                && t["session_id"] == script::SESSION_A
-        })
-    });
+    let triggers = match config.nudges.path {
+        NudgePath::Webhook => script::EXPECTED_TRIGGERS.iter().all(|kind| {
+            s.webhook.triggers.iter().any(|t| {
+                t["trigger"] == serde_json::to_value(kind).unwrap_or_default()
+                    && t["session_id"] == script::SESSION_A
+            })
+        }),
+        NudgePath::Plugin => nudges(s).len() >= script::EXPECTED_TRIGGERS.len(),
+    };
     let sessions_done = script::totals().iter().all(|(session, total)| {
         let (stored, covered) = stored_and_covered(s, config, session);
         stored >= *total && covered + threshold > *total
@@ -329,23 +356,36 @@ fn report(
         script::USER_B,
         script::USER_A
     );
-    print_nudges(s)?;
+    print_nudges(s, config.nudges.path)?;
     print_budget(s, config, script, threshold);
     Ok(())
 }
 
+/// The nudges that reached a conversation, as (conversation, message): bot messages the plugin
+/// path created, or what the integration did with the webhook's triggers.
+fn nudges(s: &FakeState) -> Vec<(Option<String>, String)> {
+    let messages = s.chat.messages.iter().map(|m| {
+        let text = m.payload["text"].as_str().unwrap_or("").to_owned();
+        (Some(m.conversation_id.clone()), text)
+    });
+    messages.chain(s.webhook.nudges.iter().cloned()).collect()
+}
+
 /// The nudges as the user saw them in their conversation.
-fn print_nudges(s: &FakeState) -> anyhow::Result<()> {
-    println!("\n── proactive nudges, as the user's webchat shows them ──");
-    for (conversation, message) in &s.webhook.nudges {
+fn print_nudges(s: &FakeState, path: NudgePath) -> anyhow::Result<()> {
+    let how = match path {
+        NudgePath::Plugin => "bot messages created through the Chat API (plugin path)",
+        NudgePath::Webhook => "triggers POSTed to the webhook (card path)",
+    };
+    println!("\n── proactive nudges, as the user's webchat shows them: {how} ──");
+    let nudges = nudges(s);
+    for (conversation, message) in &nudges {
         match conversation {
             Some(c) => println!("  [{c}] bot: {message}"),
             None => println!("  (kept for the user's next conversation) bot: {message}"),
         }
     }
-    let delivered = s
-        .webhook
-        .nudges
+    let delivered = nudges
         .iter()
         .filter(|(c, _)| c.as_deref() == Some(DEMO_CONVERSATION))
         .count();
@@ -366,7 +406,7 @@ fn print_budget(
     let count = |op: &str| calls.iter().filter(|c| c.op == op).count();
     let batch_posts = s.webhook.delivered.len();
     let trigger_posts = s.webhook.triggers.len();
-    let requests = calls.len() + s.webhook.posts;
+    let requests = calls.len() + s.webhook.posts + s.chat.requests;
     let rows: usize = s.tables.tables.values().map(|t| t.rows.len()).sum();
     let actions: usize = script.iter().map(|b| b.actions.len()).sum();
     let mode = match (config.deliver, config.tables.layout) {
@@ -374,11 +414,22 @@ fn print_budget(
         (Deliver::Tables, Layout::Events) => "tables, events layout",
         (Deliver::Webhook, _) => "webhook",
     };
+    let nudge_cost = match config.nudges.path {
+        NudgePath::Plugin => format!(
+            "{} nudges as bot messages: {} Chat API requests, {} billed events",
+            s.chat.messages.len(),
+            s.chat.requests,
+            s.chat.events_created + trigger_posts
+        ),
+        NudgePath::Webhook => format!(
+            "+{trigger_posts} billed events for proactive triggers, which open a conversation"
+        ),
+    };
     println!("\n── what it cost on Botpress ──");
     println!(
         "  this run ({mode}): {requests} requests ({} upserts, {} table setups, {} webhook POSTs), \
-         {batch_posts} billed events for activity (+{trigger_posts} for proactive triggers, which \
-         open a conversation), {rows} rows in use, {} rate-limited answers",
+         {batch_posts} billed events for activity ({nudge_cost}), {rows} rows in use, {} \
+         rate-limited answers",
         count("upsert"),
         count("table"),
         s.webhook.posts,

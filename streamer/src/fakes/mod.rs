@@ -1,12 +1,13 @@
 //! Stand-ins for everything the streamer talks to, on one loopback HTTP server: the Autoplay
 //! connector (scripted SSE, raw bytes, wrong content types, silence), the Botpress webhook, the
-//! Botpress Tables API (real rows, see [`tables`]) and an OpenAI-compatible LLM that summarizes
-//! offline. Botpress's request limit is enforced like the real one (a sliding minute, `429` with
+//! Botpress Tables API (real rows, see [`tables`]), the Chat API of the plugin path ([`chat`])
+//! and an OpenAI-compatible LLM that summarizes offline. Botpress's request limit is enforced like the real one (a sliding minute, `429` with
 //! `RateLimit-*` and `Retry-After`), and every part can fail on demand: statuses, down, hanging.
 //!
 //! The demo runs the real streamer against them; the tests and the benchmark run the real
 //! binary against them.
 
+pub mod chat;
 mod llm;
 pub mod tables;
 
@@ -27,6 +28,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+pub use chat::ChatFake;
 pub use llm::LlmFake;
 pub use tables::TablesFake;
 
@@ -119,6 +121,7 @@ pub struct FakeState {
     pub webhook: WebhookFake,
     pub tables: TablesFake,
     pub tables_faults: Faults,
+    pub chat: ChatFake,
     /// The only bearer token the Tables API accepts, when set.
     pub botpress_token: Option<String>,
     /// Botpress's request limit per bot and minute (webhook and Tables API together).
@@ -149,9 +152,15 @@ impl Fakes {
         let app = Router::new()
             .route("/stream/{product}", get(stream))
             .route("/hook", post(webhook))
-            .route("/v1/tables/{table}", post(table_call))
+            .route("/v1/tables/{table}", post(table_call).put(update_table))
             .route("/v1/tables/{table}/rows", post(create_rows))
             .route("/v1/tables/{table}/rows/{op}", post(rows_call))
+            .route("/v1/chat/users", get(chat::list_users))
+            .route(
+                "/v1/chat/messages/get-or-create",
+                post(chat::get_or_create_message),
+            )
+            .route("/v1/chat/events", post(chat::create_event))
             .route("/v1/models", get(llm::models))
             .route("/v1/chat/completions", post(llm::complete))
             .with_state(state.clone());
@@ -528,6 +537,15 @@ async fn table_call(
     Json(body): Json<Value>,
 ) -> Response {
     tables_op(state, "table", table, headers, body).await
+}
+
+async fn update_table(
+    state: State<Arc<Mutex<FakeState>>>,
+    Path(table): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    tables_op(state, "update", table, headers, body).await
 }
 
 async fn create_rows(

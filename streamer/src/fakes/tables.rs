@@ -37,7 +37,7 @@ impl FakeTable {
 /// One recorded call.
 #[derive(Debug, Clone)]
 pub struct TableCall {
-    /// `table`, `create`, `upsert`, `find` or `delete`.
+    /// `table`, `update`, `create`, `upsert`, `find` or `delete`.
     pub op: String,
     pub table: String,
     pub body: Value,
@@ -251,6 +251,7 @@ impl TablesFake {
                     json!({"rows": rows, "hasMore": has_more, "offset": offset, "limit": limit}),
                 )
             }
+            "update" => update(name, table, body),
             "delete" => {
                 table.index.clear();
                 let before = table.rows.len();
@@ -292,15 +293,49 @@ impl TablesFake {
                 next_id: 0,
                 index: HashMap::new(),
             });
-        let described = json!({
-            "id": format!("t-{name}"), "name": name, "schema": table.schema,
-            "keyColumn": table.key_column, "factor": table.factor,
-        });
+        let described = describe(name, table);
         (
             StatusCode::OK,
             json!({"table": described, "created": created, "rows": table.rows.len()}),
         )
     }
+}
+
+/// A table as Botpress describes it.
+fn describe(name: &str, table: &FakeTable) -> Value {
+    json!({
+        "id": format!("t-{name}"), "name": name, "schema": table.schema,
+        "keyColumn": table.key_column, "factor": table.factor,
+    })
+}
+
+/// `updateTable`: a new schema and/or key column. Like Botpress's unique key index, a key column
+/// whose present values repeat is refused.
+fn update(name: &str, table: &mut FakeTable, body: &Value) -> (StatusCode, Value) {
+    if let Some(key) = body["keyColumn"].as_str() {
+        let mut values = std::collections::HashSet::new();
+        let repeated = table
+            .rows
+            .iter()
+            .filter_map(|r| r.get(key).filter(|v| !v.is_null()))
+            .any(|v| !values.insert(v.to_string()));
+        if repeated {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "InvalidPayload",
+                format!("column {key} holds repeated values; it cannot be the key column"),
+            );
+        }
+        table.key_column = Some(key.to_owned());
+        table.index.clear();
+    }
+    if body["schema"].is_object() {
+        table.schema = body["schema"].clone();
+    }
+    (
+        StatusCode::OK,
+        json!({"table": describe(name, table), "staleColumns": []}),
+    )
 }
 
 /// Whether a row matches a Mongo-like filter (`$eq`, `$ne`, `$gt(e)`, `$lt(e)`, `$in`, `$nin`,

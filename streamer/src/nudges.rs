@@ -1,0 +1,81 @@
+//! Where a fired trigger goes (`--nudges`): to the webhook, for bots built on the guide's cards
+//! (one billed event each), or, for bots with the `autoplay` plugin, straight into the user's
+//! conversation as a bot message (no event, nothing billed; [`crate::messages`]). Both are
+//! idempotent on the trigger id: the webhook's `Idempotency-Key`, the message's `nudgeId` tag.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use autoplay_botpress::wire::TriggerEvent;
+
+use crate::budget::Budget;
+use crate::messages::{Delivered, Messages, Nudge};
+use crate::metrics::{Metrics, RequestKind};
+use crate::retry::Failure;
+use crate::webhook::Webhook;
+
+/// A trigger's delivery path.
+#[derive(Clone)]
+pub enum Nudges {
+    /// POSTed to the webhook as `type: "trigger"`, signed like batches.
+    Webhook(Webhook),
+    /// Created as a message of the bot `bot_id` in the linked conversation, else left pending
+    /// for `ttl` in the plugin's table.
+    Plugin {
+        messages: Messages,
+        bot_id: String,
+        ttl: Duration,
+        budget: Arc<Budget>,
+        metrics: Arc<Metrics>,
+    },
+}
+
+impl Nudges {
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        match self {
+            Nudges::Webhook(webhook) => &webhook.metrics,
+            Nudges::Plugin { metrics, .. } => metrics,
+        }
+    }
+
+    /// The request budget its requests count against.
+    pub fn budget(&self) -> &Budget {
+        match self {
+            Nudges::Webhook(webhook) => &webhook.budget,
+            Nudges::Plugin { budget, .. } => budget,
+        }
+    }
+
+    /// Delivers `trigger` once (the caller retries).
+    pub async fn send(&self, trigger: &TriggerEvent) -> Result<(), Failure> {
+        match self {
+            Nudges::Webhook(webhook) => {
+                let mut body = serde_json::to_value(trigger).unwrap_or_default();
+                body["type"] = "trigger".into();
+                let body = serde_json::to_vec(&body).unwrap_or_default();
+                webhook
+                    .post(RequestKind::Trigger, Some(&trigger.trigger_id), body)
+                    .await
+            }
+            Nudges::Plugin {
+                messages,
+                bot_id,
+                ttl,
+                ..
+            } => {
+                let nudge = Nudge::from_trigger(trigger, *ttl);
+                match messages.deliver(bot_id, &nudge).await? {
+                    Delivered::Message { conversation_id } => tracing::info!(
+                        session = %trigger.session_id, %conversation_id,
+                        "nudge sent as a bot message"
+                    ),
+                    Delivered::Pending => tracing::info!(
+                        session = %trigger.session_id,
+                        "no linked conversation yet: nudge pending for the user's next message"
+                    ),
+                }
+                Ok(())
+            }
+        }
+    }
+}

@@ -8,7 +8,8 @@
 //!     cargo run --example typescript --features typescript -- limits > limits.json
 
 use autoplay_botpress::context::{
-    AgentContext, ContextInput, ContextQueries, Layout, RowsField, TableQuery, TableRead, LIMITS,
+    AgentContext, ContextInput, ContextQueries, Layout, RowsField, TableNames, TableQuery,
+    TableRead, LIMITS,
 };
 use autoplay_botpress::redact::RedactOptions;
 use autoplay_botpress::render::RenderOptions;
@@ -52,6 +53,7 @@ fn main() {
         // context and rendering
         TimeInput::decl(&cfg),
         Layout::decl(&cfg),
+        TableNames::decl(&cfg),
         ContextInput::decl(&cfg),
         TableQuery::decl(&cfg),
         RowsField::decl(&cfg),

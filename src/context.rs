@@ -178,6 +178,31 @@ pub struct ContextInput {
     pub max_bytes: usize,
     /// Which tables [`context_queries`] reads.
     pub layout: Layout,
+    /// Their names, when the bot's tables are not named the default way (the streamer's
+    /// `--events-table`, `--summary-table`, `--sessions-table`).
+    pub tables: TableNames,
+}
+
+/// The names of the three tables; each defaults to the streamer's default name.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+#[serde_with::serde_as]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct TableNames {
+    pub events: String,
+    pub summaries: String,
+    pub sessions: String,
+}
+
+impl Default for TableNames {
+    fn default() -> Self {
+        Self {
+            events: EVENTS_TABLE.to_owned(),
+            summaries: SUMMARY_TABLE.to_owned(),
+            sessions: SESSIONS_TABLE.to_owned(),
+        }
+    }
 }
 
 impl Default for ContextInput {
@@ -194,6 +219,7 @@ impl Default for ContextInput {
             signals: SignalConfig::default(),
             max_bytes: DEFAULT_MAX_CONTEXT_BYTES,
             layout: Layout::default(),
+            tables: TableNames::default(),
         }
     }
 }
@@ -314,7 +340,7 @@ pub struct ContextQueries {
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TableRead {
-    pub table: &'static str,
+    pub table: String,
     /// Which field of [`ContextInput`] the rows go to.
     pub input: RowsField,
     pub query: TableQuery,
@@ -357,20 +383,28 @@ pub fn context_queries(input: &ContextInput, clock_ms: i64) -> Result<ContextQue
         reads: Vec::new(),
     };
     if scoped {
-        let read = |table, input, query: &TableQuery| TableRead {
-            table,
+        let read = |table: &String, input, query: &TableQuery| TableRead {
+            table: table.clone(),
             input,
             query: query.clone(),
         };
         queries.reads = match input.layout {
             Layout::Sessions => vec![read(
-                SESSIONS_TABLE,
+                &input.tables.sessions,
                 RowsField::SessionRows,
                 &queries.sessions,
             )],
             Layout::Events => vec![
-                read(EVENTS_TABLE, RowsField::RecentEvents, &queries.events),
-                read(SUMMARY_TABLE, RowsField::SummaryRecords, &queries.summaries),
+                read(
+                    &input.tables.events,
+                    RowsField::RecentEvents,
+                    &queries.events,
+                ),
+                read(
+                    &input.tables.summaries,
+                    RowsField::SummaryRecords,
+                    &queries.summaries,
+                ),
             ],
         };
     }
@@ -573,12 +607,20 @@ mod tests {
     #[test]
     fn the_reads_follow_the_layout_and_need_an_id() {
         let sessions = context_queries(&input(json!({"userId": "u"})), NOW).unwrap();
-        let tables: Vec<_> = sessions.reads.iter().map(|r| (r.table, r.input)).collect();
+        let tables: Vec<_> = sessions
+            .reads
+            .iter()
+            .map(|r| (r.table.as_str(), r.input))
+            .collect();
         assert_eq!(tables, [(SESSIONS_TABLE, RowsField::SessionRows)]);
         assert_eq!(sessions.reads[0].query, sessions.sessions);
         let events =
             context_queries(&input(json!({"userId": "u", "layout": "events"})), NOW).unwrap();
-        let tables: Vec<_> = events.reads.iter().map(|r| (r.table, r.input)).collect();
+        let tables: Vec<_> = events
+            .reads
+            .iter()
+            .map(|r| (r.table.as_str(), r.input))
+            .collect();
         assert_eq!(
             tables,
             [
@@ -590,6 +632,14 @@ mod tests {
             .unwrap()
             .reads
             .is_empty());
+        let custom = json!({"userId": "u", "layout": "events",
+            "tables": {"events": "ShopEventsTable", "summaries": "ShopSummaryTable", "sessions": null}});
+        let custom = context_queries(&input(custom), NOW).unwrap();
+        let tables: Vec<_> = custom.reads.iter().map(|r| r.table.as_str()).collect();
+        assert_eq!(tables, ["ShopEventsTable", "ShopSummaryTable"]);
+        let custom = json!({"userId": "u", "tables": {"sessions": "ShopSessionsTable"}});
+        let custom = context_queries(&input(custom), NOW).unwrap();
+        assert_eq!(custom.reads[0].table, "ShopSessionsTable");
         let err = crate::decode::decode_json::<ContextInput>("options", r#"{"layout": "tables"}"#)
             .unwrap_err();
         assert_eq!(err.path, "options.layout");

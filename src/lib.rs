@@ -28,6 +28,7 @@
 pub mod context;
 pub mod decode;
 pub mod ids;
+pub mod lenient;
 pub mod order;
 pub mod redact;
 pub mod render;

@@ -25,6 +25,8 @@ pub const MIN_MAX_ROW_BYTES: usize = 512;
 /// `id` and `createdAt` are Botpress's system columns: unset on rows this crate creates, set on
 /// rows read back with `findRecords`.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+#[serde_with::serde_as]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EventRow {
@@ -84,6 +86,8 @@ impl EventRow {
 
 /// Input of [`detect_in_rows`]: one session's stored rows, "now", and the thresholds.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+#[serde_with::serde_as]
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct RowsInput {
@@ -108,6 +112,8 @@ pub fn detect_in_rows(input: &RowsInput, clock_ms: i64) -> Result<Vec<Signal>, I
 ///
 /// The timestamps are Botpress's system columns, set on rows read back with `findRecords`.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+#[serde_with::serde_as]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SummaryRow {

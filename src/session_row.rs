@@ -36,6 +36,8 @@ pub fn row_budget(factor: u8) -> usize {
 
 /// One action as a session row stores it.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+#[serde_with::serde_as]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SessionAction {
@@ -52,6 +54,8 @@ pub struct SessionAction {
 
 /// A row of `AutoPlaySessionsTable`: one (user, session) pair's, key column `row_key`.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+#[serde_with::serde_as]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SessionRow {

@@ -7,8 +7,9 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{decode_json, from_value, parse_object, InputError};
+use crate::decode::{decode_json, InputError};
 use crate::ids::{self, Owner};
+use crate::lenient;
 use crate::redact::{redact, redact_url};
 use crate::signals::{Signal, SignalKind, Step};
 use crate::text::to_json;
@@ -16,22 +17,40 @@ use crate::time::ms_from_unix_seconds;
 
 /// One UI action as the connector sends it ("SlimAction").
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+#[serde_with::serde_as]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SlimAction {
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::text")]
     pub title: String,
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::text")]
     pub description: String,
     /// URL with dynamic path segments collapsed to `:id`.
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::text")]
     pub canonical_url: String,
     /// 0-based position of the action in its session.
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::count")]
     pub index: u64,
     /// Lower-case kind: `pageview`, `click`, `submit`, …
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::text")]
     #[serde(rename = "type")]
     pub action_type: String,
     /// Unix seconds.
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::seconds")]
     pub timestamp_start: f64,
     /// Unix seconds.
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::seconds")]
     pub timestamp_end: f64,
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::text")]
     pub raw_url: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "typescript", ts(optional))]
@@ -57,6 +76,8 @@ pub struct SlimAction {
 /// The same shape (a superset of the guide's webhook body) is what the streamer posts to the
 /// Botpress webhook, plus a `batch_id` idempotency key, so one decoder serves both.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+#[serde_with::serde_as]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ActionsPayload {
@@ -66,10 +87,16 @@ pub struct ActionsPayload {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "typescript", ts(optional))]
     pub email: Option<String>,
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::list")]
     pub actions: Vec<SlimAction>,
     /// Number of actions. Reconciled to `actions.len()` by [`ActionsPayload::normalized`].
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::count")]
     pub count: u64,
     /// Unix seconds at which the connector forwarded the batch.
+    #[serde_with(skip_apply)]
+    #[serde(deserialize_with = "lenient::seconds")]
     pub forwarded_at: f64,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     #[cfg_attr(feature = "typescript", ts(optional))]
@@ -216,6 +243,8 @@ impl ActionsPayload {
 
 /// The connector's own `summary` event.
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+#[serde_with::serde_as]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SummaryPayload {
@@ -256,15 +285,12 @@ pub fn decode_frame(event_name: &str, data: &str) -> Result<Frame, InputError> {
     if event_name == "heartbeat" {
         return Ok(Frame::Heartbeat);
     }
-    // Parsed once, then decoded by its type.
-    let value = parse_object("data", data)?;
-    let kind = type_field("data", &value)?;
-    match kind.as_deref() {
+    match event_type("data", data)?.as_deref() {
         Some("actions") => Ok(Frame::Actions(
-            from_value::<ActionsPayload>("data", value)?.normalized(),
+            decode_json::<ActionsPayload>("data", data)?.normalized(),
         )),
         Some("summary") => Ok(Frame::Summary(
-            from_value::<SummaryPayload>("data", value)?.normalized(),
+            decode_json::<SummaryPayload>("data", data)?.normalized(),
         )),
         other => Ok(Frame::Ignored {
             event_type: other.unwrap_or("").to_owned(),
@@ -274,6 +300,8 @@ pub fn decode_frame(event_name: &str, data: &str) -> Result<Frame, InputError> {
 
 /// What the streamer posts to the webhook when a trigger fires (`type: "trigger"`).
 #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+#[serde_with::serde_as]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TriggerEvent {
@@ -347,18 +375,15 @@ impl WebhookBody {
 /// (`"trigger"`), or a connector push-mode event (`"actions"` or `"summary"`). Other types are
 /// `Ignored`.
 pub fn decode_webhook_body(body: &str) -> Result<WebhookBody, InputError> {
-    // Parsed once, then decoded by its type (the body can be a large batch).
-    let value = parse_object("body", body)?;
-    let kind = type_field("body", &value)?;
-    match kind.as_deref() {
+    match event_type("body", body)?.as_deref() {
         None | Some("actions") => Ok(WebhookBody::Actions {
-            batch: from_value::<ActionsPayload>("body", value)?.normalized(),
+            batch: decode_json::<ActionsPayload>("body", body)?.normalized(),
         }),
         Some("summary") => Ok(WebhookBody::Summary {
-            summary: from_value::<SummaryPayload>("body", value)?.normalized(),
+            summary: decode_json::<SummaryPayload>("body", body)?.normalized(),
         }),
         Some("trigger") => Ok(WebhookBody::Trigger {
-            trigger: from_value::<TriggerEvent>("body", value)?.normalized(),
+            trigger: decode_json::<TriggerEvent>("body", body)?.normalized(),
         }),
         Some(other) => Ok(WebhookBody::Ignored {
             event_type: other.to_owned(),
@@ -367,11 +392,18 @@ pub fn decode_webhook_body(body: &str) -> Result<WebhookBody, InputError> {
 }
 
 /// An event's `type` field: `None` when missing or `null`, an error naming `<root>.type` when it
-/// is not a string.
-fn type_field(root: &str, value: &serde_json::Value) -> Result<Option<String>, InputError> {
-    match value.get("type") {
-        None | Some(serde_json::Value::Null) => Ok(None),
-        Some(serde_json::Value::String(kind)) => Ok(Some(kind.clone())),
+/// is not a string. A first pass over the text that keeps nothing else, so the payload is then
+/// decoded straight into its type.
+fn event_type(root: &str, json: &str) -> Result<Option<String>, InputError> {
+    /// Only the `type` field; the rest is skipped unread.
+    #[derive(Deserialize)]
+    struct Typed {
+        #[serde(rename = "type", default)]
+        kind: Option<serde_json::Value>,
+    }
+    match decode_json::<Typed>(root, json)?.kind {
+        None => Ok(None),
+        Some(serde_json::Value::String(kind)) => Ok(Some(kind)),
         Some(_) => Err(InputError::new(format!("{root}.type"), "expected a string")),
     }
 }
@@ -401,12 +433,60 @@ mod tests {
             decode_webhook_body(r#"{"type":"other"}"#).unwrap(),
             WebhookBody::Ignored { .. }
         ));
-        let err = decode_webhook_body(r#"{"actions":[{"title":5}]}"#).unwrap_err();
+        let err = decode_webhook_body(r#"{"actions":[{"title":{}}]}"#).unwrap_err();
         assert!(
             err.to_string().starts_with("body.actions[0].title"),
             "{err}"
         );
         assert!(decode_webhook_body("[]").is_err());
+    }
+
+    #[test]
+    fn values_the_connector_client_accepts_are_read() {
+        let p = ActionsPayload::from_json(
+            r#"{"count":"2","forwarded_at":"1.5","actions":[
+                {"index":3.0,"title":5,"description":false,"timestamp_start":"10"},
+                {"index":"4","title":1.5,"type":true}]}"#,
+        )
+        .unwrap();
+        assert_eq!(p.actions.len(), 2);
+        assert_eq!(p.forwarded_at, 1.5);
+        let (a, b) = (&p.actions[0], &p.actions[1]);
+        assert_eq!(
+            (a.index, a.title.as_str(), a.description.as_str()),
+            (3, "5", "false")
+        );
+        assert_eq!(a.timestamp_start, 10.0);
+        assert_eq!(
+            (b.index, b.title.as_str(), b.action_type.as_str()),
+            (4, "1.5", "true")
+        );
+        assert!(ActionsPayload::from_json(r#"{"actions":{}}"#)
+            .unwrap()
+            .actions
+            .is_empty());
+    }
+
+    #[test]
+    fn values_without_one_meaning_are_still_refused() {
+        for (body, path) in [
+            (r#"{"actions":[{"index":3.5}]}"#, "body.actions[0].index"),
+            (r#"{"actions":[{"index":-1}]}"#, "body.actions[0].index"),
+            (
+                r#"{"actions":[{"index":"three"}]}"#,
+                "body.actions[0].index",
+            ),
+            (r#"{"actions":[{"title":{}}]}"#, "body.actions[0].title"),
+            (
+                r#"{"actions":[{"timestamp_start":"soon"}]}"#,
+                "body.actions[0].timestamp_start",
+            ),
+            (r#"{"actions":{"a":1}}"#, "body.actions"),
+            (r#"{"actions":"click"}"#, "body.actions"),
+        ] {
+            let err = ActionsPayload::from_json(body).unwrap_err();
+            assert_eq!(err.path, path, "{body}: {err}");
+        }
     }
 
     #[test]
@@ -451,7 +531,7 @@ mod tests {
     fn wrong_types_name_the_field() {
         let err = ActionsPayload::from_json(r#"{"actions":"nope"}"#).unwrap_err();
         assert_eq!(err.path, "body.actions");
-        let err = ActionsPayload::from_json(r#"{"actions":[{},{"title":5}]}"#).unwrap_err();
+        let err = ActionsPayload::from_json(r#"{"actions":[{},{"title":[5]}]}"#).unwrap_err();
         assert_eq!(err.path, "body.actions[1].title");
         let err = ActionsPayload::from_json("[1]").unwrap_err();
         assert_eq!(err.path, "body");
@@ -500,7 +580,7 @@ mod tests {
             }
         );
         assert!(decode_frame("", "not json").is_err());
-        assert!(decode_frame("", r#"{"type":"actions","actions":{}}"#).is_err());
+        assert!(decode_frame("", r#"{"type":"actions","actions":[7]}"#).is_err());
     }
 
     #[test]

@@ -101,7 +101,7 @@ test('contextReads scopes by the configured id and reads nothing without one', a
 })
 
 test('bad action input fails with a message naming the field', async () => {
-  const wrongType = await callAction(integration, 'mapActionsToRows', { body: { actions: [{ title: 5 }] } })
+  const wrongType = await callAction(integration, 'mapActionsToRows', { body: { actions: [{ title: { text: 5 } }] } })
   assert.ok(wrongType.status >= 400, `status ${wrongType.status}`)
   assert.match(wrongType.body.message, /body\.actions\[0\]\.title/)
   const notRows = await callAction(integration, 'getAgentContext', { userId: USER_A, sessionRows: 'rows' })

@@ -176,7 +176,7 @@ test("bad inputs throw Errors that name the field", () => {
     [() => bp.mapActionsToRows(undefined), /body: expected an object, got undefined/],
     [() => bp.mapActionsToRows([GUIDE_BODY]), /body: expected an object, got an array/],
     [() => bp.mapActionsToRows({ actions: "click" }), /body\.actions: invalid type: string "click", expected a sequence/],
-    [() => bp.mapActionsToRows({ actions: [{ title: 5 }] }), /body\.actions\[0\]\.title: invalid type/],
+    [() => bp.mapActionsToRows({ actions: [{ title: { text: "x" } }] }), /body\.actions\[0\]\.title: invalid type: map/],
     [() => bp.mapActionsToRows({ actions: [{ index: -1 }] }), /body\.actions\[0\]\.index/],
     [() => bp.mapActionsToRows({ user_id: { id: 1 } }), /body\.user_id: invalid type: map, expected a string/],
     [() => bp.mapActionsToRows(GUIDE_BODY, { maxRowBytes: 3 }), /options\.maxRowBytes: must be at least 512/],
@@ -198,7 +198,7 @@ test("bad inputs throw Errors that name the field", () => {
 });
 
 test("the module keeps working after errors (no trap poisoned it)", () => {
-  for (let i = 0; i < 100; i++) assert.throws(() => bp.mapActionsToRows({ actions: [{ title: i }] }));
+  for (let i = 0; i < 100; i++) assert.throws(() => bp.mapActionsToRows({ actions: [{ title: { n: i } }] }));
   assert.equal(bp.mapActionsToRows(GUIDE_BODY).length, 1);
 });
 

@@ -9,7 +9,9 @@ const SRC: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
 
 /// The layers, lowest first; within a layer, a module may use the ones listed before it.
 const LAYERS: &[&[&str]] = &[
-    &["text", "decode", "order", "time", "redact", "ids", "lenient"],
+    &[
+        "text", "decode", "order", "time", "redact", "ids", "lenient",
+    ],
     &["signals"],
     &["wire"],
     &["rows", "session_row", "schema"],

@@ -226,27 +226,9 @@ async fn with_the_llm_down_the_deterministic_message_goes_or_none_per_on_failure
 
 #[tokio::test]
 async fn a_misspelt_triggers_file_stops_stream_naming_the_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("triggers.json");
-    std::fs::write(
-        &config,
-        r#"{"trigers": {"ping_pong": {"cooldown_ms": 1000}}}"#,
-    )
-    .unwrap();
-    let (code, _, err) = cli(&[
-        "stream",
-        "--stream-url",
-        "http://127.0.0.1:9/stream/p",
-        "--token",
-        "t",
-        "--deliver",
-        "webhook",
-        "--webhook-url",
-        "http://127.0.0.1:9/hook",
-        "--triggers-config",
-        config.to_str().unwrap(),
-    ])
-    .await;
+    let (code, err) =
+        stream_with_triggers_file(r#"{"trigers": {"ping_pong": {"cooldown_ms": 1000}}}"#, &[])
+            .await;
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("unknown field `trigers`") && err.contains("`triggers`, `historyMs`"),

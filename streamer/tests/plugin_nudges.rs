@@ -108,25 +108,7 @@ async fn a_trigger_becomes_one_bot_message_or_a_pending_row_and_no_billed_event(
 
 #[tokio::test]
 async fn plugin_nudges_need_the_botpress_credentials() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("triggers.json");
-    std::fs::write(&config, "{}").unwrap();
-    let (code, _, err) = cli(&[
-        "stream",
-        "--stream-url",
-        "http://127.0.0.1:9/stream/p",
-        "--token",
-        "t",
-        "--deliver",
-        "webhook",
-        "--webhook-url",
-        "http://127.0.0.1:9/hook",
-        "--triggers-config",
-        config.to_str().unwrap(),
-        "--nudges",
-        "plugin",
-    ])
-    .await;
+    let (code, err) = stream_with_triggers_file("{}", &["--nudges", "plugin"]).await;
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("--bot-id") && err.contains("--nudges plugin"),

@@ -725,23 +725,8 @@ async fn sigterm_while_a_trigger_is_being_retried_still_posts_it() {
 
 #[tokio::test]
 async fn a_bad_triggers_file_is_a_configuration_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("triggers.json");
-    std::fs::write(&config, r#"{"signals": {"rageMinClicks": "four"}}"#).unwrap();
-    let (code, _, err) = cli(&[
-        "stream",
-        "--stream-url",
-        "http://127.0.0.1:9/stream/p",
-        "--token",
-        "t",
-        "--deliver",
-        "webhook",
-        "--webhook-url",
-        "http://127.0.0.1:9/hook",
-        "--triggers-config",
-        config.to_str().unwrap(),
-    ])
-    .await;
+    let (code, err) =
+        stream_with_triggers_file(r#"{"signals": {"rageMinClicks": "four"}}"#, &[]).await;
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("--triggers-config") && err.contains("triggers.signals.rageMinClicks"),

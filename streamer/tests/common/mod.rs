@@ -490,3 +490,27 @@ pub async fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut()
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// Runs `stream` (webhook delivery, unreachable endpoints) with `triggers` as its triggers file and
+/// `extra` arguments; returns its exit code and stderr (for configuration errors found at start).
+pub async fn stream_with_triggers_file(triggers: &str, extra: &[&str]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("triggers.json");
+    std::fs::write(&config, triggers).unwrap();
+    let mut args = vec![
+        "stream",
+        "--stream-url",
+        "http://127.0.0.1:9/stream/p",
+        "--token",
+        "t",
+        "--deliver",
+        "webhook",
+        "--webhook-url",
+        "http://127.0.0.1:9/hook",
+        "--triggers-config",
+        config.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let (code, _, err) = cli(&args).await;
+    (code, err)
+}

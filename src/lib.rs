@@ -18,9 +18,11 @@
 //!    trigger event;
 //! 4. [`rows`], [`session_row`], [`schema`]: the Botpress tables' rows and columns;
 //! 5. [`context`]: the chatting user's context and the query policy that reads it;
-//! 6. [`summarizer`], [`triggers`]: the per-session state machines the streamer drives;
-//! 7. [`render`]: the context as prompt text;
-//! 8. `wasm` (wasm32 only): the JavaScript binding.
+//! 6. [`render`]: the context as prompt text;
+//! 7. `wasm` (wasm32 only): the JavaScript binding.
+//!
+//! What only the streamer needs (the rolling summarizer, the trigger watcher and its pacing)
+//! lives in the streamer, on top of these layers; `pkg/` ships exactly this crate.
 //!
 //! [Autoplay]: https://developers.autoplay.ai
 //! [Botpress]: https://botpress.com
@@ -36,10 +38,8 @@ pub mod rows;
 pub mod schema;
 pub mod session_row;
 pub mod signals;
-pub mod summarizer;
 pub mod text;
 pub mod time;
-pub mod triggers;
 pub mod wire;
 
 #[cfg(target_arch = "wasm32")]
@@ -50,7 +50,6 @@ pub use decode::InputError;
 pub use render::render_agent_context;
 pub use rows::{map_actions_to_rows, summary_row, EventRow, SummaryRow};
 pub use session_row::SessionRow;
-pub use summarizer::{Summarizer, SummarizerConfig, SummaryJob};
 pub use wire::{
     decode_frame, decode_webhook_body, ActionsPayload, Frame, SlimAction, SummaryPayload,
     WebhookBody,

@@ -16,7 +16,6 @@ const LAYERS: &[&[&str]] = &[
     &["wire"],
     &["rows", "session_row", "schema"],
     &["context"],
-    &["summarizer", "triggers"],
     &["render"],
     &["wasm"],
 ];

@@ -9,68 +9,16 @@ use autoplay_botpress::render::RenderOptions;
 use autoplay_botpress::rows::RowOptions;
 use autoplay_botpress::rows::{detect_in_rows, RowsInput};
 use autoplay_botpress::time::{iso_from_ms, ms_from_iso};
-use autoplay_botpress::triggers::{TriggerConfig, Watcher};
 use autoplay_botpress::{
     build_agent_context, decode_frame, decode_webhook_body, map_actions_to_rows,
-    recent_events_filter, render_agent_context, ActionsPayload, AgentContext, Summarizer,
-    SummarizerConfig,
+    recent_events_filter, render_agent_context, ActionsPayload, AgentContext,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-fn arb_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
-        "\\PC{0,12}".prop_map(Value::from),
-        Just(Value::from("2026-11-24T12:00:00.000Z")),
-    ];
-    leaf.prop_recursive(4, 48, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
-            prop::collection::hash_map(field_name(), inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
-        ]
-    })
-}
-
-/// Mostly the names the decoders look for, so the random values reach the typed fields.
-fn field_name() -> impl Strategy<Value = String> {
-    prop_oneof![
-        prop::sample::select(vec![
-            "actions",
-            "title",
-            "description",
-            "canonical_url",
-            "index",
-            "type",
-            "session_id",
-            "user_id",
-            "product_id",
-            "count",
-            "forwarded_at",
-            "timestamp_start",
-            "createdAt",
-            "updatedAt",
-            "summary",
-            "recentEvents",
-            "summaryRecords",
-            "userId",
-            "sessionId",
-            "now",
-            "windowMs",
-            "maxEvents",
-            "action_index",
-            "occurred_at",
-            "omittedEvents",
-        ])
-        .prop_map(str::to_owned),
-        "[a-z]{1,6}",
-    ]
-}
+#[path = "arb/mod.rs"]
+mod arb;
+use arb::arb_json;
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2_000))]
@@ -81,21 +29,11 @@ proptest! {
         if let Ok(mut body) = ActionsPayload::from_json(&text) {
             body.redact();
             let _ = map_actions_to_rows(&body, &RowOptions::default());
-            let mut summarizer = Summarizer::new(SummarizerConfig { threshold: 2, ..Default::default() });
-            if let Some(job) = summarizer.push(body, 0) {
-                let _ = job.prompt();
-                let _ = summarizer.fail(job);
-            }
         }
         let _ = decode_frame("message", &text);
         let _ = decode_webhook_body(&text);
         if let Ok(input) = decode_json::<RowsInput>("input", &text) {
             let _ = detect_in_rows(&input, 1_764_000_000_000);
-        }
-        if let Ok(body) = ActionsPayload::from_json(&text) {
-            let mut watcher = Watcher::new(TriggerConfig::default());
-            let _ = watcher.push(&body, 1_764_000_000_000);
-            let _ = watcher.tick(1_764_000_100_000);
         }
         let mut with_scope = value.clone();
         if let (true, Value::Object(map)) = (scoped, &mut with_scope) {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use reqwest::Url;
 
+use crate::watch::{read_triggers_file, TriggerConfig};
 use autoplay_botpress::schema;
-use autoplay_botpress::triggers::{read_triggers_file, TriggerConfig};
 
 use crate::secret::{Secret, SecretUrl};
 

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::watch::judge::{prompt, read_verdict, Judge, OnFailure, Verdict};
 use autoplay_botpress::signals::Step;
-use autoplay_botpress::triggers::judge::{prompt, read_verdict, Judge, OnFailure, Verdict};
 use autoplay_botpress::wire::TriggerEvent;
 
 use crate::llm::LlmClient;

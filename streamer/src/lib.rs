@@ -37,7 +37,9 @@ pub mod spool;
 pub mod sse;
 pub mod stream;
 pub mod summaries;
+pub mod summarizer;
 pub mod triggers;
+pub mod watch;
 pub mod webhook;
 
 use std::sync::Arc;

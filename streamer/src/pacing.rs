@@ -1,6 +1,6 @@
 //! The core's pacing decisions, counted in `/metrics`.
 
-use autoplay_botpress::triggers::pacing::PacingStats;
+use crate::watch::pacing::PacingStats;
 
 use crate::metrics::{add, Metrics};
 

@@ -8,8 +8,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use autoplay_botpress::summarizer::{DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_TOTAL_PENDING_ACTIONS};
-use autoplay_botpress::{Summarizer, SummarizerConfig, SummaryJob};
+use crate::summarizer::{Summarizer, SummarizerConfig, SummaryJob};
+use crate::summarizer::{DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_TOTAL_PENDING_ACTIONS};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;

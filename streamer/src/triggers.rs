@@ -12,10 +12,10 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use crate::watch::judge::MAX_ACTIONS;
+use crate::watch::pacing::PacingStats;
+use crate::watch::Watcher;
 use autoplay_botpress::ids::Owner;
-use autoplay_botpress::triggers::judge::MAX_ACTIONS;
-use autoplay_botpress::triggers::pacing::PacingStats;
-use autoplay_botpress::triggers::Watcher;
 use autoplay_botpress::wire::TriggerEvent;
 use autoplay_botpress::ActionsPayload;
 use tokio::sync::mpsc;

@@ -204,7 +204,7 @@ async fn with_the_llm_down_the_deterministic_message_goes_or_none_per_on_failure
     assert_eq!(triggers.len(), 1, "{triggers:#?}");
     let kind = triggers[0]["trigger"].as_str().unwrap();
     let deterministic =
-        autoplay_botpress::triggers::default_message(serde_json::from_value(json!(kind)).unwrap());
+        autoplay_botpress_cli::watch::default_message(serde_json::from_value(json!(kind)).unwrap());
     assert_eq!(triggers[0]["message"], deterministic);
 
     let drop = r#"{"triggers": {"dwell": {"enabled": false}}, "judge": {"onFailure": "drop"}}"#;

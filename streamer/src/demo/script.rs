@@ -2,8 +2,8 @@
 //! back-and-forth (the guide's pricing-page example), and a second user elsewhere in the product
 //! whose activity must never reach the first user's agent.
 
+use crate::watch::TriggerConfig;
 use autoplay_botpress::signals::{Flow, SignalConfig, SignalKind};
-use autoplay_botpress::triggers::TriggerConfig;
 use autoplay_botpress::{ActionsPayload, SlimAction};
 
 pub const PRODUCT: &str = "demo-product";

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::signals::SignalKind;
+use autoplay_botpress::signals::SignalKind;
 
 /// How often a session may be nudged, and how long a chat exchange keeps nudges away.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

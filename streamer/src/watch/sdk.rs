@@ -6,7 +6,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::{TriggerConfig, TriggerRule};
-use crate::signals::SignalKind;
+use autoplay_botpress::signals::SignalKind;
 
 /// The SDK's built-in trigger ids and the kinds each becomes.
 pub const BUILTINS: [(&str, &[SignalKind]); 3] = [

@@ -1,4 +1,4 @@
-//! Proactive triggers: the live side of [`signals`](crate::signals). A [`Watcher`] keeps each
+//! Proactive triggers: the live side of [`signals`](autoplay_botpress::signals). A [`Watcher`] keeps each
 //! session's recent actions, evaluates the signals as batches arrive (and on a clock tick, for
 //! dwell), and reports each enabled signal at most once per cooldown per session, paced: at most
 //! one nudge per session per window, the strongest signal first, none during a chat exchange
@@ -17,10 +17,10 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::Owner;
-use crate::signals::{detect, SignalConfig, SignalKind, Step};
-use crate::time::iso_from_ms;
-use crate::wire::{ActionsPayload, SlimAction, TriggerEvent};
+use autoplay_botpress::ids::Owner;
+use autoplay_botpress::signals::{detect, SignalConfig, SignalKind, Step};
+use autoplay_botpress::time::iso_from_ms;
+use autoplay_botpress::wire::{ActionsPayload, SlimAction, TriggerEvent};
 use pacing::{hold, rank, ChatQuiet, ChatSide, Held, Pacing, PacingStats};
 use sections::{section_of, Section};
 
@@ -320,7 +320,7 @@ impl Watcher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::SlimAction;
+    use autoplay_botpress::wire::SlimAction;
 
     const T0: f64 = 1_795_521_600.0;
 

@@ -5,9 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::signals::Step;
-use crate::text::{quote, quoted_within, truncate_chars};
-use crate::wire::TriggerEvent;
+use autoplay_botpress::signals::Step;
+use autoplay_botpress::text::{quote, quoted_within, truncate_chars};
+use autoplay_botpress::wire::TriggerEvent;
 
 /// Longest message the judge may write, in characters; a longer one is cut with the marker.
 pub const MAX_MESSAGE_CHARS: usize = 150;

@@ -20,9 +20,9 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crate::ids::Owner;
-use crate::text::{action_line, description_or_title, quote, truncate_chars};
-use crate::wire::{ActionsPayload, SlimAction};
+use autoplay_botpress::ids::Owner;
+use autoplay_botpress::text::{action_line, description_or_title, quote, truncate_chars};
+use autoplay_botpress::wire::{ActionsPayload, SlimAction};
 
 /// Default number of actions per summary.
 pub const DEFAULT_THRESHOLD: usize = 10;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::sdk::SdkTriggers;
 use super::sections::{check_choices, check_section};
 use super::TriggerConfig;
-use crate::signals::{Flow, SignalConfig};
+use autoplay_botpress::signals::{Flow, SignalConfig};
 
 /// Reads a triggers file: the settings, and notes on SDK fields that have no equivalent.
 pub fn read_triggers_file(text: &str) -> Result<(TriggerConfig, Vec<String>), String> {
@@ -84,7 +84,7 @@ fn check(config: &TriggerConfig) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signals::SignalKind;
+    use autoplay_botpress::signals::SignalKind;
 
     #[test]
     fn misspelt_keys_are_named_with_the_accepted_ones() {

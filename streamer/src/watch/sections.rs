@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::signals::SignalKind;
+use autoplay_botpress::signals::SignalKind;
 
 /// Most quick replies a nudge carries (Botpress choice messages; the SDK's limit too).
 pub const MAX_CHOICES: usize = 3;

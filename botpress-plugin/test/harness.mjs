@@ -9,8 +9,15 @@ import { resolve } from 'node:path'
 const require = createRequire(import.meta.url)
 const CLIENT_TYPES = readFileSync(require.resolve('@botpress/client').replace(/index\.cjs$/, 'index.d.ts'), 'utf8')
 
+const FIELDS = new Map()
+
 /** The top-level fields of `<Operation>RequestBody` in the client's types: name → required. */
 export function requestFields(operation) {
+  if (!FIELDS.has(operation)) FIELDS.set(operation, readFields(operation))
+  return FIELDS.get(operation)
+}
+
+function readFields(operation) {
   const start = CLIENT_TYPES.indexOf(`interface ${operation[0].toUpperCase()}${operation.slice(1)}RequestBody {`)
   if (start < 0) throw new Error(`@botpress/client has no request body type for ${operation}`)
   const fields = new Map()
@@ -35,6 +42,7 @@ export function checkRequest(operation, body) {
 const ROUTES = [
   ['GET', /^\/v1\/chat\/conversations\/([^/?]+)$/, 'getConversation'],
   ['PUT', /^\/v1\/chat\/conversations\/([^/?]+)$/, 'updateConversation'],
+  ['GET', /^\/v1\/chat\/users()$/, 'listUsers'],
   ['GET', /^\/v1\/chat\/users\/([^/?]+)$/, 'getUser'],
   ['PUT', /^\/v1\/chat\/users\/([^/?]+)$/, 'updateUser'],
   ['POST', /^\/v1\/chat\/actions$/, 'callAction'],
@@ -44,12 +52,55 @@ const ROUTES = [
   ['POST', /^\/v1\/tables\/([^/]+)\/rows\/delete$/, 'deleteTableRows'],
 ]
 
+/** The `tags` of a list query, in the client's form (`tags.<name>=<value>`) or the bracket form. */
+export function queryTags(url) {
+  const tags = {}
+  for (const [key, value] of new URL(url, 'http://api').searchParams) {
+    const name = key.match(/^tags(?:\.(.+)|\[(.+)\])$/)
+    if (name) tags[name[1] ?? name[2]] = value
+  }
+  return tags
+}
+
+/**
+ * Users by tag, as Botpress finds them (listUsers with `tags`): an index per tag name and value,
+ * so a lookup among 100,000 users costs what it costs Botpress, not a scan.
+ */
+class TagIndex {
+  #index = new Map()
+  #key = (name, value) => `${name}\u0000${value}`
+  set(id, before, after) {
+    for (const [name, value] of Object.entries(before)) this.#index.get(this.#key(name, value))?.delete(id)
+    for (const [name, value] of Object.entries(after)) {
+      const key = this.#key(name, value)
+      if (!this.#index.has(key)) this.#index.set(key, new Set())
+      this.#index.get(key).add(id)
+    }
+  }
+  find(tags) {
+    const [first, ...rest] = Object.entries(tags)
+    if (!first) throw new Error('fake API: listUsers without tags is not supported')
+    const ids = [...(this.#index.get(this.#key(...first)) ?? [])]
+    return ids.filter((id) => rest.every((pair) => this.#index.get(this.#key(...pair))?.has(id)))
+  }
+}
+
+/** `tags` updated by `changes`: an empty value unsets the tag, as Botpress documents. */
+function updatedTags(tags, changes) {
+  const next = { ...tags, ...changes }
+  for (const [name, value] of Object.entries(changes ?? {})) if (value === '') delete next[name]
+  return next
+}
+
 /**
  * A loopback Botpress API: users and conversations with tags, webchat user data per user id,
- * table rows per table, created messages. `api.calls` lists every operation made.
+ * table rows per table, created messages. `api.calls` lists every operation made (`record:
+ * false` keeps only their count, `api.count`, for long runs).
  */
-export async function startBotpressApi({ users = {}, conversations = {}, userData = {}, tables = {} } = {}) {
-  const api = { users, conversations, userData, tables, messages: [], calls: [], errors: [] }
+export async function startBotpressApi({ users = {}, conversations = {}, userData = {}, tables = {}, record = true } = {}) {
+  const api = { users, conversations, userData, tables, messages: [], calls: [], errors: [], count: 0 }
+  const byTag = new TagIndex()
+  for (const user of Object.values(users)) byTag.set(user.id, {}, user.tags ?? {})
   const server = createServer((req, res) => {
     let raw = ''
     req.on('data', (c) => (raw += c))
@@ -64,7 +115,8 @@ export async function startBotpressApi({ users = {}, conversations = {}, userDat
       if (!route) return send(404, { code: 404, type: 'ResourceNotFound', message: `no route ${req.method} ${req.url}` })
       const [, re, op] = route
       const id = decodeURIComponent(path.match(re)[1] ?? '')
-      api.calls.push({ op, id, body })
+      api.count += 1
+      if (record) api.calls.push({ op, id, body })
       if (req.method !== 'GET') {
         const problem = checkRequest(op, body)
         if (problem) {
@@ -80,11 +132,15 @@ export async function startBotpressApi({ users = {}, conversations = {}, userDat
         case 'updateUser': {
           const store = op === 'updateUser' ? api.users : api.conversations
           const e = entity(store)
-          e.tags = { ...e.tags, ...body.tags }
+          const before = e.tags
+          e.tags = updatedTags(e.tags, body.tags)
+          if (op === 'updateUser') byTag.set(id, before, e.tags)
           return send(200, { [op === 'updateUser' ? 'user' : 'conversation']: e })
         }
         case 'getUser':
           return send(200, { user: entity(api.users) })
+        case 'listUsers':
+          return send(200, { users: byTag.find(queryTags(req.url)).map((user) => api.users[user]), meta: {} })
         case 'callAction':
           if (body.type !== 'webchat:getUserData') return send(404, { code: 404, type: 'ResourceNotFound', message: body.type })
           return send(200, { output: { userData: api.userData[body.input.userId] ?? {} } })

@@ -77,7 +77,7 @@ test('without an identity secret the webchat ids are used, under matchUserBy', a
     await incomingMessage(bot, { userId: 'bp-bob', conversationId: 'conv-b' })
     const tags = api.conversations['conv-b'].tags
     assert.equal(tags['autoplay#autoplaySessionId'], 'sb')
-    assert.equal(tags['autoplay#autoplayUserId'], '')
+    assert.equal(tags['autoplay#autoplayUserId'], undefined, 'an empty tag value unsets the tag')
     const out = await callAction(bot, 'autoplay#getLiveContext', { conversationId: 'conv-b' })
     assert.match(out.text, /bob opened billing/)
     assert.doesNotMatch(out.text, /alice/)

@@ -4,6 +4,7 @@
 import { configuration as schema } from '../plugin.definition.js'
 import { liveContext } from './context.js'
 import { identify, webchatUserData } from './identify.js'
+import { recordLink } from './links.js'
 import { deliverPending, pendingKeys } from './nudges.js'
 import * as bp from '.botpress'
 
@@ -33,10 +34,7 @@ plugin.on.beforeIncomingMessage('*', async (props) => {
     props.logger.info(`autoplay: chat not linked: ${identity.reason}`)
     return undefined
   }
-  const tags = { autoplayUserId: identity.scope.userId ?? '', autoplaySessionId: identity.scope.sessionId ?? '' }
-  await conversation.update({ tags })
-  const user = await props.users.getById({ id: userId })
-  await user.update({ tags: { ...tags, conversationId } })
+  await recordLink(props.client, props.alias, { userId, conversationId, scope: identity.scope })
   await deliverPending(props.client, props.alias, props.ctx.botId, pendingKeys(identity.scope), conversationId, new Date())
   return undefined
 })

@@ -31,6 +31,8 @@ test('a verified chat is linked in tags and the agent reads only that user\'s ac
     const bot = loadBot(api, { identitySecret: SECRET, sessionsTable: TABLE })
     await incomingMessage(bot, { userId: 'bp-alice', conversationId: 'conv-a' })
     assert.deepEqual(api.errors, [])
+    // The first turn of a conversation: its tags, the user data, two tag writes, pending nudges.
+    assert.deepEqual(api.calls.map((c) => c.op), ['getConversation', 'callAction', 'updateConversation', 'updateUser', 'findTableRows'])
     assert.equal(api.conversations['conv-a'].tags['autoplay#autoplayUserId'], 'alice')
     assert.equal(api.users['bp-alice'].tags['autoplay#autoplayUserId'], 'alice')
     assert.equal(api.users['bp-alice'].tags['autoplay#conversationId'], 'conv-a')

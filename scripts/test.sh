@@ -68,5 +68,6 @@ step "Botpress plugin: install, type-check, bundle and tests through the sdk's b
 step "benchmark (figures only, never a pass/fail)"
 node bench/wasm-vs-js.mjs --runs 100
 cargo bench -p autoplay-botpress-cli --bench load
+(cd botpress-plugin && npm run bench)
 
 printf '\nall checks passed\n'

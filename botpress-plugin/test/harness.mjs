@@ -95,10 +95,10 @@ function updatedTags(tags, changes) {
 /**
  * A loopback Botpress API: users and conversations with tags, webchat user data per user id,
  * table rows per table, created messages. `api.calls` lists every operation made (`record:
- * false` keeps only their count, `api.count`, for long runs).
+ * false` keeps only their counts per operation, `api.ops`, for long runs).
  */
 export async function startBotpressApi({ users = {}, conversations = {}, userData = {}, tables = {}, record = true } = {}) {
-  const api = { users, conversations, userData, tables, messages: [], calls: [], errors: [], count: 0 }
+  const api = { users, conversations, userData, tables, messages: [], calls: [], errors: [], ops: {} }
   const byTag = new TagIndex()
   for (const user of Object.values(users)) byTag.set(user.id, {}, user.tags ?? {})
   const server = createServer((req, res) => {
@@ -115,7 +115,7 @@ export async function startBotpressApi({ users = {}, conversations = {}, userDat
       if (!route) return send(404, { code: 404, type: 'ResourceNotFound', message: `no route ${req.method} ${req.url}` })
       const [, re, op] = route
       const id = decodeURIComponent(path.match(re)[1] ?? '')
-      api.count += 1
+      api.ops[op] = (api.ops[op] ?? 0) + 1
       if (record) api.calls.push({ op, id, body })
       if (req.method !== 'GET') {
         const problem = checkRequest(op, body)
@@ -167,6 +167,11 @@ export async function startBotpressApi({ users = {}, conversations = {}, userDat
       }
     })
   })
+  /** Puts back a user or conversation as stored earlier (tags indexed, no request counted). */
+  api.restore = (kind, entity) => {
+    if (kind === 'users') byTag.set(entity.id, api.users[entity.id]?.tags ?? {}, entity.tags)
+    api[kind][entity.id] = entity
+  }
   await new Promise((done) => server.listen(0, '127.0.0.1', done))
   api.url = `http://127.0.0.1:${server.address().port}`
   api.close = () => new Promise((done) => server.close(done))

@@ -51,6 +51,6 @@ pub use render::render_agent_context;
 pub use rows::{map_actions_to_rows, summary_row, EventRow, SummaryRow};
 pub use session_row::SessionRow;
 pub use wire::{
-    decode_frame, decode_webhook_body, ActionsPayload, Frame, SlimAction, SummaryPayload,
+    decode_frame, decode_webhook_body, ActionsPayload, Frame, Skipped, SlimAction, SummaryPayload,
     WebhookBody,
 };

@@ -1,7 +1,9 @@
 //! Wire types of the Autoplay connector and of the webhook body this bridge posts to Botpress.
 //!
 //! Decoding is lenient the way the connector's reference client is: a missing or `null` field
-//! takes its documented default. A field of the wrong type is still an error, naming the field.
+//! takes its documented default. A field of the wrong type is still an error, naming the field,
+//! except inside one action: an unusable action is left out of its batch and reported as
+//! [`Skipped`], and the batch is refused only when none of its actions is usable.
 
 use std::borrow::Cow;
 
@@ -146,9 +148,64 @@ impl ActionsPayload {
         }
     }
 
-    /// Decodes a payload from JSON text; errors name the field relative to `body`.
+    /// Decodes a payload from JSON text; errors name the field relative to `body`. Unusable
+    /// actions are left out (see [`ActionsPayload::decode`]).
     pub fn from_json(json: &str) -> Result<Self, InputError> {
-        decode_json::<Self>("body", json).map(Self::normalized)
+        Self::decode("body", json).map(|(batch, _)| batch)
+    }
+
+    /// Decodes and normalizes a batch, naming fields relative to `root`. An action that cannot
+    /// be read is left out and reported in the [`Skipped`]; the batch is an error only when its
+    /// own fields are wrong or it had actions and none of them could be read.
+    ///
+    /// A well-formed batch is decoded in one pass straight into its type; only a batch with an
+    /// unusable action is read again, as a tree, one action at a time.
+    pub fn decode(root: &str, json: &str) -> Result<(Self, Option<Skipped>), InputError> {
+        match decode_json::<Self>(root, json) {
+            Ok(batch) => Ok((batch.normalized(), None)),
+            Err(err) if err.path.starts_with(&format!("{root}.actions[")) => {
+                Self::salvage(root, json, err)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The slow path of [`ActionsPayload::decode`]: each action decoded on its own, the batch's
+    /// other fields with an empty list. `first` is the error of the strict pass.
+    fn salvage(
+        root: &str,
+        json: &str,
+        first: InputError,
+    ) -> Result<(Self, Option<Skipped>), InputError> {
+        let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_str(json) else {
+            return Err(first);
+        };
+        let Some(serde_json::Value::Array(items)) = fields.remove("actions") else {
+            return Err(first);
+        };
+        let mut actions = Vec::with_capacity(items.len());
+        let mut skipped: Option<Skipped> = None;
+        for (position, item) in items.into_iter().enumerate() {
+            let path = format!("{root}.actions[{position}]");
+            match decode_value::<SlimAction>(&path, item) {
+                Ok(action) => actions.push(action),
+                Err(err) => match &mut skipped {
+                    Some(s) => s.count += 1,
+                    None => {
+                        skipped = Some(Skipped {
+                            count: 1,
+                            first: err.to_string(),
+                        })
+                    }
+                },
+            }
+        }
+        if actions.is_empty() {
+            return Err(first);
+        }
+        let mut batch: Self = decode_value(root, serde_json::Value::Object(fields))?;
+        batch.actions = actions;
+        Ok((batch.normalized(), skipped))
     }
 
     /// Reconciles `count` with the real number of actions (the list wins, as in the reference
@@ -264,11 +321,34 @@ impl SummaryPayload {
     }
 }
 
+/// Actions left out of a batch because they could not be read (an action that is not an object,
+/// a title that is an object, an index of `-1`, …); the batch keeps its other actions.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// How many actions were left out.
+    pub count: u64,
+    /// The first one's problem, naming the field (`body.actions[3].title: invalid type: …`).
+    pub first: String,
+}
+
+/// Decodes a JSON tree (the slow path of a batch with unusable actions) with the same errors as
+/// [`decode_json`] over its text.
+fn decode_value<T: serde::de::DeserializeOwned>(
+    root: &str,
+    value: serde_json::Value,
+) -> Result<T, InputError> {
+    decode_json(root, &value.to_string())
+}
+
 /// What one SSE frame from the connector means.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
-    /// A batch of actions.
-    Actions(ActionsPayload),
+    /// A batch of actions, and those left out of it.
+    Actions {
+        batch: ActionsPayload,
+        skipped: Option<Skipped>,
+    },
     /// A connector-side summary.
     Summary(SummaryPayload),
     /// A keep-alive; nothing to do.
@@ -286,9 +366,10 @@ pub fn decode_frame(event_name: &str, data: &str) -> Result<Frame, InputError> {
         return Ok(Frame::Heartbeat);
     }
     match event_type("data", data)?.as_deref() {
-        Some("actions") => Ok(Frame::Actions(
-            decode_json::<ActionsPayload>("data", data)?.normalized(),
-        )),
+        Some("actions") => {
+            let (batch, skipped) = ActionsPayload::decode("data", data)?;
+            Ok(Frame::Actions { batch, skipped })
+        }
         Some("summary") => Ok(Frame::Summary(
             decode_json::<SummaryPayload>("data", data)?.normalized(),
         )),
@@ -341,6 +422,10 @@ impl TriggerEvent {
 pub enum WebhookBody {
     Actions {
         batch: ActionsPayload,
+        /// Actions left out of the batch because they could not be read; absent when none.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        skipped: Option<Skipped>,
     },
     Summary {
         summary: SummaryPayload,
@@ -360,7 +445,15 @@ impl WebhookBody {
     /// Replaces personal data in a batch or a summary by typed placeholders.
     pub fn redact(&mut self) {
         match self {
-            WebhookBody::Actions { batch } => batch.redact(),
+            WebhookBody::Actions { batch, skipped } => {
+                batch.redact();
+                // A reason quotes the value it could not read.
+                if let Some(skipped) = skipped {
+                    if let Cow::Owned(redacted) = redact(&skipped.first) {
+                        skipped.first = redacted;
+                    }
+                }
+            }
             WebhookBody::Summary { summary } => {
                 if let Cow::Owned(redacted) = redact(&summary.summary) {
                     summary.summary = redacted;
@@ -376,9 +469,10 @@ impl WebhookBody {
 /// `Ignored`.
 pub fn decode_webhook_body(body: &str) -> Result<WebhookBody, InputError> {
     match event_type("body", body)?.as_deref() {
-        None | Some("actions") => Ok(WebhookBody::Actions {
-            batch: decode_json::<ActionsPayload>("body", body)?.normalized(),
-        }),
+        None | Some("actions") => {
+            let (batch, skipped) = ActionsPayload::decode("body", body)?;
+            Ok(WebhookBody::Actions { batch, skipped })
+        }
         Some("summary") => Ok(WebhookBody::Summary {
             summary: decode_json::<SummaryPayload>("body", body)?.normalized(),
         }),
@@ -414,7 +508,7 @@ mod tests {
 
     #[test]
     fn webhook_bodies_default_to_actions() {
-        let WebhookBody::Actions { batch } =
+        let WebhookBody::Actions { batch, .. } =
             decode_webhook_body(r#"{"session_id":"s","actions":[{}]}"#).unwrap()
         else {
             panic!("a streamer body is a batch")
@@ -531,10 +625,59 @@ mod tests {
     fn wrong_types_name_the_field() {
         let err = ActionsPayload::from_json(r#"{"actions":"nope"}"#).unwrap_err();
         assert_eq!(err.path, "body.actions");
-        let err = ActionsPayload::from_json(r#"{"actions":[{},{"title":[5]}]}"#).unwrap_err();
-        assert_eq!(err.path, "body.actions[1].title");
+        let err = ActionsPayload::from_json(r#"{"actions":[{"title":[5]}]}"#).unwrap_err();
+        assert_eq!(err.path, "body.actions[0].title");
         let err = ActionsPayload::from_json("[1]").unwrap_err();
         assert_eq!(err.path, "body");
+    }
+
+    #[test]
+    fn unusable_actions_are_skipped_and_counted() {
+        let body = r#"{"session_id":"s","actions":[{"index":0,"title":"a"},"click",
+            {"index":2,"title":{"text":"x"}},{"index":-1},{"index":2.5},{"index":5,"title":"b"}],
+            "user_id":"u"}"#;
+        let (batch, skipped) = ActionsPayload::decode("data", body).unwrap();
+        let titles: Vec<_> = batch.actions.iter().map(|a| a.title.as_str()).collect();
+        assert_eq!(titles, ["a", "b"]);
+        assert_eq!((batch.count, batch.user_id.as_deref()), (2, Some("u")));
+        let skipped = skipped.unwrap();
+        assert_eq!(skipped.count, 4);
+        assert_eq!(
+            skipped.first,
+            "data.actions[1]: expected an object, got a string"
+        );
+        let (_, skipped) =
+            ActionsPayload::decode("body", r#"{"actions":[{},{"title":{}}]}"#).unwrap();
+        assert!(skipped
+            .unwrap()
+            .first
+            .starts_with("body.actions[1].title: invalid type: map"),);
+        assert_eq!(
+            ActionsPayload::decode("body", r#"{"actions":[{}]}"#)
+                .unwrap()
+                .1,
+            None
+        );
+    }
+
+    #[test]
+    fn a_batch_without_a_usable_action_or_with_bad_fields_is_refused() {
+        for (body, path) in [
+            (r#"{"actions":[{"title":{}},7]}"#, "body.actions[0].title"),
+            (
+                r#"{"actions":[{},{"title":{}}],"user_id":{}}"#,
+                "body.user_id",
+            ),
+            (
+                r#"{"user_id":{},"actions":[{},{"title":{}}]}"#,
+                "body.user_id",
+            ),
+        ] {
+            let err = ActionsPayload::decode("body", body).unwrap_err();
+            assert_eq!(err.path, path, "{body}: {err}");
+        }
+        let err = decode_frame("", r#"{"type":"actions","actions":[{"index":-1}]}"#).unwrap_err();
+        assert_eq!(err.path, "data.actions[0].index");
     }
 
     #[test]
@@ -567,7 +710,7 @@ mod tests {
         assert_eq!(decode_frame("heartbeat", "").unwrap(), Frame::Heartbeat);
         assert!(matches!(
             decode_frame("message", r#"{"type":"actions","actions":[{}]}"#).unwrap(),
-            Frame::Actions(p) if p.count == 1
+            Frame::Actions { batch, skipped: None } if batch.count == 1
         ));
         assert!(matches!(
             decode_frame("", r#"{"type":"summary","summary":"hi","replaces":10}"#).unwrap(),

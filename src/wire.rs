@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+use crate::action::{action_shape, ActionFields};
 use crate::decode::{decode_json, InputError};
 use crate::ids::{self, Owner};
 use crate::lenient;
@@ -17,60 +18,43 @@ use crate::signals::{Signal, SignalKind, Step};
 use crate::text::to_json;
 use crate::time::ms_from_unix_seconds;
 
-/// One UI action as the connector sends it ("SlimAction").
-#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
-#[serde_with::serde_as]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SlimAction {
-    #[serde_with(skip_apply)]
-    #[serde(deserialize_with = "lenient::text")]
-    pub title: String,
-    #[serde_with(skip_apply)]
-    #[serde(deserialize_with = "lenient::text")]
-    pub description: String,
-    /// URL with dynamic path segments collapsed to `:id`.
-    #[serde_with(skip_apply)]
-    #[serde(deserialize_with = "lenient::text")]
-    pub canonical_url: String,
-    /// 0-based position of the action in its session.
-    #[serde_with(skip_apply)]
-    #[serde(deserialize_with = "lenient::count")]
-    pub index: u64,
-    /// Lower-case kind: `pageview`, `click`, `submit`, …
-    #[serde_with(skip_apply)]
-    #[serde(deserialize_with = "lenient::text")]
-    #[serde(rename = "type")]
-    pub action_type: String,
-    /// Unix seconds.
-    #[serde_with(skip_apply)]
-    #[serde(deserialize_with = "lenient::seconds")]
-    pub timestamp_start: f64,
-    /// Unix seconds.
-    #[serde_with(skip_apply)]
-    #[serde(deserialize_with = "lenient::seconds")]
-    pub timestamp_end: f64,
-    #[serde_with(skip_apply)]
-    #[serde(deserialize_with = "lenient::text")]
-    pub raw_url: String,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "typescript", ts(optional))]
-    pub session_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "typescript", ts(optional))]
-    pub user_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "typescript", ts(optional))]
-    pub email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "typescript", ts(optional))]
-    pub conversation_id: Option<String>,
-    /// Idempotency key of this one action (`<batch_id>:<position>`), set by the streamer so a
-    /// receiver can store each action once however batches are merged, split or re-sent.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "typescript", ts(optional))]
-    pub event_key: Option<String>,
+action_shape! {
+    /// One UI action as the connector sends it ("SlimAction").
+    #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+    #[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+    #[serde_with::serde_as]
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    #[serde(default)]
+    pub struct SlimAction (index = "index", kind = "type") {
+        /// Unix seconds.
+        #[serde_with(skip_apply)]
+        #[serde(deserialize_with = "lenient::seconds")]
+        pub timestamp_start: f64,
+        /// Unix seconds.
+        #[serde_with(skip_apply)]
+        #[serde(deserialize_with = "lenient::seconds")]
+        pub timestamp_end: f64,
+        #[serde_with(skip_apply)]
+        #[serde(deserialize_with = "lenient::text")]
+        pub raw_url: String,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        pub session_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        pub user_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        pub email: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        pub conversation_id: Option<String>,
+        /// Idempotency key of this one action (`<batch_id>:<position>`), set by the streamer so a
+        /// receiver can store each action once however batches are merged, split or re-sent.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        pub event_key: Option<String>,
+    }
 }
 
 /// A batch of actions from one session: the connector's `actions` event.
@@ -112,27 +96,15 @@ pub struct ActionsPayload {
 impl SlimAction {
     /// The action as the friction detectors see it (its time: `timestamp_start`).
     pub fn step(&self) -> Option<Step> {
-        Some(Step::new(
-            &self.canonical_url,
-            &self.action_type,
-            &self.description,
-            &self.title,
-            ms_from_unix_seconds(self.timestamp_start)?,
-        ))
+        Some(self.step_at(ms_from_unix_seconds(self.timestamp_start)?))
     }
 
     /// Replaces personal data in the text fields by typed placeholders (URLs keep their path),
     /// and drops the connector's `email`.
     fn redact(&mut self) {
-        for text in [&mut self.title, &mut self.description] {
-            if let Cow::Owned(redacted) = redact(text) {
-                *text = redacted;
-            }
-        }
-        for url in [&mut self.canonical_url, &mut self.raw_url] {
-            if let Cow::Owned(redacted) = redact_url(url) {
-                *url = redacted;
-            }
+        self.redact_text();
+        if let Cow::Owned(redacted) = redact_url(&self.raw_url) {
+            self.raw_url = redacted;
         }
         self.email = None;
     }

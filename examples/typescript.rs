@@ -18,7 +18,7 @@ use autoplay_botpress::session_row::{SessionAction, SessionRow};
 use autoplay_botpress::signals::{Evidence, Flow, Signal, SignalConfig, SignalKind};
 use autoplay_botpress::time::TimeInput;
 use autoplay_botpress::wire::{
-    ActionsPayload, SlimAction, SummaryPayload, TriggerEvent, WebhookBody,
+    ActionsPayload, Skipped, SlimAction, SummaryPayload, TriggerEvent, WebhookBody,
 };
 use ts_rs::{Config, TS};
 
@@ -34,6 +34,7 @@ fn main() {
         // wire: what travels
         SlimAction::decl(&cfg),
         ActionsPayload::decl(&cfg),
+        Skipped::decl(&cfg),
         SummaryPayload::decl(&cfg),
         TriggerEvent::decl(&cfg),
         WebhookBody::decl(&cfg),

@@ -30,8 +30,11 @@ export interface BotpressTable {
   findRecords(query: TableQuery): Promise<unknown>;
 }
 
-/** StoreEventsData: a webhook body → AutoPlayEventsTable rows, each fitted to the row size limit. */
-export function mapActionsToRows(body: ActionsBody | string, options?: Lenient<RowOptions>): EventRow[];
+/**
+ * StoreEventsData: a webhook body → AutoPlayEventsTable rows, each fitted to the row size limit.
+ * Actions that cannot be read are left out; the array's `skipped` then says how many and why.
+ */
+export function mapActionsToRows(body: ActionsBody | string, options?: Lenient<RowOptions>): EventRow[] & { skipped?: Skipped };
 /** Decodes a POSTed webhook body (the streamer's batch or trigger, or a connector push-mode event). */
 export function parseWebhookBody(body: ActionsBody | SummaryBody | string, options?: Lenient<RedactOptions>): WebhookBody;
 /** Friction signals in one session's rows. */

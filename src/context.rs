@@ -451,7 +451,7 @@ pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentCo
         .filter(|e| scope.matches(e.user_id.as_deref(), e.session_id.as_deref()))
         .filter_map(|e| e.time_ms().filter(|&t| t >= since).map(|t| (t, e)))
         .collect();
-    sort_by_key(&mut events, |(t, e)| (*t, e.action_index));
+    sort_by_key(&mut events, |(t, e)| (*t, e.index));
     let steps: Vec<Step> = events.iter().filter_map(|(_, e)| e.step()).collect();
     let mut signals = signals::detect(steps, now, &input.signals);
     // Signals the streamer saw in actions that no longer fit the rows, while still recent.

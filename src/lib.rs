@@ -14,6 +14,7 @@
 //!    [`redact`] (personal data detectors),
 //!    [`ids`] (what a user or session id is, and whose activity is whose);
 //! 2. [`signals`]: friction detectors over plain steps (page, kind, target, time);
+//!    [`action`]: the fields every shape of one action shares, declared once;
 //! 3. [`wire`]: what travels — the connector's payloads and SSE frames, webhook bodies, the
 //!    trigger event;
 //! 4. [`rows`], [`session_row`], [`schema`]: the Botpress tables' rows and columns;
@@ -27,6 +28,7 @@
 //! [Autoplay]: https://developers.autoplay.ai
 //! [Botpress]: https://botpress.com
 
+pub mod action;
 pub mod context;
 pub mod decode;
 pub mod ids;
@@ -51,6 +53,6 @@ pub use render::render_agent_context;
 pub use rows::{map_actions_to_rows, summary_row, EventRow, SummaryRow};
 pub use session_row::SessionRow;
 pub use wire::{
-    decode_frame, decode_webhook_body, ActionsPayload, Frame, SlimAction, SummaryPayload,
+    decode_frame, decode_webhook_body, ActionsPayload, Frame, Skipped, SlimAction, SummaryPayload,
     WebhookBody,
 };

@@ -160,7 +160,7 @@ fn action_line(row: &EventRow) -> String {
         .map(|ms| iso_from_ms(ms)[11..19].to_owned())
         .unwrap_or_else(|| "--:--:--".to_owned());
     let line = text::action_line(
-        row.action_index,
+        row.index,
         &row.action_type,
         &row.description,
         &row.title,
@@ -202,7 +202,7 @@ mod tests {
                     description: description.to_owned(),
                     canonical_url: "https://yourapp.com/pricing".into(),
                     action_type: "click".into(),
-                    action_index: i as u64,
+                    index: i as u64,
                     ..EventRow::default()
                 })
                 .collect(),

@@ -1,13 +1,11 @@
 //! Rows of the two Botpress tables, and the mapping from a webhook body to event rows
 //! (the guide's StoreEventsData code node).
 
-use std::borrow::Cow;
-
 use serde::{Deserialize, Serialize};
 
+use crate::action::{action_shape, ActionFields};
 use crate::decode::InputError;
 use crate::ids::Owner;
-use crate::redact::{redact, redact_url};
 use crate::signals::{detect, Signal, SignalConfig, Step};
 use crate::text::{json_len, truncate_in_place, MARKER};
 use crate::time::{iso_from_ms, ms_from_iso, ms_from_unix_seconds, TimeInput};
@@ -19,39 +17,36 @@ pub const DEFAULT_MAX_ROW_BYTES: usize = 3_900;
 /// Smaller budgets could not hold even the identifiers; rejected as a configuration error.
 pub const MIN_MAX_ROW_BYTES: usize = 512;
 
-/// One action as stored in `AutoPlayEventsTable`: the guide's six columns plus the action's
-/// kind, position, time and the batch it came in (for de-duplication).
-///
-/// `id` and `createdAt` are Botpress's system columns: unset on rows this crate creates, set on
-/// rows read back with `findRecords`.
-#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
-#[serde_with::serde_as]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct EventRow {
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "typescript", ts(type = "number | string", optional))]
-    pub id: Option<RowId>,
-    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "typescript", ts(optional))]
-    pub created_at: Option<String>,
-    pub title: String,
-    pub description: String,
-    pub canonical_url: String,
-    pub user_id: Option<String>,
-    pub product_id: String,
-    pub session_id: Option<String>,
-    pub action_type: String,
-    pub action_index: u64,
-    /// When the user performed the action (ISO-8601), if the connector said.
-    pub occurred_at: Option<String>,
-    pub batch_id: Option<String>,
-    /// Idempotency key of the action (`<batch_id>:<position>`, the batch keyed by its content when
-    /// it came without an id): the events table's key column, so a re-delivered action updates
-    /// its row instead of adding one.
-    /// Empty on a stored row that has none (a table made before the column existed).
-    pub event_key: String,
+action_shape! {
+    /// One action as stored in `AutoPlayEventsTable`: the guide's six columns plus the action's
+    /// kind, position, time and the batch it came in (for de-duplication).
+    ///
+    /// `id` and `createdAt` are Botpress's system columns: unset on rows this crate creates, set
+    /// on rows read back with `findRecords`.
+    #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+    #[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+    #[serde_with::serde_as]
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    #[serde(default)]
+    pub struct EventRow (index = "action_index", kind = "action_type") {
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        #[cfg_attr(feature = "typescript", ts(type = "number | string", optional))]
+        pub id: Option<RowId>,
+        #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none", default)]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        pub created_at: Option<String>,
+        pub user_id: Option<String>,
+        pub product_id: String,
+        pub session_id: Option<String>,
+        /// When the user performed the action (ISO-8601), if the connector said.
+        pub occurred_at: Option<String>,
+        pub batch_id: Option<String>,
+        /// Idempotency key of the action (`<batch_id>:<position>`, the batch keyed by its content
+        /// when it came without an id): the events table's key column, so a re-delivered action
+        /// updates its row instead of adding one.
+        /// Empty on a stored row that has none (a table made before the column existed).
+        pub event_key: String,
+    }
 }
 
 /// A row's `id` as a table gives it back: Botpress's row ids are numbers; a string is kept too.
@@ -74,13 +69,7 @@ impl EventRow {
 
     /// The action as the friction detectors see it; `None` without a time.
     pub fn step(&self) -> Option<Step> {
-        Some(Step::new(
-            &self.canonical_url,
-            &self.action_type,
-            &self.description,
-            &self.title,
-            self.time_ms()?,
-        ))
+        Some(self.step_at(self.time_ms()?))
     }
 }
 
@@ -187,28 +176,23 @@ pub fn map_actions_to_rows(
         .enumerate()
         .map(|(position, action)| {
             let mut row = EventRow {
-                id: None,
-                created_at: None,
-                title: action.title.clone(),
-                description: action.description.clone(),
-                canonical_url: action.canonical_url.clone(),
                 user_id: body.user_id.clone().or_else(|| action.user_id.clone()),
                 product_id: body.product_id.clone(),
                 session_id: body
                     .session_id
                     .clone()
                     .or_else(|| action.session_id.clone()),
-                action_type: action.action_type.clone(),
-                action_index: action.index,
                 occurred_at: ms_from_unix_seconds(action.timestamp_start).map(iso_from_ms),
                 batch_id: body.batch_id.clone(),
                 event_key: action
                     .event_key
                     .clone()
                     .unwrap_or_else(|| format!("{batch_key}:{position}")),
+                ..EventRow::default()
             };
+            row.copy_fields_of(action);
             if options.redact {
-                redact_row(&mut row);
+                row.redact_text();
             }
             fit_row(&mut row, options.max_row_bytes);
             row
@@ -240,17 +224,6 @@ pub fn summary_row(
         json_len,
     );
     row
-}
-
-fn redact_row(row: &mut EventRow) {
-    for text in [&mut row.title, &mut row.description] {
-        if let Cow::Owned(redacted) = redact(text) {
-            *text = redacted;
-        }
-    }
-    if let Cow::Owned(redacted) = redact_url(&row.canonical_url) {
-        row.canonical_url = redacted;
-    }
 }
 
 fn fit_row(row: &mut EventRow, max_bytes: usize) {
@@ -357,7 +330,7 @@ mod tests {
         assert_eq!(r.user_id.as_deref(), Some("019dd835-3f68-7e78"));
         assert_eq!(r.session_id.as_deref(), Some("019dd958-7eea-75a2"));
         assert_eq!(r.product_id, "prod");
-        assert_eq!((r.action_type.as_str(), r.action_index), ("click", 4));
+        assert_eq!((r.action_type.as_str(), r.index), ("click", 4));
         assert_eq!(r.occurred_at.as_deref(), Some("2025-11-24T16:00:00.500Z"));
     }
 

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::action::{action_shape, ActionFields};
 use crate::ids::Owner;
 use crate::rows::EventRow;
 use crate::signals::{detect, Signal, SignalConfig, Step};
@@ -34,22 +35,17 @@ pub fn row_budget(factor: u8) -> usize {
     usize::from(factor.max(1)) * ROW_BYTES_PER_FACTOR - ROW_OVERHEAD
 }
 
-/// One action as a session row stores it.
-#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
-#[serde_with::serde_as]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SessionAction {
-    /// Position of the action in its session.
-    pub index: u64,
-    #[serde(rename = "type")]
-    pub action_type: String,
-    pub title: String,
-    pub description: String,
-    pub canonical_url: String,
-    /// When the user acted (ISO-8601).
-    pub occurred_at: Option<String>,
+action_shape! {
+    /// One action as a session row stores it.
+    #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+    #[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+    #[serde_with::serde_as]
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    #[serde(default)]
+    pub struct SessionAction (index = "index", kind = "type") {
+        /// When the user acted (ISO-8601).
+        pub occurred_at: Option<String>,
+    }
 }
 
 /// A row of `AutoPlaySessionsTable`: one (user, session) pair's, key column `row_key`.
@@ -114,17 +110,19 @@ impl SessionRow {
                 self.widen_times(at);
             }
             let mut kept = SessionAction {
-                index: action.index,
-                action_type: action.action_type.clone(),
-                title: action.title.clone(),
-                description: action.description.clone(),
-                canonical_url: action.canonical_url.clone(),
                 occurred_at: at_ms.map(iso_from_ms),
+                ..SessionAction::default()
             };
-            truncate_in_place(&mut kept.action_type, MAX_TITLE_BYTES);
-            truncate_in_place(&mut kept.title, MAX_TITLE_BYTES);
-            truncate_in_place(&mut kept.description, MAX_TEXT_BYTES);
-            truncate_in_place(&mut kept.canonical_url, MAX_TEXT_BYTES);
+            kept.copy_fields_of(action);
+            let [title, description, url, kind] = kept.texts_mut();
+            for (text, max) in [
+                (title, MAX_TITLE_BYTES),
+                (description, MAX_TEXT_BYTES),
+                (url, MAX_TEXT_BYTES),
+                (kind, MAX_TITLE_BYTES),
+            ] {
+                truncate_in_place(text, max);
+            }
             self.actions.push(kept);
         }
         let excess = self
@@ -160,16 +158,7 @@ impl SessionRow {
         let start = self.actions.len().saturating_sub(SIGNAL_WINDOW);
         let steps: Vec<Step> = self.actions[start..]
             .iter()
-            .filter_map(|a| {
-                let at = a.occurred_at.as_deref().and_then(ms_from_iso)?;
-                Some(Step::new(
-                    &a.canonical_url,
-                    &a.action_type,
-                    &a.description,
-                    &a.title,
-                    at,
-                ))
-            })
+            .filter_map(|a| Some(a.step_at(a.occurred_at.as_deref().and_then(ms_from_iso)?)))
             .collect();
         let mut found = detect(steps, now_ms, config);
         let recent = |s: &Signal| {
@@ -238,19 +227,18 @@ impl SessionRow {
 
     /// The kept actions as event rows (what the agent context works on).
     pub fn event_rows(&self) -> impl Iterator<Item = EventRow> + '_ {
-        self.actions.iter().map(|a| EventRow {
-            title: a.title.clone(),
-            description: a.description.clone(),
-            canonical_url: a.canonical_url.clone(),
-            user_id: self.user_id.clone(),
-            product_id: self.product_id.clone(),
-            session_id: Some(self.session_id.clone()).filter(|s| !s.is_empty()),
-            action_type: a.action_type.clone(),
-            action_index: a.index,
-            occurred_at: a.occurred_at.clone(),
-            // The action's identity within its session: what an events-layout key would be.
-            event_key: format!("{}:{}", self.session_id, a.index),
-            ..EventRow::default()
+        self.actions.iter().map(|a| {
+            let mut row = EventRow {
+                user_id: self.user_id.clone(),
+                product_id: self.product_id.clone(),
+                session_id: Some(self.session_id.clone()).filter(|s| !s.is_empty()),
+                occurred_at: a.occurred_at.clone(),
+                // The action's identity within its session: what an events-layout key would be.
+                event_key: format!("{}:{}", self.session_id, a.index),
+                ..EventRow::default()
+            };
+            row.copy_fields_of(a);
+            row
         })
     }
 }

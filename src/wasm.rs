@@ -22,7 +22,7 @@ use crate::redact::RedactOptions;
 use crate::render::{self, RenderOptions};
 use crate::rows::{self, RowOptions};
 use crate::text;
-use crate::wire::{decode_webhook_body, ActionsPayload};
+use crate::wire::{decode_webhook_body, ActionsPayload, Skipped};
 
 /// Talc instead of the default dlmalloc: an allocator made for single-threaded WebAssembly,
 /// 6.8 KB smaller in this module and within a few percent of dlmalloc's speed on its calls.
@@ -33,11 +33,19 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 #[wasm_bindgen(js_name = mapActionsToRows)]
 pub fn map_actions_to_rows(body: &str, options: &str) -> Result<String, JsError> {
     const NAME: &str = "mapActionsToRows";
-    let body: ActionsPayload = decode(NAME, "body", body)?;
+    let (body, skipped) = ActionsPayload::decode("body", body).map_err(|e| fail(NAME, e))?;
     let options: RowOptions = decode_options(NAME, options)?;
-    let rows =
-        rows::map_actions_to_rows(&body.normalized(), &options).map_err(|e| fail(NAME, e))?;
-    to_json(NAME, &rows)
+    let rows = rows::map_actions_to_rows(&body, &options).map_err(|e| fail(NAME, e))?;
+    to_json(NAME, &MappedRows { rows, skipped })
+}
+
+/// What [`map_actions_to_rows`] returns; the JS layer hands out `rows`, with `skipped` as a
+/// property of the array when actions were left out.
+#[derive(Serialize)]
+struct MappedRows {
+    rows: Vec<rows::EventRow>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<Skipped>,
 }
 
 /// A POSTed webhook body: the streamer's batch or trigger, or a connector push-mode event.

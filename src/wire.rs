@@ -1,12 +1,15 @@
 //! Wire types of the Autoplay connector and of the webhook body this bridge posts to Botpress.
 //!
 //! Decoding is lenient the way the connector's reference client is: a missing or `null` field
-//! takes its documented default. A field of the wrong type is still an error, naming the field.
+//! takes its documented default. A field of the wrong type is still an error, naming the field,
+//! except inside one action: an unusable action is left out of its batch and reported as
+//! [`Skipped`], and the batch is refused only when none of its actions is usable.
 
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+use crate::action::{action_shape, ActionFields};
 use crate::decode::{decode_json, InputError};
 use crate::ids::{self, Owner};
 use crate::lenient;
@@ -15,60 +18,43 @@ use crate::signals::{Signal, SignalKind, Step};
 use crate::text::to_json;
 use crate::time::ms_from_unix_seconds;
 
-/// One UI action as the connector sends it ("SlimAction").
-#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
-#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
-#[serde_with::serde_as]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SlimAction {
-    #[serde_with(skip_apply)]
-    #[serde(deserialize_with = "lenient::text")]
-    pub title: String,
-    #[serde_with(skip_apply)]
-    #[serde(deserialize_with = "lenient::text")]
-    pub description: String,
-    /// URL with dynamic path segments collapsed to `:id`.
-    #[serde_with(skip_apply)]
-    #[serde(deserialize_with = "lenient::text")]
-    pub canonical_url: String,
-    /// 0-based position of the action in its session.
-    #[serde_with(skip_apply)]
-    #[serde(deserialize_with = "lenient::count")]
-    pub index: u64,
-    /// Lower-case kind: `pageview`, `click`, `submit`, …
-    #[serde_with(skip_apply)]
-    #[serde(deserialize_with = "lenient::text")]
-    #[serde(rename = "type")]
-    pub action_type: String,
-    /// Unix seconds.
-    #[serde_with(skip_apply)]
-    #[serde(deserialize_with = "lenient::seconds")]
-    pub timestamp_start: f64,
-    /// Unix seconds.
-    #[serde_with(skip_apply)]
-    #[serde(deserialize_with = "lenient::seconds")]
-    pub timestamp_end: f64,
-    #[serde_with(skip_apply)]
-    #[serde(deserialize_with = "lenient::text")]
-    pub raw_url: String,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "typescript", ts(optional))]
-    pub session_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "typescript", ts(optional))]
-    pub user_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "typescript", ts(optional))]
-    pub email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "typescript", ts(optional))]
-    pub conversation_id: Option<String>,
-    /// Idempotency key of this one action (`<batch_id>:<position>`), set by the streamer so a
-    /// receiver can store each action once however batches are merged, split or re-sent.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    #[cfg_attr(feature = "typescript", ts(optional))]
-    pub event_key: Option<String>,
+action_shape! {
+    /// One UI action as the connector sends it ("SlimAction").
+    #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+    #[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+    #[serde_with::serde_as]
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    #[serde(default)]
+    pub struct SlimAction (index = "index", kind = "type") {
+        /// Unix seconds.
+        #[serde_with(skip_apply)]
+        #[serde(deserialize_with = "lenient::seconds")]
+        pub timestamp_start: f64,
+        /// Unix seconds.
+        #[serde_with(skip_apply)]
+        #[serde(deserialize_with = "lenient::seconds")]
+        pub timestamp_end: f64,
+        #[serde_with(skip_apply)]
+        #[serde(deserialize_with = "lenient::text")]
+        pub raw_url: String,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        pub session_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        pub user_id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        pub email: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        pub conversation_id: Option<String>,
+        /// Idempotency key of this one action (`<batch_id>:<position>`), set by the streamer so a
+        /// receiver can store each action once however batches are merged, split or re-sent.
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        pub event_key: Option<String>,
+    }
 }
 
 /// A batch of actions from one session: the connector's `actions` event.
@@ -110,27 +96,15 @@ pub struct ActionsPayload {
 impl SlimAction {
     /// The action as the friction detectors see it (its time: `timestamp_start`).
     pub fn step(&self) -> Option<Step> {
-        Some(Step::new(
-            &self.canonical_url,
-            &self.action_type,
-            &self.description,
-            &self.title,
-            ms_from_unix_seconds(self.timestamp_start)?,
-        ))
+        Some(self.step_at(ms_from_unix_seconds(self.timestamp_start)?))
     }
 
     /// Replaces personal data in the text fields by typed placeholders (URLs keep their path),
     /// and drops the connector's `email`.
     fn redact(&mut self) {
-        for text in [&mut self.title, &mut self.description] {
-            if let Cow::Owned(redacted) = redact(text) {
-                *text = redacted;
-            }
-        }
-        for url in [&mut self.canonical_url, &mut self.raw_url] {
-            if let Cow::Owned(redacted) = redact_url(url) {
-                *url = redacted;
-            }
+        self.redact_text();
+        if let Cow::Owned(redacted) = redact_url(&self.raw_url) {
+            self.raw_url = redacted;
         }
         self.email = None;
     }
@@ -146,9 +120,64 @@ impl ActionsPayload {
         }
     }
 
-    /// Decodes a payload from JSON text; errors name the field relative to `body`.
+    /// Decodes a payload from JSON text; errors name the field relative to `body`. Unusable
+    /// actions are left out (see [`ActionsPayload::decode`]).
     pub fn from_json(json: &str) -> Result<Self, InputError> {
-        decode_json::<Self>("body", json).map(Self::normalized)
+        Self::decode("body", json).map(|(batch, _)| batch)
+    }
+
+    /// Decodes and normalizes a batch, naming fields relative to `root`. An action that cannot
+    /// be read is left out and reported in the [`Skipped`]; the batch is an error only when its
+    /// own fields are wrong or it had actions and none of them could be read.
+    ///
+    /// A well-formed batch is decoded in one pass straight into its type; only a batch with an
+    /// unusable action is read again, as a tree, one action at a time.
+    pub fn decode(root: &str, json: &str) -> Result<(Self, Option<Skipped>), InputError> {
+        match decode_json::<Self>(root, json) {
+            Ok(batch) => Ok((batch.normalized(), None)),
+            Err(err) if err.path.starts_with(&format!("{root}.actions[")) => {
+                Self::salvage(root, json, err)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The slow path of [`ActionsPayload::decode`]: each action decoded on its own, the batch's
+    /// other fields with an empty list. `first` is the error of the strict pass.
+    fn salvage(
+        root: &str,
+        json: &str,
+        first: InputError,
+    ) -> Result<(Self, Option<Skipped>), InputError> {
+        let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_str(json) else {
+            return Err(first);
+        };
+        let Some(serde_json::Value::Array(items)) = fields.remove("actions") else {
+            return Err(first);
+        };
+        let mut actions = Vec::with_capacity(items.len());
+        let mut skipped: Option<Skipped> = None;
+        for (position, item) in items.into_iter().enumerate() {
+            let path = format!("{root}.actions[{position}]");
+            match decode_value::<SlimAction>(&path, item) {
+                Ok(action) => actions.push(action),
+                Err(err) => match &mut skipped {
+                    Some(s) => s.count += 1,
+                    None => {
+                        skipped = Some(Skipped {
+                            count: 1,
+                            first: err.to_string(),
+                        })
+                    }
+                },
+            }
+        }
+        if actions.is_empty() {
+            return Err(first);
+        }
+        let mut batch: Self = decode_value(root, serde_json::Value::Object(fields))?;
+        batch.actions = actions;
+        Ok((batch.normalized(), skipped))
     }
 
     /// Reconciles `count` with the real number of actions (the list wins, as in the reference
@@ -264,11 +293,34 @@ impl SummaryPayload {
     }
 }
 
+/// Actions left out of a batch because they could not be read (an action that is not an object,
+/// a title that is an object, an index of `-1`, …); the batch keeps its other actions.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// How many actions were left out.
+    pub count: u64,
+    /// The first one's problem, naming the field (`body.actions[3].title: invalid type: …`).
+    pub first: String,
+}
+
+/// Decodes a JSON tree (the slow path of a batch with unusable actions) with the same errors as
+/// [`decode_json`] over its text.
+fn decode_value<T: serde::de::DeserializeOwned>(
+    root: &str,
+    value: serde_json::Value,
+) -> Result<T, InputError> {
+    decode_json(root, &value.to_string())
+}
+
 /// What one SSE frame from the connector means.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
-    /// A batch of actions.
-    Actions(ActionsPayload),
+    /// A batch of actions, and those left out of it.
+    Actions {
+        batch: ActionsPayload,
+        skipped: Option<Skipped>,
+    },
     /// A connector-side summary.
     Summary(SummaryPayload),
     /// A keep-alive; nothing to do.
@@ -286,9 +338,10 @@ pub fn decode_frame(event_name: &str, data: &str) -> Result<Frame, InputError> {
         return Ok(Frame::Heartbeat);
     }
     match event_type("data", data)?.as_deref() {
-        Some("actions") => Ok(Frame::Actions(
-            decode_json::<ActionsPayload>("data", data)?.normalized(),
-        )),
+        Some("actions") => {
+            let (batch, skipped) = ActionsPayload::decode("data", data)?;
+            Ok(Frame::Actions { batch, skipped })
+        }
         Some("summary") => Ok(Frame::Summary(
             decode_json::<SummaryPayload>("data", data)?.normalized(),
         )),
@@ -341,6 +394,10 @@ impl TriggerEvent {
 pub enum WebhookBody {
     Actions {
         batch: ActionsPayload,
+        /// Actions left out of the batch because they could not be read; absent when none.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "typescript", ts(optional))]
+        skipped: Option<Skipped>,
     },
     Summary {
         summary: SummaryPayload,
@@ -360,7 +417,15 @@ impl WebhookBody {
     /// Replaces personal data in a batch or a summary by typed placeholders.
     pub fn redact(&mut self) {
         match self {
-            WebhookBody::Actions { batch } => batch.redact(),
+            WebhookBody::Actions { batch, skipped } => {
+                batch.redact();
+                // A reason quotes the value it could not read.
+                if let Some(skipped) = skipped {
+                    if let Cow::Owned(redacted) = redact(&skipped.first) {
+                        skipped.first = redacted;
+                    }
+                }
+            }
             WebhookBody::Summary { summary } => {
                 if let Cow::Owned(redacted) = redact(&summary.summary) {
                     summary.summary = redacted;
@@ -376,9 +441,10 @@ impl WebhookBody {
 /// `Ignored`.
 pub fn decode_webhook_body(body: &str) -> Result<WebhookBody, InputError> {
     match event_type("body", body)?.as_deref() {
-        None | Some("actions") => Ok(WebhookBody::Actions {
-            batch: decode_json::<ActionsPayload>("body", body)?.normalized(),
-        }),
+        None | Some("actions") => {
+            let (batch, skipped) = ActionsPayload::decode("body", body)?;
+            Ok(WebhookBody::Actions { batch, skipped })
+        }
         Some("summary") => Ok(WebhookBody::Summary {
             summary: decode_json::<SummaryPayload>("body", body)?.normalized(),
         }),
@@ -414,7 +480,7 @@ mod tests {
 
     #[test]
     fn webhook_bodies_default_to_actions() {
-        let WebhookBody::Actions { batch } =
+        let WebhookBody::Actions { batch, .. } =
             decode_webhook_body(r#"{"session_id":"s","actions":[{}]}"#).unwrap()
         else {
             panic!("a streamer body is a batch")
@@ -531,10 +597,59 @@ mod tests {
     fn wrong_types_name_the_field() {
         let err = ActionsPayload::from_json(r#"{"actions":"nope"}"#).unwrap_err();
         assert_eq!(err.path, "body.actions");
-        let err = ActionsPayload::from_json(r#"{"actions":[{},{"title":[5]}]}"#).unwrap_err();
-        assert_eq!(err.path, "body.actions[1].title");
+        let err = ActionsPayload::from_json(r#"{"actions":[{"title":[5]}]}"#).unwrap_err();
+        assert_eq!(err.path, "body.actions[0].title");
         let err = ActionsPayload::from_json("[1]").unwrap_err();
         assert_eq!(err.path, "body");
+    }
+
+    #[test]
+    fn unusable_actions_are_skipped_and_counted() {
+        let body = r#"{"session_id":"s","actions":[{"index":0,"title":"a"},"click",
+            {"index":2,"title":{"text":"x"}},{"index":-1},{"index":2.5},{"index":5,"title":"b"}],
+            "user_id":"u"}"#;
+        let (batch, skipped) = ActionsPayload::decode("data", body).unwrap();
+        let titles: Vec<_> = batch.actions.iter().map(|a| a.title.as_str()).collect();
+        assert_eq!(titles, ["a", "b"]);
+        assert_eq!((batch.count, batch.user_id.as_deref()), (2, Some("u")));
+        let skipped = skipped.unwrap();
+        assert_eq!(skipped.count, 4);
+        assert_eq!(
+            skipped.first,
+            "data.actions[1]: expected an object, got a string"
+        );
+        let (_, skipped) =
+            ActionsPayload::decode("body", r#"{"actions":[{},{"title":{}}]}"#).unwrap();
+        assert!(skipped
+            .unwrap()
+            .first
+            .starts_with("body.actions[1].title: invalid type: map"),);
+        assert_eq!(
+            ActionsPayload::decode("body", r#"{"actions":[{}]}"#)
+                .unwrap()
+                .1,
+            None
+        );
+    }
+
+    #[test]
+    fn a_batch_without_a_usable_action_or_with_bad_fields_is_refused() {
+        for (body, path) in [
+            (r#"{"actions":[{"title":{}},7]}"#, "body.actions[0].title"),
+            (
+                r#"{"actions":[{},{"title":{}}],"user_id":{}}"#,
+                "body.user_id",
+            ),
+            (
+                r#"{"user_id":{},"actions":[{},{"title":{}}]}"#,
+                "body.user_id",
+            ),
+        ] {
+            let err = ActionsPayload::decode("body", body).unwrap_err();
+            assert_eq!(err.path, path, "{body}: {err}");
+        }
+        let err = decode_frame("", r#"{"type":"actions","actions":[{"index":-1}]}"#).unwrap_err();
+        assert_eq!(err.path, "data.actions[0].index");
     }
 
     #[test]
@@ -567,7 +682,7 @@ mod tests {
         assert_eq!(decode_frame("heartbeat", "").unwrap(), Frame::Heartbeat);
         assert!(matches!(
             decode_frame("message", r#"{"type":"actions","actions":[{}]}"#).unwrap(),
-            Frame::Actions(p) if p.count == 1
+            Frame::Actions { batch, skipped: None } if batch.count == 1
         ));
         assert!(matches!(
             decode_frame("", r#"{"type":"summary","summary":"hi","replaces":10}"#).unwrap(),

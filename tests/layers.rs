@@ -13,6 +13,7 @@ const LAYERS: &[&[&str]] = &[
         "text", "decode", "order", "time", "redact", "ids", "lenient",
     ],
     &["signals"],
+    &["action"],
     &["wire"],
     &["rows", "session_row", "schema"],
     &["context"],

@@ -203,6 +203,13 @@ async function deliver(parsed: Handled, raw: string, config: Configuration, { cl
         },
       })
       await seen.put({ [id]: { at: now } }, now)
+      const skipped = parsed.skipped
+      if (skipped) {
+        logger
+          .forBot()
+          .warn(`Autoplay: batch ${batchId} of session ${batch.session_id ?? 'unknown'}: left ${skipped.count} unreadable action(s) out, first ${skipped.first}`)
+        return reply(200, { ok: true, event: 'actionsReceived', batchId, rows: rows.length, skipped: skipped.count })
+      }
       return reply(200, { ok: true, event: 'actionsReceived', batchId, rows: rows.length })
     }
   }

@@ -127,6 +127,17 @@ test('a signed batch becomes one actionsReceived event with its rows; a re-deliv
   assert.equal(api.events.length, before + 1, 'the duplicate produced an event')
 })
 
+test('an unreadable action is left out of its batch, which is delivered with the others', async () => {
+  const good = { ...GUIDE_BODY.actions[0], index: 0 }
+  const body = { ...GUIDE_BODY, batch_id: 'batch-one-bad', actions: [good, { ...good, title: { text: 5 } }, 'click', { ...good, index: 5 }] }
+  const delivered = await signedPost(integration, body)
+  assert.equal(delivered.status, 200, JSON.stringify(delivered.body))
+  assert.deepEqual([delivered.body.rows, delivered.body.skipped], [2, 2])
+  const event = api.events.at(-1)
+  assert.equal(event.payload.batchId, 'batch-one-bad')
+  assert.deepEqual(event.payload.rows.map((r) => r.action_index), [0, 5])
+})
+
 test('push-mode bodies (undated signature, no batch id) are keyed by content; summaries become events', async () => {
   const raw = JSON.stringify({ type: 'actions', ...GUIDE_BODY, session_id: 'push-session', forwarded_at: Date.now() / 1000 })
   const push = () => webhook(integration, { raw, headers: { 'X-Connector-Signature': signature(raw) } })

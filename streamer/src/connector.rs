@@ -189,8 +189,21 @@ impl Connector {
             tracing::warn!("a frame had invalid UTF-8; the bad bytes were replaced");
         }
         match decode_frame(&name, &data) {
-            Ok(Frame::Actions(mut payload)) => {
+            Ok(Frame::Actions {
+                batch: mut payload,
+                skipped,
+            }) => {
                 add(&self.metrics.batches_received_total, 1);
+                if let Some(skipped) = skipped {
+                    add(&self.metrics.skipped_actions_total, skipped.count);
+                    tracing::warn!(
+                        session = payload.session_label(),
+                        skipped = skipped.count,
+                        kept = payload.actions.len(),
+                        reason = %self.privacy.apply_text(&skipped.first),
+                        "left unreadable actions out of a batch; its other actions are delivered"
+                    );
+                }
                 add(
                     &self.metrics.actions_received_total,
                     payload.actions.len() as u64,

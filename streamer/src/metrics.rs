@@ -56,6 +56,9 @@ metrics! {
     dead_lettered_total: "counter";
     /// Frames skipped: not JSON, wrong field types, or over the size limit.
     malformed_frames_total: "counter";
+    /// Actions left out of their batch because they could not be read (the batch's others are
+    /// delivered).
+    skipped_actions_total: "counter";
     /// Frames larger than --max-frame-bytes, skipped while reading.
     oversized_frames_total: "counter";
     /// Frames with invalid UTF-8, read with the bad bytes replaced.

@@ -277,6 +277,48 @@ async fn values_the_connector_client_accepts_are_delivered() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_action_is_skipped_not_its_batch() {
+    let fakes = fakes(Mode::Events).await;
+    let action = |index: u64| {
+        format!(
+            r#"{{"index":{index},"title":"Click","type":"click","timestamp_start":{}}}"#,
+            1_795_521_600 + index
+        )
+    };
+    let batch = format!(
+        r#"{{"type":"actions","product_id":"p1","session_id":"s","user_id":"user-s",
+            "actions":[{},{},{{"index":2,"title":{{"text":"x"}}}},{}]}}"#,
+        action(0),
+        action(1),
+        action(3)
+    );
+    fakes.with(|s| {
+        s.connections
+            .push_back(Connection::Script(vec![frame(batch), Step::Hold]))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Events, &[]);
+    let s = vec!["s".to_owned()];
+    streamer
+        .wait_for("the batch's three good actions", LIMIT, || {
+            all_held(&fakes, Mode::Events, &s, 3)
+        })
+        .await;
+    let indices = reached(&fakes, Mode::Events).indices["s"].clone();
+    assert_eq!(indices, [0, 1, 3].into_iter().collect());
+    assert_eq!(streamer.metric("skipped_actions_total").await, 1);
+    assert_eq!(streamer.metric("malformed_frames_total").await, 0);
+    assert_eq!(streamer.metric("actions_received_total").await, 3);
+    let (status, logs, _) = streamer.terminate().await;
+    assert!(status.success());
+    assert!(
+        logs.contains("left unreadable actions out of a batch")
+            && logs.contains("data.actions[2].title: invalid type: map"),
+        "{logs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_frames_are_skipped_and_counted() {
     let fakes = fakes(Mode::Events).await;
     let oversized = actions_frame("s", 0, 1).replace("clicked option 0", &"x".repeat(5000));

@@ -170,6 +170,22 @@ test("fetchAgentContext queries both tables with scoped filters", async () => {
   await assert.rejects(bp.fetchAgentContext(broken, table([]), { userId: "A" }), /eventsTable.findRecords failed: rate limited/);
 });
 
+test("an unreadable action is left out and said, its batch's others kept", () => {
+  const good = { ...GUIDE_BODY.actions[0], index: 0 };
+  const body = { ...GUIDE_BODY, actions: [good, { ...good, title: { text: "x" } }, 7, { ...good, index: -1 }, { ...good, index: 9 }] };
+  const rows = bp.mapActionsToRows(body);
+  assert.deepEqual(rows.map((r) => r.action_index), [0, 9]);
+  assert.equal(rows.skipped.count, 3);
+  assert.match(rows.skipped.first, /^body\.actions\[1\]\.title: invalid type: map/);
+  assert.equal(bp.mapActionsToRows(GUIDE_BODY).skipped, undefined, "nothing said when nothing was left out");
+
+  const parsed = bp.parseWebhookBody({ ...body, actions: [good, { index: "jane@example.com" }] });
+  assert.equal(parsed.batch.actions.length, 1);
+  assert.equal(parsed.skipped.count, 1);
+  assert.match(parsed.skipped.first, /^body\.actions\[1\]\.index: invalid value: string "\[email\]"/, "the reason is redacted too");
+  assert.equal("skipped" in bp.parseWebhookBody(GUIDE_BODY), false);
+});
+
 test("bad inputs throw Errors that name the field", () => {
   const cases = [
     [() => bp.mapActionsToRows(42), /mapActionsToRows: body: expected an object, got a number/],

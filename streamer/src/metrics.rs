@@ -72,6 +72,8 @@ metrics! {
     last_flush_rows: "gauge";
     /// Rows written to Botpress tables (upserted).
     rows_written_total: "counter";
+    /// Session rows read back from Botpress (their copy here was forgotten or lost).
+    rows_read_back_total: "counter";
     /// Warnings Botpress returned with upserts (logged once per table).
     upsert_warnings_total: "counter";
     /// Times a new session's row was held back because the Botpress row quota is reached.

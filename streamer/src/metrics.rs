@@ -52,7 +52,7 @@ metrics! {
     actions_delivered_total: "counter";
     /// Delivery attempts that failed and will be retried.
     delivery_retries_total: "counter";
-    /// Batches or rows Botpress refused for good, written to the dead-letter file.
+    /// Batches or rows Botpress refused for good, kept as dead letters in the spool.
     dead_lettered_total: "counter";
     /// Frames skipped: not JSON, wrong field types, or over the size limit.
     malformed_frames_total: "counter";

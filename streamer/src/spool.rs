@@ -128,6 +128,8 @@ pub struct Spool {
     db: RwLock<Option<Database>>,
     /// What was wrong with the file found at start, and what was done about it.
     damage: Option<String>,
+    /// The file's length after its last compaction.
+    compacted_to: std::sync::atomic::AtomicU64,
 }
 
 impl Spool {
@@ -148,6 +150,7 @@ impl Spool {
             path,
             db: RwLock::new(Some(db)),
             damage,
+            compacted_to: Default::default(),
         })
     }
 
@@ -375,10 +378,17 @@ impl Spool {
         })
     }
 
-    /// How large the file is, and how much of it redb uses (bytes).
+    /// How large the file is, and how much of it redb uses (bytes). Two durable commits first
+    /// release the pages earlier transactions freed.
     fn sizes(&self) -> Result<(u64, u64), SpoolError> {
-        let file = std::fs::metadata(&self.path).map_err(storage)?.len();
         self.with_db(|db| {
+            for _ in 0..2 {
+                db.begin_write()
+                    .map_err(storage)?
+                    .commit()
+                    .map_err(storage)?;
+            }
+            let file = std::fs::metadata(&self.path).map_err(storage)?.len();
             let txn = db.begin_write().map_err(storage)?;
             let stats = txn.stats().map_err(storage)?;
             let used = stats.allocated_pages() * stats.page_size() as u64;
@@ -387,14 +397,27 @@ impl Spool {
         })
     }
 
-    /// Rewrites the file to what it holds (redb's compaction), giving the space back.
-    fn compact(&self) -> Result<(), SpoolError> {
-        let mut guard = self.db.write().unwrap_or_else(|p| p.into_inner());
-        let db = guard
-            .as_mut()
-            .ok_or_else(|| storage("the spool is being reopened"))?;
-        db.compact().map_err(storage)?;
-        Ok(())
+    /// When the file is more than twice what it holds plus [`COMPACT_SLACK`] (a backlog was
+    /// delivered), rewrites it to what it holds (redb's compaction), giving the space back;
+    /// returns the file's length before and after.
+    fn compact_if_loose(&self) -> Result<Option<(u64, u64)>, SpoolError> {
+        let (file, used) = self.sizes()?;
+        let last = self.compacted_to.load(std::sync::atomic::Ordering::Relaxed);
+        // Past a compaction that could not shrink it more, only growth is worth another.
+        if file <= used.saturating_mul(2) + COMPACT_SLACK || file <= last + last / 4 {
+            return Ok(None);
+        }
+        {
+            let mut guard = self.db.write().unwrap_or_else(|p| p.into_inner());
+            let db = guard
+                .as_mut()
+                .ok_or_else(|| storage("the spool is being reopened"))?;
+            db.compact().map_err(storage)?;
+        }
+        let after = self.sizes()?.0;
+        self.compacted_to
+            .store(after, std::sync::atomic::Ordering::Relaxed);
+        Ok(Some((file, after)))
     }
 
     /// Up to `limit` sessions whose rows the row quota held back.
@@ -871,22 +894,16 @@ impl Writer {
             },
             permits: Vec::new(),
         })?;
-        let Ok((file, used)) = self.spool.sizes() else {
-            return Ok(());
-        };
-        if file > used.saturating_mul(2) + COMPACT_SLACK {
-            let started = std::time::Instant::now();
-            match self.spool.compact() {
-                Ok(()) => tracing::info!(
-                    before_mb = file >> 20,
-                    after_mb = self.spool.sizes().map_or(0, |(f, _)| f >> 20),
-                    ms = started.elapsed().as_millis() as u64,
-                    "compacted the spool file"
-                ),
-                Err(err) => {
-                    tracing::warn!(%err, "cannot compact the spool file; trying again later")
-                }
-            }
+        let started = std::time::Instant::now();
+        match self.spool.compact_if_loose() {
+            Ok(None) => {}
+            Ok(Some((before, after))) => tracing::info!(
+                before_mb = before >> 20,
+                after_mb = after >> 20,
+                ms = started.elapsed().as_millis() as u64,
+                "compacted the spool file"
+            ),
+            Err(err) => tracing::warn!(%err, "cannot compact the spool file; trying again later"),
         }
         Ok(())
     }
@@ -1007,5 +1024,49 @@ mod tests {
         assert_eq!(spool.row("s1").unwrap().unwrap().row.session_id, "s1");
         spool.reopen().unwrap();
         assert_eq!(spool.read_from(3, 10, 1 << 20).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_file_shrinks_once_a_backlog_is_delivered() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
+        let big = vec![b'x'; 64 << 10];
+        for round in 0..10u64 {
+            let inserts = (0..80).map(|i| (round * 80 + i, big.clone())).collect();
+            spool
+                .commit(&Change {
+                    inserts,
+                    ..Change::default()
+                })
+                .unwrap();
+        }
+        spool
+            .commit(&Change {
+                remove: vec![Removal::Range(0..800)],
+                ..Change::default()
+            })
+            .unwrap();
+        let file = || std::fs::metadata(spool.path()).unwrap().len();
+        assert!(file() > 48 << 20, "{}", file());
+        let (before, after) = spool.compact_if_loose().unwrap().expect("compacted");
+        assert_eq!((before, after), (before, file()));
+        assert!(after < 4 << 20, "{after}");
+        assert_eq!(spool.compact_if_loose().unwrap(), None, "once is enough");
+    }
+
+    #[test]
+    fn dead_letters_stay_within_their_bound_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
+        let letters = (0..10u8).map(|n| vec![n; 100]).collect();
+        spool
+            .commit(&Change {
+                letters,
+                ..Change::default()
+            })
+            .unwrap();
+        assert_eq!(spool.trim_letters(450).unwrap(), 6);
+        let kept: Vec<u8> = spool.letters().unwrap().iter().map(|(_, l)| l[0]).collect();
+        assert_eq!(kept, [6, 7, 8, 9]);
     }
 }

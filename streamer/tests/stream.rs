@@ -96,10 +96,13 @@ async fn happy_path(mode: Mode) {
             }
             _ => {
                 assert_eq!(s.webhook.posts, 0, "the tables path makes no billed events");
-                assert!(
-                    s.tables.calls.iter().all(|c| c.op == "upsert"),
-                    "only upserts"
+                let op = |op: &str| s.tables.calls.iter().filter(|c| c.op == op).count();
+                assert_eq!(
+                    op("upsert") + op("find"),
+                    s.tables.calls.len(),
+                    "only upserts, and finds of the rows of sessions new here"
                 );
+                assert!(op("find") <= op("upsert"), "at most one find per flush");
             }
         }
     });

@@ -7,7 +7,11 @@
 //!    rows per 1,000 actions next to the guide's path for the same traffic, action → row delay,
 //!    rate-limited answers, memory and CPU;
 //! 2. full rate: the same 30,000 actions as fast as the connector can send them, events layout
-//!    (one row per action), and the sessions layout.
+//!    (one row per action), and the sessions layout;
+//! 3. state directory: its size (file length and disk use, peak and once all is delivered) after
+//!    10 actions per session in 2 batches over `BENCH_STATE_SESSIONS` sessions (2,000 by
+//!    default; 20,000 for the 200,000 actions), with the default spool bound, with
+//!    `--max-spool-mb 50`, and with `--retention` once retention has deleted the rows.
 //!
 //! By default the live run is the sessions layout (the default mode) only, to keep CI short;
 //! `BENCH_ALL=1` adds the events layout and the webhook, `BENCH_ONLY=<text>` picks scenarios.
@@ -125,6 +129,84 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// (file length, disk use) of a directory's files, in bytes.
+fn dir_size(dir: &std::path::Path) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .filter(|m| m.is_file())
+        .fold((0, 0), |(len, used), m| {
+            (len + m.len(), used + m.blocks() * 512)
+        })
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1e6
+}
+
+/// Streams 10 actions per session (2 batches) over `sessions` sessions as fast as the connector
+/// sends them, sessions layout; prints the state directory's size at its peak and once every
+/// action reached Botpress (and, with `--retention`, once retention deleted the rows).
+async fn state_dir(sessions: u64, label: &str, extra: &[&str]) {
+    let fakes = fakes(Mode::Sessions).await;
+    let names: Vec<String> = (0..sessions).map(|s| format!("st-{s}")).collect();
+    let mut script = interleaved(&names, 2, 5);
+    script.push(Step::Hold);
+    fakes.with(|s| s.connections.push_back(Connection::Script(script)));
+    let dir = tempfile::tempdir().unwrap();
+    let args = [&["--flush-every", "1s"][..], extra].concat();
+    let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &args);
+    let mut peak = (0, 0);
+    let mut sample = |peak: &mut (u64, u64)| {
+        let now = dir_size(dir.path());
+        *peak = (peak.0.max(now.0), peak.1.max(now.1));
+    };
+    streamer
+        .wait_for(
+            "every action reached Botpress",
+            Duration::from_secs(1_800),
+            || {
+                sample(&mut peak);
+                let r = reached(&fakes, Mode::Sessions);
+                names
+                    .iter()
+                    .all(|s| r.indices.get(s).is_some_and(|i| i.len() == 10))
+            },
+        )
+        .await;
+    // Give the last settle and the spool's upkeep (every 10 s) their turn.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    sample(&mut peak);
+    let delivered = dir_size(dir.path());
+    let mut line = format!(
+        "  {label}: peak {:.1} MB file ({:.1} MB on disk); all delivered {:.1} MB ({:.1} MB on disk)",
+        mb(peak.0),
+        mb(peak.1),
+        mb(delivered.0),
+        mb(delivered.1)
+    );
+    if extra.contains(&"--retention") {
+        streamer
+            .wait_for(
+                "retention deleted every row",
+                Duration::from_secs(600),
+                || fakes.with(|s| s.tables.tables["AutoPlaySessionsTable"].rows.is_empty()),
+            )
+            .await;
+        tokio::time::sleep(Duration::from_secs(25)).await;
+        let after = dir_size(dir.path());
+        line += &format!(
+            "; after retention {:.1} MB ({:.1} MB on disk)",
+            mb(after.0),
+            mb(after.1)
+        );
+    }
+    streamer.terminate().await;
+    println!("{line}");
+}
+
 fn per_1000(n: usize) -> f64 {
     n as f64 * 1000.0 / ACTIONS as f64
 }
@@ -220,5 +302,26 @@ async fn main() {
             r.rss_kib as f64 / 1024.0,
             r.cpu / ACTIONS as f64 * 1000.0,
         );
+    }
+
+    let sessions: u64 = std::env::var("BENCH_STATE_SESSIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2_000);
+    println!(
+        "state directory: {} actions over {sessions} sessions (2 batches of 5 each), sessions layout, as fast as the connector sends them",
+        sessions * 10
+    );
+    for (label, extra) in [
+        ("state default", &[][..]),
+        ("state --max-spool-mb 50", &["--max-spool-mb", "50"][..]),
+        (
+            "state --retention 60s",
+            &["--retention", "60s", "--prune-every", "5s"][..],
+        ),
+    ] {
+        if wanted(label) {
+            state_dir(sessions, label.trim_start_matches("state "), extra).await;
+        }
     }
 }

@@ -50,7 +50,7 @@ pub enum Command {
     /// Delete rows older than --keep: idle session rows (sessions layout) or old events (events
     /// layout). `stream --retention` does this periodically.
     Prune(PruneArgs),
-    /// List or re-send what Botpress refused for good (the dead-letter file).
+    /// List or re-send what Botpress refused for good (the dead letters kept in the spool).
     DeadLetters(DeadLettersArgs),
     /// Print a signed, short-lived identity for a user (HS256 JWT), for the host app to pass to
     /// the webchat when the integration's identitySecret is set. The secret is read from
@@ -318,7 +318,7 @@ pub struct DeadLettersArgs {
     #[command(subcommand)]
     pub action: DeadLetterAction,
 
-    /// The streamer's state directory (where dead-letter.jsonl is)
+    /// The streamer's state directory (whose spool.redb keeps the dead letters; stop `stream` first)
     /// [default: the user's data directory, e.g. ~/.local/share/autoplay-botpress]
     #[arg(long, env = "AUTOPLAY_BOTPRESS_STATE_DIR", global = true)]
     pub state_dir: Option<PathBuf>,
@@ -410,8 +410,8 @@ pub struct StreamArgs {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub threshold: u32,
 
-    /// Where undelivered batches, the session rows last written and the dead-letter file are
-    /// kept [default: the user's data directory, e.g. ~/.local/share/autoplay-botpress]
+    /// Where undelivered batches, the session rows last written and the dead letters are kept
+    /// (spool.redb) [default: the user's data directory, e.g. ~/.local/share/autoplay-botpress]
     #[arg(long, env = "AUTOPLAY_BOTPRESS_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
 
@@ -433,12 +433,14 @@ pub struct StreamArgs {
     #[arg(long, default_value_t = 1_024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_queued: u32,
 
-    /// Largest size of the spool on disk, in MB; when full, reading the stream pauses until
-    /// delivery catches up.
+    /// Most undelivered batches kept, in MB; when full, reading the stream pauses until delivery
+    /// catches up. The state directory stays within about twice this plus the rows of the
+    /// sessions active in the last 30 minutes (less with --retention), and shrinks back once
+    /// the backlog is delivered.
     #[arg(long, default_value_t = 1_024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_spool_mb: u64,
 
-    /// Largest size of the dead-letter file, in MB (one older rotation is kept too).
+    /// Most dead letters kept, in MB; past it the oldest go (with a warning).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_dead_letter_mb: u64,
 

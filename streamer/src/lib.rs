@@ -163,11 +163,14 @@ pub async fn run(command: Command, cancel: CancellationToken) -> Result<bool, Fa
         }
         Command::DeadLetters(args) => {
             let dir = config::state_dir(args.state_dir)?;
-            let letters = deadletter::DeadLetters::new(&dir, u64::MAX);
+            crate::private::create_dir(&dir).map_err(|e| {
+                anyhow::anyhow!("cannot create the state directory {}: {e}", dir.display())
+            })?;
+            let spool = spool::Spool::open(&dir).map_err(anyhow::Error::from)?;
             return match args.action {
-                config::DeadLetterAction::List => Ok(deadletter::command::list(&letters)?),
+                config::DeadLetterAction::List => Ok(deadletter::command::list(&spool)?),
                 config::DeadLetterAction::Retry(retry) => {
-                    deadletter::command::retry(&letters, retry).await
+                    deadletter::command::retry(&spool, retry).await
                 }
             };
         }

@@ -52,7 +52,7 @@ metrics! {
     actions_delivered_total: "counter";
     /// Delivery attempts that failed and will be retried.
     delivery_retries_total: "counter";
-    /// Batches or rows Botpress refused for good, written to the dead-letter file.
+    /// Batches or rows Botpress refused for good, kept as dead letters in the spool.
     dead_lettered_total: "counter";
     /// Frames skipped: not JSON, wrong field types, or over the size limit.
     malformed_frames_total: "counter";
@@ -75,6 +75,8 @@ metrics! {
     last_flush_rows: "gauge";
     /// Rows written to Botpress tables (upserted).
     rows_written_total: "counter";
+    /// Session rows read back from Botpress (their copy here was forgotten or lost).
+    rows_read_back_total: "counter";
     /// Warnings Botpress returned with upserts (logged once per table).
     upsert_warnings_total: "counter";
     /// Times a new session's row was held back because the Botpress row quota is reached.

@@ -31,19 +31,30 @@ const CACHE_BYTES: usize = 1 << 20;
 const BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("batches");
 /// Session rows as last written to Botpress (sessions layout), so a restart continues them.
 const ROWS: TableDefinition<&str, &[u8]> = TableDefinition::new("session_rows");
+/// When each copy in `ROWS` was written to Botpress (Unix ms, at or before Botpress's
+/// `updatedAt`), so copies of quiet sessions, and of rows retention deleted, are forgotten.
+const ROW_TIMES: TableDefinition<&str, u64> = TableDefinition::new("session_row_times");
 /// Sessions whose copy in `ROWS` is not in Botpress yet: new rows held back by the row quota.
 const HELD: TableDefinition<&str, ()> = TableDefinition::new("held_rows");
+/// What Botpress refused for good, as JSON, oldest first (see [`crate::deadletter`]).
+const DEAD: TableDefinition<u64, &[u8]> = TableDefinition::new("dead_letters");
 /// Most inserts one transaction takes.
 const MAX_GROUP: usize = 4_096;
 /// How long the writer gathers batches before one commit (and one fsync) covers them all: a
 /// batch is on disk within this of being read. Delivery works per flush (1 s by default), so
 /// this adds no delay worth the fsync per batch it saves.
 const GROUP_WINDOW: Duration = Duration::from_millis(100);
+/// How often stale row copies are forgotten and the file's size is checked.
+const UPKEEP_EVERY: Duration = Duration::from_secs(10);
+/// Free space the file may hold beyond its content before it is compacted.
+const COMPACT_SLACK: u64 = 16 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SpoolError {
     #[error("cannot open the spool at {path}: {reason}")]
     Open { path: String, reason: String },
+    #[error("the spool at {0} is in use by a running `autoplay-botpress stream`; stop it first")]
+    InUse(String),
     #[error("spool storage error: {0}")]
     Storage(String),
 }
@@ -69,6 +80,12 @@ pub struct Change {
     pub rows: Vec<(String, Vec<u8>)>,
     /// Sessions of `rows` not written to Botpress yet (the row quota held them back).
     pub held: Vec<String>,
+    /// When `rows` were written (Unix ms, no later than Botpress's `updatedAt` of any of them).
+    pub written_ms: u64,
+    /// Dead letters to add, committed with the removal of the batches they come from.
+    pub letters: Vec<Vec<u8>>,
+    /// Forget the row copies (not held back) last written before this time (Unix ms).
+    pub forget_before: Option<u64>,
 }
 
 /// Batches leaving the spool.
@@ -80,11 +97,29 @@ pub enum Removal {
     Keys(Vec<u64>),
 }
 
+impl Default for Removal {
+    fn default() -> Self {
+        Removal::Keys(Vec::new())
+    }
+}
+
 /// What was removed by a commit.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Removed {
     pub batches: u64,
     pub bytes: u64,
+    /// Row copies forgotten.
+    pub rows: u64,
+}
+
+/// The local copy of a session row (see [`Spool::row`]).
+#[derive(Debug, Clone)]
+pub struct RowCopy {
+    pub row: SessionRow,
+    /// Not in Botpress yet: the row quota held it back.
+    pub held: bool,
+    /// When it was written (Unix ms); 0 when unknown.
+    pub written_ms: u64,
 }
 
 /// The redb database behind the spool; reopened after an I/O error, as redb requires.
@@ -93,6 +128,8 @@ pub struct Spool {
     db: RwLock<Option<Database>>,
     /// What was wrong with the file found at start, and what was done about it.
     damage: Option<String>,
+    /// The file's length after its last compaction.
+    compacted_to: std::sync::atomic::AtomicU64,
 }
 
 impl Spool {
@@ -102,16 +139,24 @@ impl Spool {
     pub fn open(dir: &Path) -> Result<Self, SpoolError> {
         let path = dir.join("spool.redb");
         let damage = match guarded(|| Self::open_db(&path).and_then(|db| readable(&db))) {
-            Ok(()) => None,
-            Err(_) if !path.exists() => None,
-            Err(reason) => Some(Self::recover(&path, &reason)?),
+            Ok(Ok(())) => None,
+            Ok(Err(in_use @ SpoolError::InUse(_))) => return Err(in_use),
+            _ if !path.exists() => None,
+            Ok(Err(err)) => Some(Self::recover(&path, &err.to_string())?),
+            Err(panic) => Some(Self::recover(&path, &panic)?),
         };
         let db = Self::open_db(&path)?;
         Ok(Self {
             path,
             db: RwLock::new(Some(db)),
             damage,
+            compacted_to: Default::default(),
         })
+    }
+
+    /// The spool file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// What was wrong with the spool file at start, if anything.
@@ -130,7 +175,10 @@ impl Spool {
         let _ = std::fs::remove_file(&fresh);
         let (batches, rows) = {
             let new = Self::open_db(&fresh)?;
-            guarded(|| Self::open_db(path)).map_or((0, 0), |old| salvage(&old, &new))
+            match guarded(|| Self::open_db(path)) {
+                Ok(Ok(old)) => salvage(&old, &new),
+                _ => (0, 0),
+            }
         };
         let unix = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -156,13 +204,22 @@ impl Spool {
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
             .create(path)
-            .map_err(|e| open_error(e.to_string()))?;
+            .map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => {
+                    SpoolError::InUse(path.display().to_string())
+                }
+                e => open_error(e.to_string()),
+            })?;
         let txn = db.begin_write().map_err(|e| open_error(e.to_string()))?;
         txn.open_table(BATCHES)
             .map_err(|e| open_error(e.to_string()))?;
         txn.open_table(ROWS)
             .map_err(|e| open_error(e.to_string()))?;
         txn.open_table(HELD)
+            .map_err(|e| open_error(e.to_string()))?;
+        txn.open_table(ROW_TIMES)
+            .map_err(|e| open_error(e.to_string()))?;
+        txn.open_table(DEAD)
             .map_err(|e| open_error(e.to_string()))?;
         txn.commit().map_err(|e| open_error(e.to_string()))?;
         Ok(db)
@@ -238,9 +295,9 @@ impl Spool {
         })
     }
 
-    /// The session row last written for `session`, if any, and whether it is held back (not
-    /// in Botpress yet).
-    pub fn row(&self, session: &str) -> Result<Option<(SessionRow, bool)>, SpoolError> {
+    /// The copy of the session row last written for `session`, if any: the row, whether it is
+    /// held back (not in Botpress yet), and when it was written (Unix ms).
+    pub fn row(&self, session: &str) -> Result<Option<RowCopy>, SpoolError> {
         self.with_db(|db| {
             let txn = db.begin_read().map_err(storage)?;
             let table = txn.open_table(ROWS).map_err(storage)?;
@@ -248,11 +305,119 @@ impl Spool {
                 return Ok(None);
             };
             let held = txn.open_table(HELD).map_err(storage)?;
-            let is_held = held.get(session).map_err(storage)?.is_some();
+            let times = txn.open_table(ROW_TIMES).map_err(storage)?;
+            let written_ms = times
+                .get(session)
+                .map_err(storage)?
+                .map_or(0, |t| t.value());
             Ok(serde_json::from_slice(value.value())
                 .ok()
-                .map(|row| (row, is_held)))
+                .map(|row| RowCopy {
+                    row,
+                    held: held.get(session).is_ok_and(|h| h.is_some()),
+                    written_ms,
+                }))
         })
+    }
+
+    /// Every dead letter, oldest first, as stored (JSON), with its key.
+    pub fn letters(&self) -> Result<Vec<(u64, Vec<u8>)>, SpoolError> {
+        self.with_db(|db| {
+            let txn = db.begin_read().map_err(storage)?;
+            let table = txn.open_table(DEAD).map_err(storage)?;
+            table
+                .iter()
+                .map_err(storage)?
+                .map(|entry| {
+                    let (key, value) = entry.map_err(storage)?;
+                    Ok((key.value(), value.value().to_vec()))
+                })
+                .collect()
+        })
+    }
+
+    /// Removes the dead letters `sent` and replaces those in `kept` (same key, new content).
+    pub fn update_letters(&self, sent: &[u64], kept: &[(u64, Vec<u8>)]) -> Result<(), SpoolError> {
+        self.with_db(|db| {
+            let txn = db.begin_write().map_err(storage)?;
+            {
+                let mut table = txn.open_table(DEAD).map_err(storage)?;
+                for key in sent {
+                    table.remove(key).map_err(storage)?;
+                }
+                for (key, value) in kept {
+                    table.insert(key, value.as_slice()).map_err(storage)?;
+                }
+            }
+            txn.commit().map_err(storage)
+        })
+    }
+
+    /// Drops the oldest dead letters while they hold more than `max_bytes`; returns how many.
+    fn trim_letters(&self, max_bytes: u64) -> Result<u64, SpoolError> {
+        self.with_db(|db| {
+            let txn = db.begin_write().map_err(storage)?;
+            let dropped = {
+                let mut table = txn.open_table(DEAD).map_err(storage)?;
+                let mut total: u64 = 0;
+                for entry in table.iter().map_err(storage)? {
+                    total += entry.map_err(storage)?.1.value().len() as u64;
+                }
+                let mut dropped = 0;
+                while total > max_bytes {
+                    let Some((_, value)) = table.pop_first().map_err(storage)? else {
+                        break;
+                    };
+                    total -= value.value().len() as u64;
+                    dropped += 1;
+                }
+                dropped
+            };
+            txn.commit().map_err(storage)?;
+            Ok(dropped)
+        })
+    }
+
+    /// How large the file is, and how much of it redb uses (bytes). Two durable commits first
+    /// release the pages earlier transactions freed.
+    fn sizes(&self) -> Result<(u64, u64), SpoolError> {
+        self.with_db(|db| {
+            for _ in 0..2 {
+                db.begin_write()
+                    .map_err(storage)?
+                    .commit()
+                    .map_err(storage)?;
+            }
+            let file = std::fs::metadata(&self.path).map_err(storage)?.len();
+            let txn = db.begin_write().map_err(storage)?;
+            let stats = txn.stats().map_err(storage)?;
+            let used = stats.allocated_pages() * stats.page_size() as u64;
+            txn.abort().map_err(storage)?;
+            Ok((file, used))
+        })
+    }
+
+    /// When the file is more than twice what it holds plus [`COMPACT_SLACK`] (a backlog was
+    /// delivered), rewrites it to what it holds (redb's compaction), giving the space back;
+    /// returns the file's length before and after.
+    fn compact_if_loose(&self) -> Result<Option<(u64, u64)>, SpoolError> {
+        let (file, used) = self.sizes()?;
+        let last = self.compacted_to.load(std::sync::atomic::Ordering::Relaxed);
+        // Past a compaction that could not shrink it more, only growth is worth another.
+        if file <= used.saturating_mul(2) + COMPACT_SLACK || file <= last + last / 4 {
+            return Ok(None);
+        }
+        {
+            let mut guard = self.db.write().unwrap_or_else(|p| p.into_inner());
+            let db = guard
+                .as_mut()
+                .ok_or_else(|| storage("the spool is being reopened"))?;
+            db.compact().map_err(storage)?;
+        }
+        let after = self.sizes()?.0;
+        self.compacted_to
+            .store(after, std::sync::atomic::Ordering::Relaxed);
+        Ok(Some((file, after)))
     }
 
     /// Up to `limit` sessions whose rows the row quota held back.
@@ -323,14 +488,43 @@ impl Spool {
                     }
                 }
                 let mut rows = txn.open_table(ROWS).map_err(storage)?;
+                let mut times = txn.open_table(ROW_TIMES).map_err(storage)?;
                 let mut held = txn.open_table(HELD).map_err(storage)?;
                 for (session, row) in &change.rows {
                     rows.insert(session.as_str(), row.as_slice())
+                        .map_err(storage)?;
+                    times
+                        .insert(session.as_str(), change.written_ms)
                         .map_err(storage)?;
                     held.remove(session.as_str()).map_err(storage)?;
                 }
                 for session in &change.held {
                     held.insert(session.as_str(), ()).map_err(storage)?;
+                }
+                if let Some(before) = change.forget_before {
+                    let mut stale = Vec::new();
+                    for entry in times.iter().map_err(storage)? {
+                        let (session, at) = entry.map_err(storage)?;
+                        if at.value() < before {
+                            stale.push(session.value().to_owned());
+                        }
+                    }
+                    for session in stale {
+                        if held.get(session.as_str()).map_err(storage)?.is_none() {
+                            rows.remove(session.as_str()).map_err(storage)?;
+                            times.remove(session.as_str()).map_err(storage)?;
+                            removed.rows += 1;
+                        }
+                    }
+                }
+                let mut dead = txn.open_table(DEAD).map_err(storage)?;
+                let mut next = dead
+                    .last()
+                    .map_err(storage)?
+                    .map_or(0, |(k, _)| k.value() + 1);
+                for letter in &change.letters {
+                    dead.insert(next, letter.as_slice()).map_err(storage)?;
+                    next += 1;
                 }
             }
             txn.commit().map_err(storage)?;
@@ -339,10 +533,10 @@ impl Spool {
     }
 }
 
-/// Runs `f`, turning an error or a panic (redb panics on some damaged files) into its text.
-fn guarded<T>(f: impl FnOnce() -> Result<T, SpoolError>) -> Result<T, String> {
+/// Runs `f`, turning a panic (redb panics on some damaged files) into its text.
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(result) => result.map_err(|e| e.to_string()),
+        Ok(result) => Ok(result),
         Err(panic) => Err(panic
             .downcast_ref::<String>()
             .cloned()
@@ -370,40 +564,54 @@ fn readable(db: &Database) -> Result<(), SpoolError> {
     {
         entry.map_err(storage)?;
     }
+    for entry in txn
+        .open_table(DEAD)
+        .map_err(storage)?
+        .iter()
+        .map_err(storage)?
+    {
+        entry.map_err(storage)?;
+    }
     Ok(())
 }
 
-/// Copies the batches and session rows `old` still yields into `new`, up to the first
-/// unreadable entry of each table: (batches, rows) copied.
+/// Copies the batches, session rows (with their times) and dead letters `old` still yields into
+/// `new`, up to the first unreadable entry of each table: (batches, rows) copied.
 fn salvage(old: &Database, new: &Database) -> (u64, u64) {
-    let copy = |batches: &mut u64, rows: &mut u64| -> Result<(), SpoolError> {
+    let copy = || -> Result<(u64, u64), SpoolError> {
         let read = old.begin_read().map_err(storage)?;
         let write = new.begin_write().map_err(storage)?;
-        {
-            let mut into = write.open_table(BATCHES).map_err(storage)?;
-            if let Ok(from) = read.open_table(BATCHES) {
-                for entry in from.iter().map_err(storage)? {
-                    let Ok((key, value)) = entry else { break };
-                    into.insert(key.value(), value.value()).map_err(storage)?;
-                    *batches += 1;
-                }
-            }
-            let mut into = write.open_table(ROWS).map_err(storage)?;
-            if let Ok(from) = read.open_table(ROWS) {
-                for entry in from.iter().map_err(storage)? {
-                    let Ok((key, value)) = entry else { break };
-                    into.insert(key.value(), value.value()).map_err(storage)?;
-                    *rows += 1;
-                }
-            }
-        }
-        write.commit().map_err(storage)
+        let batches = copy_table(&read, &write, BATCHES)?;
+        let rows = copy_table(&read, &write, ROWS)?;
+        copy_table(&read, &write, ROW_TIMES)?;
+        copy_table(&read, &write, HELD)?;
+        copy_table(&read, &write, DEAD)?;
+        write.commit().map_err(storage)?;
+        Ok((batches, rows))
     };
-    let (mut batches, mut rows) = (0, 0);
-    match guarded(|| copy(&mut batches, &mut rows)) {
-        Ok(()) => (batches, rows),
-        Err(_) => (0, 0),
+    match guarded(copy) {
+        Ok(Ok(copied)) => copied,
+        _ => (0, 0),
     }
+}
+
+/// Copies the entries of `table` up to its first unreadable one; how many.
+fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    read: &redb::ReadTransaction,
+    write: &redb::WriteTransaction,
+    table: TableDefinition<K, V>,
+) -> Result<u64, SpoolError> {
+    let mut into = write.open_table(table).map_err(storage)?;
+    let Ok(from) = read.open_table(table) else {
+        return Ok(0);
+    };
+    let mut copied = 0;
+    for entry in from.iter().map_err(storage)? {
+        let Ok((key, value)) = entry else { break };
+        into.insert(key.value(), value.value()).map_err(storage)?;
+        copied += 1;
+    }
+    Ok(copied)
 }
 
 /// A batch on its way into the spool, holding its share of the reader's memory bound.
@@ -413,12 +621,16 @@ pub struct Incoming {
 }
 
 /// Batches that left Botpress's hands for good, and the session rows now written.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Settle {
     pub remove: Removal,
     pub rows: Vec<(String, Vec<u8>)>,
     /// Sessions of `rows` the row quota held back (see [`Change::held`]).
     pub held: Vec<String>,
+    /// When `rows` were written (see [`Change::written_ms`]).
+    pub written_ms: u64,
+    /// Dead letters (JSON) of the batches removed, moved out with them in one transaction.
+    pub letters: Vec<Vec<u8>>,
 }
 
 /// What the rest of the streamer uses to talk to the writer thread.
@@ -446,9 +658,8 @@ impl SpoolHandle {
         self.spool.read_keys(keys)
     }
 
-    /// The session row last written for `session`, if any, and whether it is held back (see
-    /// [`Spool::row`]).
-    pub fn row(&self, session: &str) -> Result<Option<(SessionRow, bool)>, SpoolError> {
+    /// The copy of the session row last written for `session` (see [`Spool::row`]).
+    pub fn row(&self, session: &str) -> Result<Option<RowCopy>, SpoolError> {
         self.spool.row(session)
     }
 
@@ -472,6 +683,10 @@ impl SpoolHandle {
 pub struct WriterConfig {
     /// Stop taking batches once the spool holds this many bytes.
     pub max_bytes: u64,
+    /// Dead letters kept, at most (the oldest go first, with a warning).
+    pub max_letter_bytes: u64,
+    /// Row copies not written for this long are forgotten (see [`Change::forget_before`]).
+    pub forget_rows_after: Duration,
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
 }
@@ -512,6 +727,7 @@ pub fn start(
         depth,
         config,
         stop,
+        last_upkeep: std::time::Instant::now(),
     };
     let thread = std::thread::Builder::new()
         .name("spool".into())
@@ -530,6 +746,7 @@ struct Writer {
     depth: u64,
     config: WriterConfig,
     stop: tokio_util::sync::CancellationToken,
+    last_upkeep: std::time::Instant,
 }
 
 enum Next {
@@ -577,8 +794,15 @@ impl Writer {
                 };
                 self.add_insert(&mut group, incoming)?;
             }
+            let letters = !group.change.letters.is_empty();
             if !group.is_empty() {
                 self.commit(group)?;
+            }
+            if letters {
+                self.trim_letters();
+            }
+            if self.last_upkeep.elapsed() >= UPKEEP_EVERY {
+                self.upkeep()?;
             }
             if !inserts_open && !settles_open {
                 return Ok(());
@@ -645,6 +869,45 @@ impl Writer {
         set(&self.config.metrics.spool_bytes, self.bytes);
     }
 
+    /// Keeps the dead letters within their bound.
+    fn trim_letters(&self) {
+        match self.spool.trim_letters(self.config.max_letter_bytes) {
+            Ok(0) => {}
+            Ok(dropped) => tracing::warn!(
+                dropped,
+                "the dead letters are over --max-dead-letter-mb; dropped the oldest"
+            ),
+            Err(err) => tracing::warn!(%err, "cannot trim the dead letters; trying again later"),
+        }
+    }
+
+    /// Forgets stale row copies and, when the file has grown well past what it holds (a
+    /// backlog drained), compacts it.
+    fn upkeep(&mut self) -> Result<(), SpoolError> {
+        self.last_upkeep = std::time::Instant::now();
+        let now = u64::try_from(crate::now_ms()).unwrap_or(0);
+        let before = now.saturating_sub(self.config.forget_rows_after.as_millis() as u64);
+        self.commit(Group {
+            change: Change {
+                forget_before: Some(before),
+                ..Change::default()
+            },
+            permits: Vec::new(),
+        })?;
+        let started = std::time::Instant::now();
+        match self.spool.compact_if_loose() {
+            Ok(None) => {}
+            Ok(Some((before, after))) => tracing::info!(
+                before_mb = before >> 20,
+                after_mb = after >> 20,
+                ms = started.elapsed().as_millis() as u64,
+                "compacted the spool file"
+            ),
+            Err(err) => tracing::warn!(%err, "cannot compact the spool file; trying again later"),
+        }
+        Ok(())
+    }
+
     fn report_full(&self, full: bool, reported: &mut bool) {
         if full == *reported {
             return;
@@ -675,8 +938,16 @@ struct Group {
 impl Group {
     fn add_settle(&mut self, settle: Settle) {
         self.change.remove.push(settle.remove);
+        if !settle.rows.is_empty() {
+            // The earliest time of the group: no copy counts as written later than it was.
+            self.change.written_ms = match self.change.written_ms {
+                0 => settle.written_ms,
+                t => t.min(settle.written_ms),
+            };
+        }
         self.change.rows.extend(settle.rows);
         self.change.held.extend(settle.held);
+        self.change.letters.extend(settle.letters);
     }
 
     fn inserts(&self) -> usize {
@@ -687,6 +958,7 @@ impl Group {
         self.change.inserts.is_empty()
             && self.change.remove.is_empty()
             && self.change.rows.is_empty()
+            && self.change.forget_before.is_none()
     }
 }
 
@@ -749,8 +1021,52 @@ mod tests {
             [(4, "e".to_owned())]
         );
         assert_eq!(spool.stats().unwrap().2, 5, "next key");
-        assert_eq!(spool.row("s1").unwrap().unwrap().0.session_id, "s1");
+        assert_eq!(spool.row("s1").unwrap().unwrap().row.session_id, "s1");
         spool.reopen().unwrap();
         assert_eq!(spool.read_from(3, 10, 1 << 20).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_file_shrinks_once_a_backlog_is_delivered() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
+        let big = vec![b'x'; 64 << 10];
+        for round in 0..10u64 {
+            let inserts = (0..80).map(|i| (round * 80 + i, big.clone())).collect();
+            spool
+                .commit(&Change {
+                    inserts,
+                    ..Change::default()
+                })
+                .unwrap();
+        }
+        spool
+            .commit(&Change {
+                remove: vec![Removal::Range(0..800)],
+                ..Change::default()
+            })
+            .unwrap();
+        let file = || std::fs::metadata(spool.path()).unwrap().len();
+        assert!(file() > 48 << 20, "{}", file());
+        let (before, after) = spool.compact_if_loose().unwrap().expect("compacted");
+        assert_eq!((before, after), (before, file()));
+        assert!(after < 4 << 20, "{after}");
+        assert_eq!(spool.compact_if_loose().unwrap(), None, "once is enough");
+    }
+
+    #[test]
+    fn dead_letters_stay_within_their_bound_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
+        let letters = (0..10u8).map(|n| vec![n; 100]).collect();
+        spool
+            .commit(&Change {
+                letters,
+                ..Change::default()
+            })
+            .unwrap();
+        assert_eq!(spool.trim_letters(450).unwrap(), 6);
+        let kept: Vec<u8> = spool.letters().unwrap().iter().map(|(_, l)| l[0]).collect();
+        assert_eq!(kept, [6, 7, 8, 9]);
     }
 }

@@ -59,6 +59,8 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
     let writer_stop = CancellationToken::new();
     let writer_config = WriterConfig {
         max_bytes: config.max_spool_bytes,
+        max_letter_bytes: config.max_dead_letter_bytes,
+        forget_rows_after: tables::forget_rows_after(config.retention),
         metrics: parts.metrics.clone(),
         health: parts.health.clone(),
     };
@@ -225,10 +227,7 @@ impl Parts {
             budget: budget.clone(),
             metrics: metrics.clone(),
         });
-        let dead_letters = Arc::new(DeadLetters::new(
-            &config.state_dir,
-            config.max_dead_letter_bytes,
-        ));
+        let dead_letters = Arc::new(DeadLetters::default());
         Ok(Self {
             http,
             metrics,
@@ -268,6 +267,7 @@ fn start_delivery(
                 dead_letters: parts.dead_letters.clone(),
                 flush_every: config.flush_every,
                 max_retry_delay: config.max_retry_delay,
+                forget_after: tables::forget_rows_after(config.retention),
                 signals: config
                     .triggers
                     .as_ref()

@@ -146,12 +146,7 @@ async fn row_errors_dead_letter_only_the_rows_named_and_warnings_are_counted() {
         .wait_for_metric("two upserts warned", LIMIT, "upsert_warnings_total", 2)
         .await;
     let (_, logs, _) = streamer.terminate().await;
-    let path = dir.path().join("dead-letter.jsonl");
-    let letters: Vec<Value> = std::fs::read_to_string(&path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let letters = dead_letters(dir.path());
     assert!(!letters.is_empty(), "w7's row is dead-lettered");
     for letter in &letters {
         let rows = letter["rows"].as_array().expect("rows");

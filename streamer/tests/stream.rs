@@ -96,10 +96,13 @@ async fn happy_path(mode: Mode) {
             }
             _ => {
                 assert_eq!(s.webhook.posts, 0, "the tables path makes no billed events");
-                assert!(
-                    s.tables.calls.iter().all(|c| c.op == "upsert"),
-                    "only upserts"
+                let op = |op: &str| s.tables.calls.iter().filter(|c| c.op == op).count();
+                assert_eq!(
+                    op("upsert") + op("find"),
+                    s.tables.calls.len(),
+                    "only upserts, and finds of the rows of sessions new here"
                 );
+                assert!(op("find") <= op("upsert"), "at most one find per flush");
             }
         }
     });
@@ -435,7 +438,7 @@ async fn connector_summaries_keep_the_users_id_without_an_llm() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn refused_batches_go_to_a_private_dead_letter_file() {
+async fn refused_batches_become_private_dead_letters_in_the_spool() {
     let fakes = fakes(Mode::Webhook).await;
     fakes.with(|s| {
         s.webhook.reject_sessions.push("bad".into());
@@ -453,21 +456,27 @@ async fn refused_batches_go_to_a_private_dead_letter_file() {
             all_held(&fakes, Mode::Webhook, &good, 2)
         })
         .await;
-    let path = dir.path().join("dead-letter.jsonl");
-    wait_until("a dead letter", LIMIT, || {
-        std::fs::read_to_string(&path).is_ok_and(|t| t.lines().count() == 1)
-    })
-    .await;
-    let line: Value = serde_json::from_str(std::fs::read_to_string(&path).unwrap().trim()).unwrap();
-    assert_eq!(line["status"], 400);
-    assert_eq!(line["kind"], "webhook");
-    assert!(line["reason"].as_str().unwrap().contains("no such product"));
-    assert_eq!(line["body"]["session_id"], "bad");
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-    assert_eq!(mode & 0o777, 0o600, "readable by its owner only");
-    assert_eq!(streamer.metric("dead_lettered_total").await, 1);
+    streamer
+        .wait_for_metric("a dead letter", LIMIT, "dead_lettered_total", 1)
+        .await;
     streamer.terminate().await;
+    let letters = dead_letters(dir.path());
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    let letter = &letters[0];
+    assert_eq!(letter["status"], 400);
+    assert_eq!(letter["kind"], "webhook");
+    assert!(letter["reason"]
+        .as_str()
+        .unwrap()
+        .contains("no such product"));
+    assert_eq!(letter["body"]["session_id"], "bad");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(dir.path().join("spool.redb"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "readable by its owner only");
+    assert!(!dir.path().join("dead-letter.jsonl").exists());
 }
 
 /// SIGKILL while Botpress is failing, then a restart after it heals: every action held once.

@@ -6,23 +6,24 @@ use std::sync::Arc;
 use crate::botpress::TablesClient;
 use crate::budget::Budget;
 use crate::config::{webhook_url, ConfigError, RetryArgs};
-use crate::deadletter::{DeadLetters, Letter, Target};
+use crate::deadletter::{read_all, Letter, Target};
 use crate::http::snippet;
 use crate::metrics::{Metrics, RequestKind};
+use crate::spool::Spool;
 use crate::webhook::Webhook;
 
 /// Requests per minute `retry` allows itself (it shares the bot's limit with the streamer).
 const RETRY_BUDGET: u32 = 120;
 
-/// Prints every dead letter; `Ok(false)` when a line could not be read.
-pub fn list(letters: &DeadLetters) -> anyhow::Result<bool> {
-    let all = letters.read_all()?;
+/// Prints every dead letter; `Ok(false)` when one could not be read.
+pub fn list(spool: &Spool) -> anyhow::Result<bool> {
+    let all = read_all(spool)?;
     if all.is_empty() {
-        println!("no dead letters in {}", letters.path().display());
+        println!("no dead letters in {}", spool.path().display());
         return Ok(true);
     }
     let mut readable = true;
-    for (n, (file, letter)) in all.iter().enumerate() {
+    for (n, (_, letter)) in all.iter().enumerate() {
         match letter {
             Ok(l) => {
                 let (what, target) = match &l.target {
@@ -40,7 +41,7 @@ pub fn list(letters: &DeadLetters) -> anyhow::Result<bool> {
             }
             Err(err) => {
                 readable = false;
-                println!("{:>4}  unreadable line in {}: {err}", n + 1, file.display());
+                println!("{:>4}  unreadable dead letter: {err}", n + 1);
             }
         }
     }
@@ -52,7 +53,7 @@ pub fn list(letters: &DeadLetters) -> anyhow::Result<bool> {
 }
 
 /// Sends every dead letter again; keeps those still refused. `Ok(true)` when none is left.
-pub async fn retry(letters: &DeadLetters, args: RetryArgs) -> Result<bool, crate::Failure> {
+pub async fn retry(spool: &Spool, args: RetryArgs) -> Result<bool, crate::Failure> {
     let metrics = Arc::new(Metrics::default());
     let budget = Arc::new(Budget::new(RETRY_BUDGET, metrics.clone()));
     let http = crate::http::client_builder()
@@ -73,10 +74,9 @@ pub async fn retry(letters: &DeadLetters, args: RetryArgs) -> Result<bool, crate
         }),
         None => None,
     };
-    let all = letters.read_all().map_err(anyhow::Error::from)?;
-    let mut keep: Vec<Letter> = Vec::new();
-    let (mut sent, mut failed) = (0, 0);
-    for (_, letter) in all {
+    let all = read_all(spool).map_err(anyhow::Error::from)?;
+    let (mut sent, mut kept) = (Vec::new(), Vec::new());
+    for (key, letter) in all {
         let Ok(letter) = letter else { continue };
         let outcome = match &letter.target {
             Target::Webhook { key, body } => match &webhook {
@@ -118,19 +118,28 @@ pub async fn retry(letters: &DeadLetters, args: RetryArgs) -> Result<bool, crate
             },
         };
         match outcome {
-            Ok(()) => sent += 1,
+            Ok(()) => sent.push(key),
             Err(failure) => {
-                failed += 1;
                 println!("still refused: {}", failure.reason);
-                keep.push(Letter {
+                let letter = Letter {
                     reason: failure.reason,
                     status: failure.status.map_or(letter.status, |s| s.as_u16()),
                     ..letter
-                });
+                };
+                kept.push((
+                    key,
+                    serde_json::to_vec(&letter).map_err(anyhow::Error::from)?,
+                ));
             }
         }
     }
-    letters.replace_all(&keep).map_err(anyhow::Error::from)?;
-    println!("re-sent {sent} dead letter(s); {failed} still refused (kept in the file)");
-    Ok(failed == 0)
+    spool
+        .update_letters(&sent, &kept)
+        .map_err(anyhow::Error::from)?;
+    println!(
+        "re-sent {} dead letter(s); {} still refused (kept)",
+        sent.len(),
+        kept.len()
+    );
+    Ok(kept.is_empty())
 }

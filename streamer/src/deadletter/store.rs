@@ -1,17 +1,18 @@
-//! The dead-letter file: what Botpress refused for good (a 4xx other than 401/403/404/408/429),
-//! with the reason, so nothing is dropped silently and an operator can fix the cause and send it
-//! again with `autoplay-botpress dead-letters retry`.
+//! Dead letters: what Botpress refused for good (a 4xx other than 401/403/404/408/429), with the
+//! reason, so nothing is dropped silently and an operator can fix the cause and send it again
+//! with `autoplay-botpress dead-letters retry`.
 //!
-//! `dead-letter.jsonl` in the state directory, one JSON object per line, created readable by the
-//! owner only (it holds user activity). Bounded: past `max_bytes` it is rotated to
-//! `dead-letter.1.jsonl`, replacing (and warning about) the previous rotation.
+//! They live in the spool (`spool.redb`, owner-only): a letter is committed in the same
+//! transaction that removes the batches it comes from, so a crash leaves either the batches (sent
+//! again) or the letter, never both or neither. Bounded by `--max-dead-letter-mb`: the oldest go
+//! first, with a warning.
 
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::spool::{Spool, SpoolError};
 /// What was refused, where it was going.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -47,116 +48,51 @@ pub struct Letter {
     pub target: Target,
 }
 
-impl Letter {
-    /// Reads one line, including the older form `{at, status, reason, batch}`.
-    pub fn parse(line: &str) -> Result<Letter, String> {
-        let value: Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
-        if value.get("kind").is_some() {
-            return serde_json::from_value(value).map_err(|e| e.to_string());
-        }
-        let batch = value.get("batch").ok_or("neither `kind` nor `batch`")?;
-        Ok(Letter {
-            at: value["at"].as_str().unwrap_or_default().to_owned(),
-            status: value["status"].as_u64().unwrap_or_default() as u16,
-            reason: value["reason"].as_str().unwrap_or_default().to_owned(),
-            target: Target::Webhook {
-                key: batch["batch_id"].as_str().map(str::to_owned),
-                body: batch.clone(),
-            },
-        })
-    }
-}
-
-/// The dead-letter files of a state directory.
-#[derive(Debug)]
+/// Letters of the delivery's current flushes, waiting to leave with their batches in the next
+/// settle of the spool.
+#[derive(Debug, Default)]
 pub struct DeadLetters {
-    dir: PathBuf,
-    max_bytes: u64,
-    lock: tokio::sync::Mutex<()>,
+    waiting: Mutex<Vec<Letter>>,
 }
 
 impl DeadLetters {
-    pub fn new(dir: &Path, max_bytes: u64) -> Self {
-        Self {
-            dir: dir.to_owned(),
-            max_bytes,
-            lock: tokio::sync::Mutex::new(()),
-        }
+    /// Adds a letter to the next settle.
+    pub fn push(&self, letter: Letter) {
+        self.lock().push(letter);
     }
 
-    /// The current file.
-    pub fn path(&self) -> PathBuf {
-        self.dir.join("dead-letter.jsonl")
+    /// The waiting letters, as stored.
+    pub fn take(&self) -> Vec<Vec<u8>> {
+        let letters = std::mem::take(&mut *self.lock());
+        letters
+            .iter()
+            .filter_map(|l| serde_json::to_vec(l).ok())
+            .collect()
     }
 
-    /// The rotated file.
-    pub fn rotated_path(&self) -> PathBuf {
-        self.dir.join("dead-letter.1.jsonl")
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Letter>> {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
 
-    /// Appends a letter and syncs it; rotates first when the file is over its bound.
-    pub async fn write(&self, letter: &Letter) -> std::io::Result<()> {
-        let line = serde_json::to_string(letter)? + "\n";
-        let _guard = self.lock.lock().await;
-        let (path, rotated, max) = (self.path(), self.rotated_path(), self.max_bytes);
-        tokio::task::spawn_blocking(move || {
-            if std::fs::metadata(&path).is_ok_and(|m| m.len() + line.len() as u64 > max) {
-                if rotated.exists() {
-                    tracing::warn!(
-                        file = %rotated.display(),
-                        "the dead-letter files are full; dropping the oldest rotation"
-                    );
-                }
-                std::fs::rename(&path, &rotated)?;
-            }
-            let mut file = crate::private::open_file(&path, true)?;
-            file.write_all(line.as_bytes())?;
-            file.sync_data()
+/// Every dead letter in `spool`, oldest first, with its key; an unreadable one as its error.
+pub fn read_all(spool: &Spool) -> Result<Vec<(u64, Result<Letter, String>)>, SpoolError> {
+    Ok(spool
+        .letters()?
+        .into_iter()
+        .map(|(key, json)| {
+            (
+                key,
+                serde_json::from_slice(&json).map_err(|e| e.to_string()),
+            )
         })
-        .await
-        .map_err(std::io::Error::other)?
-    }
-
-    /// Every letter, oldest first, with the file and line it came from; unreadable lines too.
-    pub fn read_all(&self) -> std::io::Result<Vec<(PathBuf, Result<Letter, String>)>> {
-        let mut out = Vec::new();
-        for path in [self.rotated_path(), self.path()] {
-            let text = match std::fs::read_to_string(&path) {
-                Ok(text) => text,
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(err) => return Err(err),
-            };
-            out.extend(
-                text.lines()
-                    .filter(|l| !l.trim().is_empty())
-                    .map(|l| (path.clone(), Letter::parse(l))),
-            );
-        }
-        Ok(out)
-    }
-
-    /// Replaces both files with `keep` (what could not be re-sent), atomically per file.
-    pub fn replace_all(&self, keep: &[Letter]) -> std::io::Result<()> {
-        let temp = self.dir.join("dead-letter.jsonl.tmp");
-        {
-            let mut file = crate::private::open_file(&temp, false)?;
-            for letter in keep {
-                writeln!(file, "{}", serde_json::to_string(letter)?)?;
-            }
-            file.sync_all()?;
-        }
-        std::fs::rename(&temp, self.path())?;
-        match std::fs::remove_file(self.rotated_path()) {
-            Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err),
-            _ => Ok(()),
-        }
-    }
+        .collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
+    use crate::spool::Change;
 
     fn letter(n: usize) -> Letter {
         Letter {
@@ -165,42 +101,38 @@ mod tests {
             reason: "HTTP 400: bad".into(),
             target: Target::Webhook {
                 key: Some(format!("k{n}")),
-                body: serde_json::json!({"session_id": "s", "actions": [{}, {}], "pad": "x".repeat(300)}),
+                body: serde_json::json!({"session_id": "s", "actions": [{}, {}]}),
             },
         }
     }
 
-    #[tokio::test]
-    async fn bounded_private_and_readable_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let letters = DeadLetters::new(dir.path(), 2_000);
-        for n in 0..20 {
-            letters.write(&letter(n)).await.unwrap();
-        }
-        let mode = std::fs::metadata(letters.path())
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-        let total = std::fs::metadata(letters.path()).unwrap().len()
-            + std::fs::metadata(letters.rotated_path()).unwrap().len();
-        assert!(total <= 4_000, "{total}");
-        let read = letters.read_all().unwrap();
-        assert!(read.len() >= 4 && read.iter().all(|(_, l)| l.is_ok()));
-        let last = read.last().unwrap().1.as_ref().unwrap();
-        assert_eq!(last, &letter(19));
-        assert_eq!(last.target.size(), 2);
-        letters.replace_all(&[letter(7)]).unwrap();
-        let read = letters.read_all().unwrap();
-        assert_eq!(read.len(), 1);
-        assert!(!letters.rotated_path().exists());
-    }
-
     #[test]
-    fn reads_the_older_line_form() {
-        let old = r#"{"at":"t","status":400,"reason":"r","batch":{"session_id":"s","batch_id":"b1","actions":[{}]}}"#;
-        let letter = Letter::parse(old).unwrap();
-        assert!(matches!(&letter.target, Target::Webhook { key: Some(k), .. } if k == "b1"));
-        assert_eq!(letter.target.size(), 1);
+    fn letters_leave_with_their_batches_and_come_back_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
+        spool
+            .commit(&Change {
+                inserts: vec![(0, b"{}".to_vec()), (1, b"{}".to_vec())],
+                ..Change::default()
+            })
+            .unwrap();
+        let waiting = DeadLetters::default();
+        waiting.push(letter(1));
+        waiting.push(letter(2));
+        let removed = spool
+            .commit(&Change {
+                remove: vec![crate::spool::Removal::Range(0..2)],
+                letters: waiting.take(),
+                ..Change::default()
+            })
+            .unwrap();
+        assert_eq!(removed.batches, 2);
+        assert!(waiting.take().is_empty());
+        let all = read_all(&spool).unwrap();
+        let letters: Vec<Letter> = all.iter().map(|(_, l)| l.clone().unwrap()).collect();
+        assert_eq!(letters, [letter(1), letter(2)]);
+        assert_eq!(letters[0].target.size(), 2);
+        spool.update_letters(&[all[0].0], &[]).unwrap();
+        assert_eq!(read_all(&spool).unwrap().len(), 1);
     }
 }

@@ -1,6 +1,6 @@
 //! Delivery: from the spool to Botpress in as few requests as the data allows, inside the
 //! request budget. A batch leaves the spool only once what carries it was accepted (or refused
-//! for good and written to the dead-letter file).
+//! for good: then its dead letter takes its place in the same spool transaction).
 //!
 //! - [`tables`] (default): rows written with the Tables API; no billed Botpress events.
 //! - [`webhook`]: per-session coalesced POSTs to the webhook, for bots built on the guide's
@@ -70,7 +70,7 @@ impl SummaryInbox {
 }
 
 /// Upserts `rows` in requests of at most 1,000 rows. A request refused as too large or invalid is
-/// split in halves to find the rows at fault; a single refused row goes to the dead-letter file.
+/// split in halves to find the rows at fault; a single refused row becomes a dead letter.
 /// A 200 answer listing row `errors` wrote the other rows: the rows the errors name (by
 /// `rows[i]` or by key) are dead-lettered, and when an error names no row the request is split
 /// to find it. Warnings are logged once per table and counted. Transient, quota and
@@ -108,16 +108,13 @@ pub async fn upsert_all(
                             table,
                             key_column,
                             &refused,
-                        )
-                        .await?;
+                        );
                     }
                     None if part.len() > 1 => {
                         let (a, b) = part.split_at(part.len() / 2);
                         parts.extend([b, a]);
                     }
-                    None => {
-                        refuse(dead_letters, metrics, 200, reason, table, key_column, part).await?
-                    }
+                    None => refuse(dead_letters, metrics, 200, reason, table, key_column, part),
                 }
             }
             Err(f) if matches!(f.kind, FailureKind::TooLarge | FailureKind::Rejected) => {
@@ -134,8 +131,7 @@ pub async fn upsert_all(
                         table,
                         key_column,
                         part,
-                    )
-                    .await?;
+                    );
                 }
             }
             Err(f) => return Err(f),
@@ -192,7 +188,7 @@ fn warned(client: &TablesClient, table: &str, warnings: &[String], metrics: &Met
     }
 }
 
-async fn refuse(
+fn refuse(
     dead_letters: &DeadLetters,
     metrics: &Metrics,
     status: u16,
@@ -200,8 +196,8 @@ async fn refuse(
     table: &str,
     key_column: &str,
     rows: &[Box<RawValue>],
-) -> Result<(), Failure> {
-    tracing::error!(table, rows = rows.len(), %reason, "Botpress refused rows; written to the dead-letter file");
+) {
+    tracing::error!(table, rows = rows.len(), %reason, "Botpress refused rows; kept as a dead letter");
     let letter = Letter {
         at: autoplay_botpress::time::iso_from_ms(crate::now_ms()),
         status,
@@ -215,7 +211,7 @@ async fn refuse(
                 .collect(),
         },
     };
-    dead_letter(dead_letters, metrics, &letter).await
+    dead_letter(dead_letters, metrics, letter);
 }
 
 /// Rows as raw JSON, each serialized once (for the upsert, and reused for the spool's copy).
@@ -227,21 +223,10 @@ pub fn raw_rows<'a, R: serde::Serialize + 'a>(
         .collect()
 }
 
-/// Writes a dead letter; if even that fails, the content stays in the spool (a transient
-/// failure, retried later).
-pub async fn dead_letter(
-    dead_letters: &DeadLetters,
-    metrics: &Metrics,
-    letter: &Letter,
-) -> Result<(), Failure> {
-    dead_letters.write(letter).await.map_err(|err| {
-        Failure::transient(format!(
-            "cannot write the dead-letter file {} ({err}); keeping the data in the spool",
-            dead_letters.path().display()
-        ))
-    })?;
+/// Keeps a dead letter for the next settle, which moves it into the spool with its batches.
+pub fn dead_letter(dead_letters: &DeadLetters, metrics: &Metrics, letter: Letter) {
+    dead_letters.push(letter);
     add(&metrics.dead_lettered_total, 1);
-    Ok(())
 }
 
 /// Stops delivery after a configuration error: says what to fix (log, `/healthz`, metric), waits

@@ -11,6 +11,11 @@
 //! When behind (Botpress slow or down), flushes grow instead of requests queueing up. The spool
 //! is settled in order, only after the flush holding a batch succeeded; a restart continues the
 //! session rows from the spool's copy of what was last written.
+//!
+//! That copy is forgotten once the session has been quiet for [`IDLE_SESSION`] (or, with
+//! `--retention`, a little before retention may delete the row in Botpress). A session without a
+//! fresh copy is read back from Botpress — one `findTableRows` per flush for all such sessions —
+//! and starts a new row when Botpress has none, so actions retention deleted never come back.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -20,10 +25,12 @@ use autoplay_botpress::ids::Owner;
 use autoplay_botpress::rows::RowOptions;
 use autoplay_botpress::schema::{EVENT_KEY_COLUMN, SUMMARY_KEY_COLUMN};
 use autoplay_botpress::signals::SignalConfig;
-use autoplay_botpress::{map_actions_to_rows, summary_row, EventRow, SessionRow, SummaryRow};
+use autoplay_botpress::{
+    map_actions_to_rows, summary_row, ActionsPayload, EventRow, SessionRow, SummaryRow,
+};
 use tokio_util::sync::CancellationToken;
 
-use super::{pause, raw_rows, resumed, upsert_all, SummaryInbox};
+use super::{pause, raw_rows, resumed, upsert_all, ReadySummary, SummaryInbox};
 use crate::botpress::TablesClient;
 use crate::deadletter::DeadLetters;
 use crate::metrics::{add, set, Health, Metrics, Part};
@@ -39,7 +46,14 @@ const MAX_DIRTY_SESSIONS: usize = 4_000;
 const MAX_PENDING_EVENT_ROWS: usize = 10_000;
 /// Sessions kept in memory; quiet ones are reloaded from the spool's copy when they act again.
 const MAX_SESSIONS_IN_MEMORY: usize = 4_096;
-const IDLE_SESSION: Duration = Duration::from_secs(30 * 60);
+/// How long a quiet session's row is kept, in memory and in the spool's copy; past it, the row
+/// is read back from Botpress when the session acts again.
+pub const IDLE_SESSION: Duration = Duration::from_secs(30 * 60);
+/// How much earlier than `--retention` a copy is forgotten: the row's `updatedAt` in Botpress
+/// and the time the copy records may differ by the flush and by the clocks.
+const RETENTION_MARGIN: Duration = Duration::from_secs(60);
+/// Rows a `findTableRows` asks for at once (the API's most).
+const FIND_LIMIT: usize = 1_000;
 /// How long shutdown gives the last flush.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// How often written batches leave the spool, with the copies of the rows they made: one
@@ -67,9 +81,27 @@ pub struct TablesDelivery {
     pub dead_letters: Arc<DeadLetters>,
     pub flush_every: Duration,
     pub max_retry_delay: Duration,
+    /// Rows not written for this long are forgotten ([`forget_rows_after`]).
+    pub forget_after: Duration,
     pub signals: SignalConfig,
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
+}
+
+/// How long a session's row is kept without being written: [`IDLE_SESSION`], or less with
+/// `--retention`, so no copy outlives the row retention deletes.
+pub fn forget_rows_after(retention: Option<Duration>) -> Duration {
+    match retention {
+        Some(keep) => IDLE_SESSION.min(keep.saturating_sub(RETENTION_MARGIN.min(keep / 2))),
+        None => IDLE_SESSION,
+    }
+}
+
+/// A session with no fresh row here: its batches and summary wait for its row from Botpress.
+struct Unresolved {
+    owner: Owner,
+    batches: Vec<ActionsPayload>,
+    summary: Option<ReadySummary>,
 }
 
 /// What has been read from the spool and not yet written.
@@ -82,6 +114,8 @@ struct Pending {
     /// Rows by their key ([`Owner::row_key`]).
     sessions: HashMap<String, Tracked>,
     dirty: HashSet<String>,
+    /// Sessions to read back from Botpress with the next flush, by row key.
+    unresolved: HashMap<String, Unresolved>,
     events: Vec<EventRow>,
     summary_rows: HashMap<String, SummaryRow>,
     /// Actions read since the last successful flush.
@@ -92,6 +126,8 @@ struct Pending {
     written_rows: HashSet<String>,
     /// The end of the written part of the spool (`settled..written` is written, not settled).
     written: u64,
+    /// When the first flush since the last settle began (Unix ms): the time of the copies.
+    written_since: Option<u64>,
     last_settle: Option<Instant>,
     /// Sessions whose new rows the row quota held back since the last settle: their copies are
     /// kept in the spool, marked as not in Botpress, and tried again after [`QUOTA_RETRY`].
@@ -156,8 +192,13 @@ impl TablesDelivery {
 
     /// Reads, folds and writes what is new; `Ok` also when there was nothing to do.
     async fn flush(&self, p: &mut Pending) -> Result<(), Failure> {
+        p.written_since
+            .get_or_insert_with(|| u64::try_from(crate::now_ms()).unwrap_or(0));
         self.read(p)?;
         self.take_summaries(p);
+        if let Layout::Sessions { table, row_bytes } = &self.layout {
+            self.resolve(p, table, *row_bytes).await?;
+        }
         let rows = match &self.layout {
             Layout::Sessions { table, row_bytes } => {
                 self.write_sessions(p, table, *row_bytes).await?
@@ -183,6 +224,7 @@ impl TablesDelivery {
     fn settle(&self, p: &mut Pending) {
         p.last_settle = Some(Instant::now());
         if p.written <= p.settled && p.written_rows.is_empty() && p.held.is_empty() {
+            p.written_since = None;
             return;
         }
         let held: Vec<String> = p.held.drain().collect();
@@ -199,6 +241,8 @@ impl TablesDelivery {
             remove: Removal::Range(p.settled..p.written),
             rows,
             held,
+            written_ms: p.written_since.take().unwrap_or(0),
+            letters: self.dead_letters.take(),
         });
         p.settled = p.written;
     }
@@ -235,7 +279,7 @@ impl TablesDelivery {
     }
 
     fn full(&self, p: &Pending) -> bool {
-        p.dirty.len() >= MAX_DIRTY_SESSIONS
+        p.dirty.len() + p.unresolved.len() >= MAX_DIRTY_SESSIONS
             || p.events.len() >= MAX_PENDING_EVENT_ROWS
             || (p.cursor - p.written) as usize >= MAX_BATCHES_PER_FLUSH
     }
@@ -249,9 +293,15 @@ impl TablesDelivery {
         match &self.layout {
             Layout::Sessions { row_bytes, .. } => {
                 let key = SessionRow::key_of(batch);
-                let tracked = self.tracked(p, &key, &batch.owner())?;
-                tracked.row.absorb(batch, keep_for(*row_bytes));
-                p.dirty.insert(key);
+                match self.tracked(p, &key)? {
+                    Some(tracked) => {
+                        tracked.row.absorb(batch, keep_for(*row_bytes));
+                        p.dirty.insert(key);
+                    }
+                    None => unresolved(p, key, batch.owner())
+                        .batches
+                        .push(batch.clone()),
+                }
             }
             Layout::Events { .. } => {
                 // Default options are always valid.
@@ -263,31 +313,94 @@ impl TablesDelivery {
         Ok(())
     }
 
-    /// The state of `owner`'s row (`key`), loaded from the spool's copy of its last written row
-    /// if needed.
+    /// The state of the row `key`, loaded from the spool's copy of its last written row if
+    /// needed; `None` when there is no fresh one here (the row is to be read back from Botpress).
     fn tracked<'a>(
         &self,
         p: &'a mut Pending,
         key: &str,
-        owner: &Owner,
-    ) -> Result<&'a mut Tracked, crate::spool::SpoolError> {
+    ) -> Result<Option<&'a mut Tracked>, crate::spool::SpoolError> {
+        if p.unresolved.contains_key(key) {
+            return Ok(None);
+        }
+        let stale = |t: &Tracked| t.in_botpress && t.touched.elapsed() >= self.forget_after;
+        if p.sessions.get(key).is_some_and(stale) && !p.dirty.contains(key) {
+            p.sessions.remove(key);
+        }
         if !p.sessions.contains_key(key) {
-            let (row, in_botpress) = match self.spool.row(key)? {
-                Some((row, held)) if row.row_key == key => (row, !held),
-                _ => (SessionRow::new(owner), false),
-            };
-            p.sessions.insert(
-                key.to_owned(),
-                Tracked {
-                    row,
-                    touched: Instant::now(),
-                    in_botpress,
-                },
-            );
+            let now = u64::try_from(crate::now_ms()).unwrap_or(0);
+            let fresh =
+                |written: u64| now.saturating_sub(written) < self.forget_after.as_millis() as u64;
+            match self.spool.row(key)? {
+                Some(copy) if copy.row.row_key == key && (copy.held || fresh(copy.written_ms)) => {
+                    p.sessions.insert(
+                        key.to_owned(),
+                        Tracked {
+                            row: copy.row,
+                            touched: Instant::now(),
+                            in_botpress: !copy.held,
+                        },
+                    );
+                }
+                _ => return Ok(None),
+            }
         }
         let tracked = p.sessions.get_mut(key).expect("inserted above");
         tracked.touched = Instant::now();
-        Ok(tracked)
+        Ok(Some(tracked))
+    }
+
+    /// Reads the rows of the sessions without a fresh row here back from Botpress (one request
+    /// per [`FIND_LIMIT`] sessions); a session Botpress has no row for starts a new one. Then
+    /// applies what waited for them.
+    async fn resolve(&self, p: &mut Pending, table: &str, row_bytes: usize) -> Result<(), Failure> {
+        if p.unresolved.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<String> = p.unresolved.keys().cloned().collect();
+        let mut found: HashMap<String, SessionRow> = HashMap::new();
+        for chunk in keys.chunks(FIND_LIMIT) {
+            let body = serde_json::json!({
+                "filter": { SUMMARY_KEY_COLUMN: { "$in": chunk } },
+                "limit": FIND_LIMIT,
+            });
+            let answer: Found = self
+                .client
+                .send(
+                    reqwest::Method::POST,
+                    &format!("tables/{table}/rows/find"),
+                    &body,
+                    crate::metrics::RequestKind::Find,
+                )
+                .await?;
+            for row in answer.rows {
+                if let Ok(mut row) = serde_json::from_value::<SessionRow>(row) {
+                    (row.created_at, row.updated_at) = (None, None);
+                    found.insert(row.row_key.clone(), row);
+                }
+            }
+        }
+        add(&self.metrics.rows_read_back_total, found.len() as u64);
+        for (key, waiting) in p.unresolved.drain() {
+            let (row, in_botpress) = match found.remove(&key) {
+                Some(row) => (row, true),
+                None => (SessionRow::new(&waiting.owner), false),
+            };
+            let mut tracked = Tracked {
+                row,
+                touched: Instant::now(),
+                in_botpress,
+            };
+            for batch in &waiting.batches {
+                tracked.row.absorb(batch, keep_for(row_bytes));
+            }
+            if let Some(ready) = waiting.summary {
+                apply_summary(&mut tracked.row, ready);
+            }
+            p.sessions.insert(key.clone(), tracked);
+            p.dirty.insert(key);
+        }
+        Ok(())
     }
 
     fn take_summaries(&self, p: &mut Pending) {
@@ -296,15 +409,17 @@ impl TablesDelivery {
             match &self.layout {
                 Layout::Sessions { .. } => {
                     let key = ready.owner.row_key();
-                    let Ok(tracked) = self.tracked(p, &key, &ready.owner) else {
-                        self.summaries.restore(vec![ready]);
-                        continue;
-                    };
-                    tracked.row.summary = Some(ready.summary);
-                    if tracked.row.product_id.is_empty() {
-                        tracked.row.product_id = ready.product_id;
+                    match self.tracked(p, &key) {
+                        Ok(Some(tracked)) => {
+                            apply_summary(&mut tracked.row, ready);
+                            p.dirty.insert(key);
+                        }
+                        Ok(None) => {
+                            let owner = ready.owner.clone();
+                            unresolved(p, key, owner).summary = Some(ready);
+                        }
+                        Err(_) => self.summaries.restore(vec![ready]),
                     }
-                    p.dirty.insert(key);
                 }
                 Layout::Events { .. } => {
                     let row = summary_row(
@@ -332,9 +447,9 @@ impl TablesDelivery {
             p.quota_until = None;
             // The held rows' turn: they are tried with this flush.
             for key in self.spool.held(MAX_DIRTY_SESSIONS).unwrap_or_default() {
-                if let Ok(Some((row, _))) = self.spool.row(&key) {
+                if let Ok(Some(copy)) = self.spool.row(&key) {
                     p.sessions.entry(key.clone()).or_insert_with(|| Tracked {
-                        row,
+                        row: copy.row,
                         touched: Instant::now(),
                         in_botpress: false,
                     });
@@ -466,7 +581,7 @@ impl TablesDelivery {
         let (dirty, unsettled, held) = (&p.dirty, &p.written_rows, &p.held);
         let keep = |id: &String| dirty.contains(id) || unsettled.contains(id) || held.contains(id);
         p.sessions
-            .retain(|id, t| keep(id) || t.touched.elapsed() < IDLE_SESSION);
+            .retain(|id, t| keep(id) || t.touched.elapsed() < self.forget_after);
         if p.sessions.len() <= MAX_SESSIONS_IN_MEMORY {
             return;
         }
@@ -498,6 +613,29 @@ impl TablesDelivery {
             Some(404) => format!("{table} not found: run `autoplay-botpress setup` with the same --layout (or check --bot-id)"),
             _ => "check the Botpress settings".into(),
         }
+    }
+}
+
+/// A `findTableRows` answer.
+#[derive(serde::Deserialize)]
+struct Found {
+    #[serde(default)]
+    rows: Vec<serde_json::Value>,
+}
+
+/// The batches and summary of `key` waiting for its row from Botpress.
+fn unresolved(p: &mut Pending, key: String, owner: Owner) -> &mut Unresolved {
+    p.unresolved.entry(key).or_insert_with(|| Unresolved {
+        owner,
+        batches: Vec::new(),
+        summary: None,
+    })
+}
+
+fn apply_summary(row: &mut SessionRow, ready: ReadySummary) {
+    row.summary = Some(ready.summary);
+    if row.product_id.is_empty() {
+        row.product_id = ready.product_id;
     }
 }
 

@@ -182,8 +182,7 @@ impl WebhookDelivery {
                         tracing::error!(seq = item.seq, %err, "dropping an unreadable spool entry");
                         self.spool.settle(Settle {
                             remove: Removal::Keys(vec![item.seq]),
-                            rows: Vec::new(),
-                            held: Vec::new(),
+                            ..Settle::default()
                         });
                         continue;
                     }
@@ -278,7 +277,7 @@ impl WebhookDelivery {
                 add(&self.metrics.actions_delivered_total, unit.actions);
                 queue.backoff.reset();
                 queue.not_before = None;
-                drop_settled(state, &unit);
+                self.drop_settled(state, &unit);
                 return Ok(());
             }
             Sent::Failed(failure) => failure,
@@ -297,7 +296,7 @@ impl WebhookDelivery {
                 Ok(())
             }
             FailureKind::TooLarge | FailureKind::Rejected => {
-                tracing::error!(session = %unit.session.label(), reason = %failure.reason, "the webhook refused a body; written to the dead-letter file");
+                tracing::error!(session = %unit.session.label(), reason = %failure.reason, "the webhook refused a body; kept as a dead letter");
                 let status = failure.status.map_or(0, |s| s.as_u16());
                 for (key, body) in &unit.bodies {
                     let letter = Letter {
@@ -309,13 +308,9 @@ impl WebhookDelivery {
                             body: serde_json::from_slice(body).unwrap_or_default(),
                         },
                     };
-                    if let Err(f) = dead_letter(&self.dead_letters, &self.metrics, &letter).await {
-                        tracing::error!(reason = %f.reason, "keeping the batch in the spool");
-                        queue.not_before = Some(Instant::now() + queue.backoff.next_delay());
-                        return Ok(());
-                    }
+                    dead_letter(&self.dead_letters, &self.metrics, letter);
                 }
-                drop_settled(state, &unit);
+                self.drop_settled(state, &unit);
                 Ok(())
             }
             FailureKind::Fatal | FailureKind::Quota => Err(failure),
@@ -348,6 +343,15 @@ impl WebhookDelivery {
             &self.metrics,
         )
         .await;
+        // Summary rows refused for good have no batch to leave with: they go into the spool now.
+        let letters = self.dead_letters.take();
+        if !letters.is_empty() {
+            self.spool.settle(Settle {
+                remove: Removal::Keys(Vec::new()),
+                letters,
+                ..Settle::default()
+            });
+        }
         match result {
             Ok(_) => add(&self.metrics.summaries_written_total, ready.len() as u64),
             Err(f) if f.kind == FailureKind::Transient => self.summaries.restore(ready),
@@ -356,15 +360,23 @@ impl WebhookDelivery {
     }
 }
 
-/// Removes a unit's batches from the spool and from its session's queue.
-fn drop_settled(state: &mut State, unit: &Unit) {
-    if let Some(queue) = state.sessions.get_mut(&unit.session) {
-        queue.batches.retain(|(seq, _)| !unit.seqs.contains(seq));
-        if queue.batches.is_empty() && queue.not_before.is_none() {
-            state.sessions.remove(&unit.session);
+impl WebhookDelivery {
+    /// Removes a unit's batches from its session's queue and from the spool, with the dead
+    /// letters they left (one transaction).
+    fn drop_settled(&self, state: &mut State, unit: &Unit) {
+        if let Some(queue) = state.sessions.get_mut(&unit.session) {
+            queue.batches.retain(|(seq, _)| !unit.seqs.contains(seq));
+            if queue.batches.is_empty() && queue.not_before.is_none() {
+                state.sessions.remove(&unit.session);
+            }
         }
+        state.queued -= unit.seqs.len();
+        self.spool.settle(Settle {
+            remove: Removal::Keys(unit.seqs.clone()),
+            letters: self.dead_letters.take(),
+            ..Settle::default()
+        });
     }
-    state.queued -= unit.seqs.len();
 }
 
 /// Consecutive batches of one (user, session) pair as one body of the same shape. A single batch keeps its

@@ -514,3 +514,13 @@ pub async fn stream_with_triggers_file(triggers: &str, extra: &[&str]) -> (i32, 
     let (code, _, err) = cli(&args).await;
     (code, err)
 }
+
+/// The dead letters kept in `state_dir`'s spool (read once the streamer has stopped).
+pub fn dead_letters(state_dir: &Path) -> Vec<Value> {
+    let spool = autoplay_botpress_cli::spool::Spool::open(state_dir).unwrap();
+    autoplay_botpress_cli::deadletter::read_all(&spool)
+        .unwrap()
+        .into_iter()
+        .map(|(_, letter)| serde_json::to_value(letter.unwrap()).unwrap())
+        .collect()
+}

@@ -1,0 +1,144 @@
+//! What the state directory keeps, through the real binary: a session's row copy goes once
+//! retention may have deleted its row, so the deleted actions never come back; a session without
+//! a copy continues its row from Botpress (one find per flush, not one per session); and batches
+//! the webhook accepted leave the spool.
+
+mod common;
+
+use std::time::Duration;
+
+use autoplay_botpress_cli::spool::Spool;
+use common::*;
+
+const LIMIT: Duration = Duration::from_secs(60);
+const SESSIONS_TABLE: &str = "AutoPlaySessionsTable";
+
+fn calls(fakes: &Fakes, op: &str) -> usize {
+    fakes.with(|s| s.tables.calls.iter().filter(|c| c.op == op).count())
+}
+
+fn row_key(session: &str) -> String {
+    serde_json::to_string(&(format!("user-{session}"), session)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_deleted_actions_never_come_back_and_their_copies_are_forgotten() {
+    let fakes = fakes(Mode::Sessions).await;
+    fakes.with(|s| {
+        s.connections.push_back(Connection::Script(vec![
+            frame(actions_frame("back", 0, 3)),
+            frame(actions_frame("gone", 0, 3)),
+            Step::UntilRows(SESSIONS_TABLE, 2),
+            // Retention (2 s, pruned every second) deletes both rows meanwhile.
+            Step::Sleep(Duration::from_secs(6)),
+            frame(actions_frame("back", 3, 2)),
+            Step::Hold,
+        ]))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut streamer = Streamer::without_llm(
+        &fakes,
+        dir.path(),
+        Mode::Sessions,
+        &["--retention", "2s", "--prune-every", "1s"],
+    );
+    let back = vec!["back".to_owned()];
+    streamer
+        .wait_for("the returning session's new row", LIMIT, || {
+            reached(&fakes, Mode::Sessions).held.get("back").is_some()
+                && calls(&fakes, "delete") > 3
+                && fakes.with(|s| {
+                    s.tables.tables[SESSIONS_TABLE]
+                        .rows_where("session_id", "back")
+                        .next()
+                        .is_some_and(|row| row["action_count"] == 2)
+                })
+        })
+        .await;
+    let indices: Vec<u64> = fakes.with(|s| {
+        let row = s.tables.tables[SESSIONS_TABLE]
+            .rows_where("session_id", "back")
+            .next()
+            .unwrap()
+            .clone();
+        row["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["index"].as_u64().unwrap())
+            .collect()
+    });
+    assert_eq!(indices, [3, 4], "only the actions after retention");
+    assert!(all_held(&fakes, Mode::Sessions, &back, 2));
+    // The copy of the session that did not return is forgotten within the spool's upkeep.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let (exit, logs, _) = streamer.terminate().await;
+    assert!(exit.success(), "{}", tail(&logs, 3_000));
+    let spool = Spool::open(dir.path()).unwrap();
+    assert!(spool.row(&row_key("gone")).unwrap().is_none(), "forgotten");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_without_a_copy_continues_its_row_from_botpress_with_one_find_per_flush() {
+    let fakes = fakes(Mode::Sessions).await;
+    let sessions = session_names("r", 40);
+    let mut first = interleaved(&sessions, 1, 3);
+    first.push(Step::Hold);
+    let mut second: Vec<Step> = sessions
+        .iter()
+        .map(|s| frame(actions_frame(s, 3, 2)))
+        .collect();
+    second.push(Step::Hold);
+    fakes.with(|s| {
+        s.connections.push_back(Connection::Script(first));
+        s.connections.push_back(Connection::Script(second));
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &[]);
+    streamer
+        .wait_for("the first rows", LIMIT, || {
+            all_held(&fakes, Mode::Sessions, &sessions, 3)
+        })
+        .await;
+    streamer.terminate().await;
+    // A new state directory (a new machine, a lost disk): the rows are still in Botpress.
+    let (finds, upserts) = (calls(&fakes, "find"), calls(&fakes, "upsert"));
+    let dir = tempfile::tempdir().unwrap();
+    let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &[]);
+    streamer
+        .wait_for("the rows continued", LIMIT, || {
+            all_held(&fakes, Mode::Sessions, &sessions, 5)
+        })
+        .await;
+    assert_eq!(streamer.metric("rows_read_back_total").await, 40);
+    streamer.terminate().await;
+    let finds = calls(&fakes, "find") - finds;
+    let upserts = calls(&fakes, "upsert") - upserts;
+    assert!(
+        (1..=upserts).contains(&finds),
+        "{finds} finds for {upserts} upserts: one per flush, not one per session"
+    );
+    let r = reached(&fakes, Mode::Sessions);
+    for session in &sessions {
+        assert_eq!(r.indices[session], (0..5).collect(), "{session}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_the_webhook_accepted_leave_the_spool() {
+    let fakes = fakes(Mode::Webhook).await;
+    let sessions = session_names("h", 10);
+    let mut script = interleaved(&sessions, 3, 2);
+    script.push(Step::Hold);
+    fakes.with(|s| s.connections.push_back(Connection::Script(script)));
+    let dir = tempfile::tempdir().unwrap();
+    let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Webhook, &[]);
+    streamer
+        .wait_for("every batch delivered", LIMIT, || {
+            all_held(&fakes, Mode::Webhook, &sessions, 6)
+        })
+        .await;
+    streamer.terminate().await;
+    let spool = Spool::open(dir.path()).unwrap();
+    assert_eq!(spool.stats().unwrap().0, 0, "no delivered batch stays");
+}

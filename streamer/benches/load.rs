@@ -159,7 +159,7 @@ async fn state_dir(sessions: u64, label: &str, extra: &[&str]) {
     let args = [&["--flush-every", "1s"][..], extra].concat();
     let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &args);
     let mut peak = (0, 0);
-    let mut sample = |peak: &mut (u64, u64)| {
+    let sample = |peak: &mut (u64, u64)| {
         let now = dir_size(dir.path());
         *peak = (peak.0.max(now.0), peak.1.max(now.1));
     };

@@ -434,9 +434,9 @@ pub struct StreamArgs {
     pub max_queued: u32,
 
     /// Most undelivered batches kept, in MB; when full, reading the stream pauses until delivery
-    /// catches up. The state directory stays within about twice this plus the rows of the
-    /// sessions active in the last 30 minutes (less with --retention), and shrinks back once
-    /// the backlog is delivered.
+    /// catches up. Copies of the rows of sessions quiet for 30 minutes (less with --retention)
+    /// are forgotten, and the file is compacted once it is more than twice what it holds plus
+    /// 16 MB.
     #[arg(long, default_value_t = 1_024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_spool_mb: u64,
 

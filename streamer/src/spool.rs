@@ -518,13 +518,12 @@ impl Spool {
                     }
                 }
                 let mut dead = txn.open_table(DEAD).map_err(storage)?;
-                let mut next = dead
+                let next = dead
                     .last()
                     .map_err(storage)?
                     .map_or(0, |(k, _)| k.value() + 1);
-                for letter in &change.letters {
-                    dead.insert(next, letter.as_slice()).map_err(storage)?;
-                    next += 1;
+                for (key, letter) in (next..).zip(&change.letters) {
+                    dead.insert(key, letter.as_slice()).map_err(storage)?;
                 }
             }
             txn.commit().map_err(storage)?;

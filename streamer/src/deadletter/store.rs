@@ -75,8 +75,11 @@ impl DeadLetters {
     }
 }
 
+/// A stored dead letter: its key, and the letter or why it does not read.
+pub type Stored = (u64, Result<Letter, String>);
+
 /// Every dead letter in `spool`, oldest first, with its key; an unreadable one as its error.
-pub fn read_all(spool: &Spool) -> Result<Vec<(u64, Result<Letter, String>)>, SpoolError> {
+pub fn read_all(spool: &Spool) -> Result<Vec<Stored>, SpoolError> {
     Ok(spool
         .letters()?
         .into_iter()

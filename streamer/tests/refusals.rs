@@ -7,7 +7,6 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use serde_json::Value;
 
 const LIMIT: Duration = Duration::from_secs(60);
 const SESSIONS_TABLE: &str = "AutoPlaySessionsTable";

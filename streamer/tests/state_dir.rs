@@ -45,7 +45,7 @@ async fn retention_deleted_actions_never_come_back_and_their_copies_are_forgotte
     let back = vec!["back".to_owned()];
     streamer
         .wait_for("the returning session's new row", LIMIT, || {
-            reached(&fakes, Mode::Sessions).held.get("back").is_some()
+            reached(&fakes, Mode::Sessions).held.contains_key("back")
                 && calls(&fakes, "delete") > 3
                 && fakes.with(|s| {
                     s.tables.tables[SESSIONS_TABLE]

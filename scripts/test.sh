@@ -67,7 +67,8 @@ step "Botpress plugin: install, type-check, bundle and tests through the sdk's b
 
 step "benchmark (figures only, never a pass/fail)"
 node bench/wasm-vs-js.mjs --runs 100
-cargo bench -p autoplay-botpress-cli --bench load
+# A small state-directory run in CI; BENCH_STATE_SESSIONS=20000 for the figure at scale.
+BENCH_STATE_SESSIONS=500 cargo bench -p autoplay-botpress-cli --bench load
 (cd botpress-plugin && npm run bench)
 
 printf '\nall checks passed\n'

@@ -4,21 +4,10 @@
 import { build } from 'esbuild'
 import { statSync } from 'node:fs'
 
-// esbuild's options as `bp build` (CLI 5.5.6) sets them for the bundle `bp deploy` uploads: minified
-// (its --minify defaults to true), names kept, es2020, no legal comments; so this bundle's bytes
-// and cold start are the deployed one's.
-const common = {
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'es2020',
-  minify: true,
-  keepNames: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-}
-await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.cjs', sourcemap: true })
-await build({ ...common, entryPoints: ['test/bot.ts'], outfile: 'dist/bot.cjs' })
-await build({ ...common, entryPoints: ['plugin.definition.ts'], outfile: 'dist/definition.cjs' })
-await build({ ...common, entryPoints: ['src/nudges.ts'], outfile: 'dist/nudges.cjs' })
+import { BP_BUILD_OPTIONS } from '../botpress-integration/scripts/bp-build-options.mjs'
+
+await build({ ...BP_BUILD_OPTIONS, entryPoints: ['src/index.ts'], outfile: 'dist/index.cjs', sourcemap: true })
+await build({ ...BP_BUILD_OPTIONS, entryPoints: ['test/bot.ts'], outfile: 'dist/bot.cjs' })
+await build({ ...BP_BUILD_OPTIONS, entryPoints: ['plugin.definition.ts'], outfile: 'dist/definition.cjs' })
+await build({ ...BP_BUILD_OPTIONS, entryPoints: ['src/nudges.ts'], outfile: 'dist/nudges.cjs' })
 console.log(`dist/index.cjs: ${(statSync('dist/index.cjs').size / 1024).toFixed(1)} KiB, self-contained`)

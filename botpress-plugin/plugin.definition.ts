@@ -2,18 +2,15 @@
 // user's link to their Autoplay activity, the pending-nudge table and the agent's action.
 // `bp lint` does not cover plugins, so every field is titled and described here by hand.
 import { PluginDefinition, z } from '@botpress/sdk'
-import limits from 'autoplay-botpress/limits.json'
+// The fields it shares with the integration, declared there once.
+import { sharedConfiguration } from '../botpress-integration/definitions/shared-configuration.js'
+
+const shared = sharedConfiguration(z)
 
 export const configuration = z.object({
-  identitySecret: z
-    .string()
-    .min(32)
-    .secret()
-    .optional()
-    .title('Identity secret')
-    .describe(
-      "Optional, 32+ characters. Your backend signs each user's identity token with it (HS256: sub = Autoplay user id, sid = session id, exp) and the webchat passes it as user data `autoplayToken`. When set, a chat only ever sees the activity of the user its token names. When neither this nor the Chat integration encryption key is set, the ids the webchat passes (`autoplayUserId`, `autoplaySessionId`) are trusted as they are."
-    ),
+  identitySecret: shared.identitySecret.describe(
+    "Optional, 32+ characters. Your backend signs each user's identity token with it (HS256: sub = Autoplay user id, sid = session id, exp) and the webchat passes it as user data `autoplayToken`. When set, a chat only ever sees the activity of the user its token names. When neither this nor the Chat integration encryption key is set, the ids the webchat passes (`autoplayUserId`, `autoplaySessionId`) are trusted as they are."
+  ),
   chatEncryptionKey: z
     .string()
     .min(1)
@@ -23,45 +20,16 @@ export const configuration = z.object({
     .describe(
       "Optional: the Encryption Key configured in your bot's Chat integration. Set it when your backend already signs Chat user keys (HS256 JWT, claim id = the user's id) and the webchat passes that key as user data `chatUserKey`: the plugin verifies it with this key and uses its id as the Autoplay user id. When this or the identity secret is set, unsigned ids are never trusted."
     ),
-  maxIdentityLifetimeSeconds: z
-    .number()
-    .int()
-    .min(60)
-    .max(30 * 86_400)
-    .default(86_400)
-    .title('Longest identity token lifetime (s)')
-    .describe(
-      'Identity tokens that live longer than this (exp − iat, or exp − now without iat) are refused, so a leaked token stops working soon. Default 86400 (a day).'
-    ),
-  matchUserBy: z
-    .enum(['userId', 'sessionId', 'userAndSession'])
-    .default('userId')
-    .title('Match the chatting user by')
-    .describe(
-      "Which ids decide whose activity a chat sees: 'userId' (all of the user's sessions), 'sessionId' (the current browser session only) or 'userAndSession' (both must match)."
-    ),
+  maxIdentityLifetimeSeconds: shared.maxIdentityLifetimeSeconds,
+  matchUserBy: shared.matchUserBy,
   sessionsTable: z
     .string()
     .min(1)
     .default('AutoPlaySessionsTable')
     .title('Sessions table')
     .describe("The table the streamer writes one row per session into (its --sessions-table). Default AutoPlaySessionsTable."),
-  windowMs: z
-    .number()
-    .int()
-    .min(limits.windowMs.min)
-    .max(limits.windowMs.max)
-    .default(limits.windowMs.default)
-    .title('Recent window (ms)')
-    .describe(`How far back the recent actions handed to the agent go, in milliseconds. Default ${limits.windowMs.default}.`),
-  maxEvents: z
-    .number()
-    .int()
-    .min(limits.maxEvents.min)
-    .max(limits.maxEvents.max)
-    .default(limits.maxEvents.default)
-    .title('Most actions for the agent')
-    .describe(`The most recent actions handed to the agent per chat turn (the newest are kept). Default ${limits.maxEvents.default}.`),
+  windowMs: shared.windowMs,
+  maxEvents: shared.maxEvents,
   maxChars: z
     .number()
     .int()

@@ -3,6 +3,7 @@
 import { z } from '@botpress/sdk'
 import limits from 'autoplay-botpress/limits.json'
 
+import { coreBounded } from './shared-configuration.js'
 import { agentContext, eventRow, identity, nudge, tableQuery, tableRow } from './shapes.js'
 
 /** Most characters of prompt text `getAgentContext` renders. */
@@ -102,19 +103,11 @@ export const actions = {
         sessionRows: rows('AutoPlaySessionsTable', 'sessions'),
         recentEvents: rows('AutoPlayEventsTable', 'events'),
         summaryRecords: rows('AutoPlayEventsSummaryTable', 'events'),
-        windowMs: z
-          .number()
-          .int()
-          .min(limits.windowMs.min)
-          .max(limits.windowMs.max)
+        windowMs: coreBounded(z, 'windowMs')
           .optional()
           .title('Recent window (ms)')
           .describe('Overrides the configured window'),
-        maxEvents: z
-          .number()
-          .int()
-          .min(limits.maxEvents.min)
-          .max(limits.maxEvents.max)
+        maxEvents: coreBounded(z, 'maxEvents')
           .optional()
           .title('Most actions')
           .describe('Overrides the configured number of actions'),

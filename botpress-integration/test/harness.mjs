@@ -8,22 +8,14 @@ import { createHmac } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 
-import { SignJWT } from 'jose'
+import { IDENTITY_SECRET } from './identity-token.mjs'
 
 export const SECRET = 'test-secret-0123456789'
 export const CONFIG = { webhookSecret: SECRET, windowMs: 120000, maxEvents: 50, matchUserBy: 'userId' }
-export const IDENTITY_SECRET = 'identity-secret-0123456789abcdef0123'
 /** The configuration with signed identities required. */
 export const VERIFIED = { ...CONFIG, identitySecret: IDENTITY_SECRET }
 
-/**
- * An identity token as the host app's backend issues it: HS256, `sub`, optional `sid`, `exp`,
- * `iat` when `issuedAt` is given; `claims` adds (or overrides with any type) whatever else.
- */
-export function identityToken({ sub, sid, expiresAt = Math.floor(Date.now() / 1000) + 3600, issuedAt, claims = {}, secret = IDENTITY_SECRET }) {
-  const all = { ...(sub === undefined ? {} : { sub }), ...(sid === undefined ? {} : { sid }), ...(issuedAt === undefined ? {} : { iat: issuedAt }), exp: expiresAt, ...claims }
-  return new SignJWT(all).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret))
-}
+export { IDENTITY_SECRET, identityToken } from './identity-token.mjs'
 
 /** Botpress's limit on a state's payload, in bytes. */
 export const STATE_LIMIT_BYTES = 128 * 1024

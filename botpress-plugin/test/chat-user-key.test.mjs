@@ -7,6 +7,7 @@ import { test } from 'node:test'
 
 import { SignJWT, base64url } from 'jose'
 
+import { IDENTITY_SECRET, identityToken } from '../../botpress-integration/test/identity-token.mjs'
 import { callAction, incomingMessage, loadBot, startBotpressApi } from './harness.mjs'
 
 const ENCRYPTION_KEY = 'chat-encryption-key-of-the-bot-7f3a'
@@ -79,7 +80,7 @@ test('a forged Chat user key links nothing, and no unsigned id is trusted in its
     'alg HS512 (not pinned)': await chatKey('alice', { alg: 'HS512' }),
     'tampered payload': `${header}.${segment({ id: 'bob', iat: Math.floor(Date.now() / 1000) })}.${signature}`,
     'expired': await chatKey('alice', { exp: Math.floor(Date.now() / 1000) - 3600 }),
-    'id not a string': await new SignJWT({ id: 42 }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(ENCRYPTION_KEY)),
+    'id not a string': await chatKey(42),
     'over 4096 characters': await chatKey('a'.repeat(5000)),
     'not a JWT': 'chat-user-key',
   }
@@ -120,11 +121,10 @@ test('with matchUserBy=sessionId a Chat user key identifies nobody (it names no 
     await api.close()
   }
 
-  const SECRET = 'identity-secret-0123456789abcdef0123'
-  const token = await new SignJWT({ sid: 'sb' }).setProtectedHeader({ alg: 'HS256' }).setSubject('bob').setExpirationTime('1h').sign(new TextEncoder().encode(SECRET))
+  const token = await identityToken({ sub: 'bob', sid: 'sb' })
   const both = await startBotpressApi({ userData: { 'bp-2': { chatUserKey: await chatKey('alice'), autoplayToken: token } }, tables: tables() })
   try {
-    const bot = loadBot(both, { chatEncryptionKey: ENCRYPTION_KEY, identitySecret: SECRET, matchUserBy: 'userAndSession' })
+    const bot = loadBot(both, { chatEncryptionKey: ENCRYPTION_KEY, identitySecret: IDENTITY_SECRET, matchUserBy: 'userAndSession' })
     await incomingMessage(bot, { userId: 'bp-2', conversationId: 'conv-2' })
     assert.deepEqual(both.conversations['conv-2'].tags, { 'autoplay#autoplayUserId': 'bob', 'autoplay#autoplaySessionId': 'sb' })
   } finally {

@@ -3,14 +3,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 
-import { SignJWT } from 'jose'
-
+import { IDENTITY_SECRET as SECRET, identityToken } from '../../botpress-integration/test/identity-token.mjs'
 import { callAction, incomingMessage, loadBot, startBotpressApi } from './harness.mjs'
 
-const SECRET = 'identity-secret-0123456789abcdef0123'
 const TABLE = 'MySessions'
-const token = (sub, sid, secret = SECRET) =>
-  new SignJWT({ sid }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('1h').sign(new TextEncoder().encode(secret))
 
 function sessionRow(session, user, summary, description) {
   const now = Date.now()
@@ -26,7 +22,7 @@ const tables = () => ({
 })
 
 test('a verified chat is linked in tags and the agent reads only that user\'s activity, in one table read', async () => {
-  const api = await startBotpressApi({ userData: { 'bp-alice': { autoplayToken: await token('alice', 'sa') } }, tables: tables() })
+  const api = await startBotpressApi({ userData: { 'bp-alice': { autoplayToken: await identityToken({ sub: 'alice', sid: 'sa' }) } }, tables: tables() })
   try {
     const bot = loadBot(api, { identitySecret: SECRET, sessionsTable: TABLE })
     await incomingMessage(bot, { userId: 'bp-alice', conversationId: 'conv-a' })
@@ -56,7 +52,7 @@ test('a verified chat is linked in tags and the agent reads only that user\'s ac
 
 test('a token signed with another secret, or no user data at all, links nothing and reads nothing', async () => {
   const api = await startBotpressApi({
-    userData: { 'bp-mallory': { autoplayToken: await token('alice', 'sa', 'x'.repeat(32)), autoplayUserId: 'alice' } },
+    userData: { 'bp-mallory': { autoplayToken: await identityToken({ sub: 'alice', sid: 'sa', secret: 'x'.repeat(32) }), autoplayUserId: 'alice' } },
     tables: tables(),
   })
   try {
@@ -98,7 +94,7 @@ test('a pending nudge becomes a bot message (with choices) when the user next wr
     { id: 4, key: 'user:bob', nudgeId: 'n2', message: 'for bob', choices: [], expiresAt: future },
   ]
   const api = await startBotpressApi({
-    userData: { 'bp-alice': { autoplayToken: await token('alice', 'sa') } },
+    userData: { 'bp-alice': { autoplayToken: await identityToken({ sub: 'alice', sid: 'sa' }) } },
     tables: { AutoPlayPendingNudgesTable: pending },
   })
   try {

@@ -13,7 +13,7 @@ export type Configuration = {
   matchUserBy?: "userId" | "sessionId" | "userAndSession";
   /** The table the streamer writes one row per session into (its --sessions-table). Default AutoPlaySessionsTable. */
   sessionsTable?: string;
-  /** How far back the recent actions handed to the agent go, in milliseconds. Default 120000. */
+  /** How far back the "recent actions" handed to the agent go, in milliseconds. Default 120000 (two minutes). */
   windowMs?: number;
   /** The most recent actions handed to the agent per chat turn (the newest are kept). Default 50. */
   maxEvents?: number;

@@ -7,8 +7,10 @@
 //   pkg/inline.mjs             the same API as an ES module with the .wasm inlined (no file access
 //                              at run time), for bundlers folding it into a single-file Botpress
 //                              integration: DEFLATE-compressed, base64-encoded, inflated at import
-//                              by fflate (pkg/fflate.mjs, copied from the npm package: `node:zlib`
-//                              would break the browser-target bundle `bp build` makes of a plugin)
+//                              by node:zlib where the runtime has it, else by fflate (pkg/fflate.mjs,
+//                              copied from the npm package: importing `node:zlib` would break the
+//                              browser-target bundle `bp build` makes of a plugin); both inline
+//                              entries initialize the same web glue, pkg/core_web.mjs
 //   pkg/inline_node.mjs        what `autoplay-botpress/inline` resolves to under the `node` export
 //                              condition (Node, and bundlers targeting it: `bp build` of an
 //                              integration): brotli-compressed, inflated by node:zlib, no fflate

@@ -5,7 +5,7 @@
 // of a valid token. A token is refused when it is over MAX_TOKEN_CHARS, lives longer than the
 // configured maximum (`exp` − `iat`, or `exp` − now without `iat`), was issued in the future
 // beyond the clock tolerance, or carries ids that are not plain strings (src/ids.ts).
-import { jwtVerify } from 'jose'
+import { type JWTPayload, jwtVerify } from 'jose'
 
 import { type Ids, readIds } from './ids.js'
 
@@ -19,28 +19,45 @@ export const MAX_TOKEN_CHARS = 4096
 
 const refused = (reason: string): Verification => ({ verified: false, reason })
 
+/** Why a JWT was refused: it has expired, another key signed it, or jose's `message` says. */
+export type Refusal = { refused: 'expired' | 'signature' | 'invalid'; message: string }
+
+/**
+ * The payload of an HS256 JSON Web Token that `key` signed (jose also checks `exp` and `nbf` when
+ * present, and `options`), or why not. The plugin verifies Chat user keys with it too, so both
+ * packages' bundles carry one jose.
+ */
+export async function verifyHs256(
+  token: string,
+  key: string,
+  options: { requiredClaims?: string[]; clockTolerance?: number } = {}
+): Promise<{ payload: JWTPayload } | Refusal> {
+  try {
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(key), { algorithms: ['HS256'], ...options })
+    return { payload }
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    const refused = code === 'ERR_JWT_EXPIRED' ? 'expired' : code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? 'signature' : 'invalid'
+    return { refused, message: err instanceof Error ? err.message : String(err) }
+  }
+}
+
 /** The ids of a valid `token`, or the reason it is not valid. */
 export async function verifyIdentity(token: string | undefined, secret: string, maxLifetimeSeconds: number): Promise<Verification> {
   const given = token?.trim()
   if (!given) return refused('no identity token: the webchat must pass the one your backend issues')
   if (given.length > MAX_TOKEN_CHARS) return refused(`the identity token is ${given.length} characters, longer than ${MAX_TOKEN_CHARS} characters`)
-  let payload
-  try {
-    ;({ payload } = await jwtVerify(given, new TextEncoder().encode(secret), {
-      algorithms: ['HS256'],
-      requiredClaims: ['sub', 'exp'],
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
-    }))
-  } catch (err) {
-    const code = (err as { code?: string }).code
+  const checked = await verifyHs256(given, secret, { requiredClaims: ['sub', 'exp'], clockTolerance: CLOCK_TOLERANCE_SECONDS })
+  if ('refused' in checked) {
     return refused(
-      code === 'ERR_JWT_EXPIRED'
-        ? 'the identity token has expired: the host app must issue a fresh one'
-        : code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'
-          ? 'the identity token is not signed with the configured identitySecret'
-          : `the identity token is not valid: ${err instanceof Error ? err.message : String(err)}`
+      {
+        expired: 'the identity token has expired: the host app must issue a fresh one',
+        signature: 'the identity token is not signed with the configured identitySecret',
+        invalid: `the identity token is not valid: ${checked.message}`,
+      }[checked.refused]
     )
   }
+  const { payload } = checked
   const now = Math.floor(Date.now() / 1000)
   if (payload.iat !== undefined && payload.iat > now + CLOCK_TOLERANCE_SECONDS) {
     return refused(`the identity token was issued in the future (iat ${payload.iat}, now ${now}): check the backend's clock`)

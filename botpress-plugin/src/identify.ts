@@ -4,9 +4,7 @@
 // are imported, not copied: one set of rules for both packages). Besides the project's own
 // identity token, the plugin accepts the identity Botpress already has: a Chat integration user
 // key, verified with that integration's Encryption Key.
-import { jwtVerify } from 'jose'
-
-import { MAX_TOKEN_CHARS } from '../../botpress-integration/src/identity.js'
+import { MAX_TOKEN_CHARS, verifyHs256 } from '../../botpress-integration/src/identity.js'
 import { readId } from '../../botpress-integration/src/ids.js'
 import { type Identity, lacking, pickScope, resolveScope } from '../../botpress-integration/src/scope.js'
 import type { Configuration } from '../plugin.definition.js'
@@ -65,20 +63,17 @@ async function chatKeyScope(config: Configuration, key: string, encryptionKey: s
  */
 export async function verifyChatUserKey(key: string, encryptionKey: string): Promise<{ userId: string } | { reason: string }> {
   if (key.length > MAX_TOKEN_CHARS) return { reason: `the Chat user key is ${key.length} characters, longer than ${MAX_TOKEN_CHARS}` }
-  let payload
-  try {
-    ;({ payload } = await jwtVerify(key, new TextEncoder().encode(encryptionKey), { algorithms: ['HS256'] }))
-  } catch (err) {
-    const code = (err as { code?: string }).code
+  const checked = await verifyHs256(key, encryptionKey)
+  if ('refused' in checked) {
     return {
-      reason:
-        code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED'
-          ? 'the Chat user key is not signed with the configured chatEncryptionKey'
-          : code === 'ERR_JWT_EXPIRED'
-            ? 'the Chat user key has expired'
-            : `the Chat user key is not valid: ${err instanceof Error ? err.message : String(err)}`,
+      reason: {
+        expired: 'the Chat user key has expired',
+        signature: 'the Chat user key is not signed with the configured chatEncryptionKey',
+        invalid: `the Chat user key is not valid: ${checked.message}`,
+      }[checked.refused],
     }
   }
+  const { payload } = checked
   const read = readId("the Chat user key's id", payload.id)
   if ('problem' in read) return { reason: read.problem }
   return read.id ? { userId: read.id } : { reason: "the Chat user key carries no id claim" }

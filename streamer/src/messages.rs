@@ -2,7 +2,9 @@
 //! the user's linked conversation as a message of the bot (not an incoming event: nothing billed,
 //! no workflow), or, when the user has no conversation yet, left in the plugin's pending-nudge
 //! table for the plugin to show when they next write. The requests are the ones
-//! `@botpress/client` 1.35.0 sends (`tests/fixtures/plugin-nudge.json`).
+//! `@botpress/client` 1.35.0 sends (`tests/fixtures/plugin-nudge.json`). Before a message is
+//! created, one `listMessages` of the conversation says when the user last wrote and the bot last
+//! answered: during the pacing's quiet time the nudge is not sent ([`Delivered::Quiet`]).
 
 use std::time::Duration;
 
@@ -12,8 +14,9 @@ use reqwest::Url;
 use serde::{Deserialize, Serialize};
 
 use crate::botpress::TablesClient;
-use crate::metrics::RequestKind;
+use crate::metrics::{add, RequestKind};
 use crate::retry::Failure;
+use crate::watch::pacing::{ChatSide, LastChat, Pacing};
 
 /// The plugin's pending-nudge table (its definition names it).
 pub const PENDING_NUDGES_TABLE: &str = "AutoPlayPendingNudgesTable";
@@ -95,6 +98,8 @@ pub enum Delivered {
     Message { conversation_id: String },
     /// No linked conversation yet: waiting in the pending-nudge table.
     Pending,
+    /// Not sent: the user is in a chat exchange in this conversation (its last messages).
+    Quiet(LastChat),
 }
 
 /// Sends nudges through the Botpress API with the bot's token.
@@ -113,6 +118,23 @@ struct Users {
 
 #[derive(Deserialize)]
 struct User {
+    #[serde(default)]
+    tags: std::collections::HashMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct ListedMessages {
+    #[serde(default)]
+    messages: Vec<ListedMessage>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListedMessage {
+    #[serde(default)]
+    direction: String,
+    #[serde(default)]
+    created_at: String,
     #[serde(default)]
     tags: std::collections::HashMap<String, String>,
 }
@@ -164,9 +186,16 @@ impl Messages {
         }
     }
 
-    /// Delivers `nudge` as the bot `bot_id`: a message in the conversation the user's tag names,
-    /// or a pending row when no Botpress user is linked to them.
-    pub async fn deliver(&self, bot_id: &str, nudge: &Nudge) -> Result<Delivered, Failure> {
+    /// Delivers `nudge` as the bot `bot_id`: a message in the conversation the user's tag names
+    /// (unless its last messages put the user in an exchange at `now_ms`, per `pacing`), or a
+    /// pending row when no Botpress user is linked to them.
+    pub async fn deliver(
+        &self,
+        bot_id: &str,
+        nudge: &Nudge,
+        pacing: &Pacing,
+        now_ms: i64,
+    ) -> Result<Delivered, Failure> {
         let (tag, key) = nudge.recipient.tag_and_key();
         let mut url: Url = self.client.url("chat/users");
         url.query_pairs_mut()
@@ -179,6 +208,20 @@ impl Messages {
             .find_map(|user| user.tags.get(&conversation_tag).filter(|c| !c.is_empty()));
         match conversation {
             Some(conversation_id) => {
+                // A failed look-up neither wedges nor loses the nudge: it goes out as the
+                // watcher's own pacing decided, and the failure is counted.
+                match self
+                    .last_chat(conversation_id, LastChat::since(pacing, now_ms), None)
+                    .await
+                {
+                    Ok(last) if last.quiet(pacing, now_ms) => return Ok(Delivered::Quiet(last)),
+                    Ok(_) => {}
+                    Err(failure) => {
+                        add(&self.client.metrics().chat_lookup_failures_total, 1);
+                        tracing::warn!(reason = %failure.reason, %conversation_id,
+                            "could not read the conversation's last messages; nudging without them");
+                    }
+                }
                 self.create_message(bot_id, conversation_id, nudge).await?;
                 Ok(Delivered::Message {
                     conversation_id: conversation_id.clone(),
@@ -204,6 +247,40 @@ impl Messages {
                 }
             }
         }
+    }
+
+    /// When the user last wrote and the bot last answered in `conversation_id` after `since_ms`
+    /// (and before `until_ms`): one `GET /v1/chat/messages` (`listMessages`), its first page.
+    /// The bot's own nudges (tagged `<alias>#nudgeId`) are not answers.
+    pub async fn last_chat(
+        &self,
+        conversation_id: &str,
+        since_ms: i64,
+        until_ms: Option<i64>,
+    ) -> Result<LastChat, Failure> {
+        let mut url: Url = self.client.url("chat/messages");
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("conversationId", conversation_id);
+            query.append_pair("afterDate", &iso_from_ms(since_ms));
+            if let Some(until) = until_ms {
+                query.append_pair("beforeDate", &iso_from_ms(until));
+            }
+        }
+        let listed: ListedMessages = self.client.get(url, RequestKind::Chat).await?;
+        let nudge_tag = format!("{}#nudgeId", self.alias);
+        let mut last = LastChat::default();
+        for message in &listed.messages {
+            let side = match message.direction.as_str() {
+                "incoming" => ChatSide::User,
+                "outgoing" if !message.tags.contains_key(&nudge_tag) => ChatSide::Bot,
+                _ => continue,
+            };
+            if let Some(at) = ms_from_iso(&message.created_at) {
+                last.note(side, at);
+            }
+        }
+        Ok(last)
     }
 
     async fn create_message(
@@ -273,6 +350,9 @@ mod tests {
     use crate::metrics::Metrics;
 
     type Seen = Arc<Mutex<Vec<Value>>>;
+
+    /// 2026-12-02T12:00:00Z.
+    const NOW: i64 = 1_796_212_800_000;
 
     /// A Botpress API on loopback that records each request as the fixture does and answers
     /// `users` to the user lookup.
@@ -363,20 +443,69 @@ mod tests {
         let users =
             json!([{ "id": "u1", "tags": { "autoplay#conversationId": "CONVERSATION_ID" } }]);
         let (url, seen) = fake(users).await;
-        let delivered = messages(&url).deliver("BOT_ID", &nudge()).await.unwrap();
+        let delivered = messages(&url)
+            .deliver("BOT_ID", &nudge(), &Pacing::default(), NOW)
+            .await
+            .unwrap();
         assert_eq!(
             delivered,
             Delivered::Message {
                 conversation_id: "CONVERSATION_ID".into()
             }
         );
-        assert_eq!(*seen.lock().unwrap(), vec![fixture(0), fixture(1)]);
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 3, "{seen:#?}");
+        assert_eq!((&seen[0], &seen[2]), (&fixture(0), &fixture(1)));
+        // Between them, `listMessages` of the conversation's last 2 minutes (the quiet time),
+        // with the same credentials.
+        assert_eq!(
+            seen[1]["path"],
+            "/v1/chat/messages?conversationId=CONVERSATION_ID&afterDate=2026-12-02T11%3A58%3A00.000Z"
+        );
+        assert_eq!(
+            (&seen[1]["method"], &seen[1]["headers"]),
+            (&json!("GET"), &fixture(0)["headers"])
+        );
+    }
+
+    #[tokio::test]
+    async fn the_conversations_last_messages_decide_the_quiet_time() {
+        let app = axum::Router::new().route(
+            "/v1/chat/messages",
+            axum::routing::get(|| async {
+                axum::Json(json!({ "messages": [
+                    { "direction": "outgoing", "createdAt": "2026-12-02T11:59:55.000Z",
+                      "tags": { "autoplay#nudgeId": "an earlier nudge" } },
+                    { "direction": "incoming", "createdAt": "2026-12-02T11:59:50.000Z", "tags": {} },
+                    { "direction": "outgoing", "createdAt": "2026-12-02T11:59:00.000Z", "tags": {} },
+                    { "direction": "incoming", "createdAt": "not a date" }
+                ], "meta": {} }))
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let last = messages(&url)
+            .last_chat("CONVERSATION_ID", NOW - 120_000, None)
+            .await
+            .unwrap();
+        assert_eq!(
+            last,
+            LastChat {
+                user_ms: Some(NOW - 10_000),
+                bot_ms: Some(NOW - 60_000),
+            },
+            "the bot's own nudge is not an answer"
+        );
     }
 
     #[tokio::test]
     async fn an_unlinked_user_gets_a_pending_row_byte_identical_to_the_client() {
         let (url, seen) = fake(json!([])).await;
-        let delivered = messages(&url).deliver("BOT_ID", &nudge()).await.unwrap();
+        let delivered = messages(&url)
+            .deliver("BOT_ID", &nudge(), &Pacing::default(), NOW)
+            .await
+            .unwrap();
         assert_eq!(delivered, Delivered::Pending);
         assert_eq!(*seen.lock().unwrap(), vec![fixture(0), fixture(2)]);
     }

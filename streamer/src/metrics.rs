@@ -114,6 +114,9 @@ metrics! {
     triggers_held_by_window_total: "counter";
     /// Nudges held back: the user was in a chat exchange.
     triggers_held_by_chat_total: "counter";
+    /// Look-ups of a conversation's last messages that failed (the nudge went out without them;
+    /// a reply check's outcome stays unknown).
+    chat_lookup_failures_total: "counter";
     /// Nudges shown to the LLM judge (with an LLM and --triggers-config).
     judge_calls_total: "counter";
     /// Nudges the judge said not to send.
@@ -133,16 +136,19 @@ pub enum RequestKind {
     Table,
     Webhook,
     Trigger,
+    /// A conversation's last messages (`listMessages`), read before a nudge and for its reply.
+    Chat,
 }
 
 impl RequestKind {
-    pub const ALL: [RequestKind; 6] = [
+    pub const ALL: [RequestKind; 7] = [
         RequestKind::Upsert,
         RequestKind::Find,
         RequestKind::Delete,
         RequestKind::Table,
         RequestKind::Webhook,
         RequestKind::Trigger,
+        RequestKind::Chat,
     ];
 
     fn label(self) -> &'static str {
@@ -153,6 +159,7 @@ impl RequestKind {
             RequestKind::Table => "table",
             RequestKind::Webhook => "webhook",
             RequestKind::Trigger => "trigger",
+            RequestKind::Chat => "chat",
         }
     }
 }

@@ -320,6 +320,7 @@ fn start_triggers(
             ),
             bot_id: config.botpress.as_ref()?.bot_id.clone(),
             ttl: config.nudges.ttl,
+            pacing: settings.config.pacing.clone(),
             metrics: parts.metrics.clone(),
         },
     };

@@ -21,7 +21,7 @@ use autoplay_botpress::ids::Owner;
 use autoplay_botpress::signals::{detect, SignalConfig, SignalKind, Step};
 use autoplay_botpress::time::iso_from_ms;
 use autoplay_botpress::wire::{ActionsPayload, SlimAction, TriggerEvent};
-use pacing::{hold, rank, ChatQuiet, ChatSide, Held, Pacing, PacingStats};
+use pacing::{hold, rank, ChatQuiet, ChatSide, Held, LastChat, Pacing, PacingStats};
 use sections::{section_of, Section};
 
 /// Which triggers fire, their thresholds, cooldowns and opening messages (the
@@ -112,6 +112,8 @@ struct SessionWatch {
     last_fired: HashMap<SignalKind, i64>,
     /// When the session's last nudge of any kind went out.
     last_nudge_ms: Option<i64>,
+    /// The one before it (the window again, when the last one is held after all).
+    previous_nudge_ms: Option<i64>,
     last_seen_ms: i64,
     last_eval_ms: i64,
     /// New actions arrived since the last evaluation.
@@ -126,6 +128,7 @@ impl Default for SessionWatch {
             conversation_id: None,
             last_fired: HashMap::new(),
             last_nudge_ms: None,
+            previous_nudge_ms: None,
             last_seen_ms: 0,
             last_eval_ms: i64::MIN,
             dirty: false,
@@ -160,6 +163,28 @@ impl Watcher {
     /// nudge reaches that user for the configured quiet time after it.
     pub fn chat(&mut self, user_id: &str, side: ChatSide, at_ms: i64) {
         self.chat.note(&self.config.pacing, user_id, side, at_ms);
+    }
+
+    /// The nudge fired for `owner` at `fired_ms` was held at delivery: the user's conversation
+    /// shows them in a chat exchange (`last`). It counts as held by the chat, not sent: the
+    /// session's window is what it was before it, and the exchange's quiet time holds the
+    /// user's next nudges here without asking again.
+    pub fn held_by_chat(&mut self, owner: &Owner, fired_ms: i64, last: LastChat) {
+        if let Some(user) = owner.user_id.as_deref() {
+            let sides = [(ChatSide::User, last.user_ms), (ChatSide::Bot, last.bot_ms)];
+            for (side, at) in sides {
+                if let Some(at) = at {
+                    self.chat(user, side, at);
+                }
+            }
+        }
+        if let Some(session) = self.sessions.get_mut(owner) {
+            if session.last_nudge_ms == Some(fired_ms) {
+                session.last_nudge_ms = session.previous_nudge_ms;
+            }
+        }
+        self.stats.sent = self.stats.sent.saturating_sub(1);
+        self.stats.held_by_chat += 1;
     }
 
     /// What pacing decided so far.
@@ -290,7 +315,7 @@ impl Watcher {
             None => {}
         }
         self.stats.sent += 1;
-        session.last_nudge_ms = Some(now_ms);
+        session.previous_nudge_ms = session.last_nudge_ms.replace(now_ms);
         let kind_name = serde_json::to_value(signal.kind)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
@@ -533,6 +558,40 @@ mod tests {
         assert_eq!(w.stats().held_by_chat, 1);
         // Another user is not chatting.
         assert_eq!(nudges(&mut w, &burst("t", "/checkout"), 20.0).len(), 1);
+    }
+
+    #[test]
+    fn a_nudge_held_at_delivery_by_the_conversation_gives_the_window_back() {
+        let mut w = Watcher::new(TriggerConfig::default());
+        let fired = w.push(
+            &batch("s", &[(0.0, "/a"), (1.0, "/b"), (2.0, "/a")]),
+            ms(3.0),
+        );
+        assert_eq!(fired.len(), 1);
+        let owner = Owner::new(Some("user-s"), Some("s"));
+        // The user wrote 10 s before: the delivery held it.
+        let last = LastChat {
+            user_ms: Some(ms(-7.0)),
+            bot_ms: None,
+        };
+        w.held_by_chat(&owner, ms(3.0), last);
+        assert_eq!((w.stats().sent, w.stats().held_by_chat), (0, 1));
+        // Rage clicks within the quiet time: held here, without asking the conversation.
+        let clicks = |at: f64| -> Vec<_> {
+            (0..5)
+                .map(|i| (at + 0.1 * f64::from(i), "/a", "click", "Save"))
+                .collect()
+        };
+        assert!(w.push(&acts("s", &clicks(20.0)), ms(21.0)).is_empty());
+        assert_eq!(w.stats().held_by_chat, 2);
+        // After it, inside what would have been the window of the held nudge, another kind
+        // (rage clicks count as handled for their cooldown): it goes.
+        let submits: Vec<_> = (0..3)
+            .map(|i| (200.0 + f64::from(i), "/a", "submit", "Payment form"))
+            .collect();
+        let fired = w.push(&acts("s", &submits), ms(203.0));
+        assert_eq!(fired.len(), 1, "{:?}", w.stats());
+        assert_eq!(fired[0].trigger, Some(SignalKind::RepeatedSubmits));
     }
 
     #[test]

@@ -6,11 +6,14 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use autoplay_botpress::signals::SignalKind;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+use crate::watch::outcomes::Outcome;
 
 macro_rules! metrics {
     ($($(#[doc = $doc:literal])* $name:ident: $kind:literal;)*) => {
@@ -20,6 +23,8 @@ macro_rules! metrics {
             $($(#[doc = $doc])* pub $name: AtomicU64,)*
             /// Requests sent to Botpress, by kind.
             pub requests: [AtomicU64; RequestKind::ALL.len()],
+            /// Nudges' outcomes, by signal kind and outcome.
+            pub nudge_outcomes: [[AtomicU64; Outcome::ALL.len()]; SignalKind::ALL.len()],
         }
 
         impl Metrics {
@@ -36,6 +41,14 @@ macro_rules! metrics {
                 let _ = writeln!(out, "# HELP {name} Requests sent to Botpress, by kind.\n# TYPE {name} counter");
                 for kind in RequestKind::ALL {
                     let _ = writeln!(out, "{name}{{kind=\"{}\"}} {}", kind.label(), self.requests(kind));
+                }
+                let name = "autoplay_botpress_nudge_outcomes_total";
+                let _ = writeln!(out, "# HELP {name} What became of each nudge sent, by signal kind: delivered, pending or failed; replied, no_reply or reply_unknown; friction_stopped or friction_continued.\n# TYPE {name} counter");
+                for kind in SignalKind::ALL {
+                    for outcome in Outcome::ALL {
+                        let _ = writeln!(out, "{name}{{kind=\"{}\",outcome=\"{}\"}} {}",
+                            crate::watch::kind_name(kind), outcome.label(), self.nudge_outcomes(kind, outcome));
+                    }
                 }
                 out
             }
@@ -164,7 +177,24 @@ impl RequestKind {
     }
 }
 
+fn kind_index(kind: SignalKind) -> usize {
+    SignalKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or_default()
+}
+
 impl Metrics {
+    /// Counts one outcome of a nudge about `kind`.
+    pub fn nudge_outcome(&self, kind: SignalKind, outcome: Outcome) {
+        self.nudge_outcomes[kind_index(kind)][outcome.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many nudges about `kind` had `outcome`.
+    pub fn nudge_outcomes(&self, kind: SignalKind, outcome: Outcome) -> u64 {
+        self.nudge_outcomes[kind_index(kind)][outcome.index()].load(Ordering::Relaxed)
+    }
+
     /// Counts one request of `kind`.
     pub fn request(&self, kind: RequestKind) {
         self.requests[kind as usize].fetch_add(1, Ordering::Relaxed);

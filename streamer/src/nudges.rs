@@ -12,8 +12,10 @@ use autoplay_botpress::wire::TriggerEvent;
 
 use crate::budget::Budget;
 use crate::messages::{Delivered, Messages, Nudge};
+use crate::metrics::add;
 use crate::metrics::{Metrics, RequestKind};
 use crate::retry::Failure;
+use crate::watch::outcomes::{Delivery, ReplyCheck};
 use crate::watch::pacing::{LastChat, Pacing};
 use crate::webhook::Webhook;
 
@@ -26,6 +28,20 @@ pub enum Sent {
     Plugin(Delivered),
     /// Not sent: the conversation's last messages show a chat exchange.
     Quiet(LastChat),
+}
+
+impl Sent {
+    /// What the outcomes see of it: `None` when it was not sent after all.
+    pub fn delivery(&self) -> Option<Delivery> {
+        match self {
+            Sent::Webhook => Some(Delivery::Webhook),
+            Sent::Plugin(Delivered::Message { conversation_id }) => Some(Delivery::Message {
+                conversation_id: conversation_id.clone(),
+            }),
+            Sent::Plugin(Delivered::Pending) => Some(Delivery::Pending),
+            Sent::Plugin(Delivered::Quiet(_)) | Sent::Quiet(_) => None,
+        }
+    }
 }
 
 /// A trigger's delivery path.
@@ -59,6 +75,27 @@ impl Nudges {
         match self {
             Nudges::Webhook(webhook) => &webhook.budget,
             Nudges::Plugin { budget, .. } => budget,
+        }
+    }
+
+    /// Whether the user wrote in the conversation in the check's time (one `listMessages`):
+    /// `None` when it could not be read (counted). Asked once per nudge, when the reply window
+    /// is over: the cheapest way to know, as the plugin reports no replies to the streamer.
+    pub async fn replied(&self, check: &ReplyCheck) -> Option<bool> {
+        let Nudges::Plugin { messages, .. } = self else {
+            return None;
+        };
+        let read = messages
+            .last_chat(&check.conversation_id, check.since_ms, Some(check.until_ms))
+            .await;
+        match read {
+            Ok(last) => Some(last.user_ms.is_some()),
+            Err(failure) => {
+                add(&self.metrics().chat_lookup_failures_total, 1);
+                tracing::warn!(reason = %failure.reason, conversation_id = %check.conversation_id,
+                    "could not read whether the user replied to a nudge");
+                None
+            }
         }
     }
 

@@ -17,6 +17,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::watch::judge::MAX_ACTIONS;
+use crate::watch::outcomes::Delivery;
 use crate::watch::pacing::PacingStats;
 use crate::watch::Watcher;
 use autoplay_botpress::ids::Owner;
@@ -73,6 +74,8 @@ pub async fn run(
     let waiting = std::sync::Arc::new(Waiting::default());
     let (drain, abandon) = (CancellationToken::new(), CancellationToken::new());
     let (reported, mut reports) = mpsc::unbounded_channel();
+    // Reply look-ups in flight, aborted at shutdown (their outcome is then not known).
+    let mut checks = tokio::task::JoinSet::new();
     // Judge calls in flight; each ends within the judge's own timeout, so shutdown waits for them.
     let reviews = TaskTracker::new();
     let mut sender = tokio::spawn(send(
@@ -80,7 +83,7 @@ pub async fn run(
         waiting.clone(),
         drain.clone(),
         abandon.clone(),
-        reported,
+        reported.clone(),
     ));
     loop {
         let fired = tokio::select! {
@@ -88,7 +91,18 @@ pub async fn run(
                 Some(batch) => watcher.push(&batch, now_ms()),
                 None => break,
             },
-            _ = tick.tick() => watcher.tick(now_ms()),
+            _ = tick.tick() => {
+                while checks.try_join_next().is_some() {}
+                for check in watcher.reply_checks(now_ms()) {
+                    let (nudges, reported) = (nudges.clone(), reported.clone());
+                    checks.spawn(async move {
+                        nudges.budget().headroom(BUDGET_SHARE).await;
+                        let replied = nudges.replied(&check).await;
+                        let _ = reported.send(Report::Replied { nudge_id: check.nudge_id, replied });
+                    });
+                }
+                watcher.tick(now_ms())
+            }
             Some(report) = reports.recv() => {
                 report.apply(&mut watcher);
                 Vec::new()
@@ -96,6 +110,11 @@ pub async fn run(
             _ = cancel.cancelled() => break,
         };
         pacing::count(nudges.metrics(), &mut paced, watcher.stats());
+        for known in watcher.take_outcomes() {
+            nudges.metrics().nudge_outcome(known.kind, known.outcome);
+            tracing::info!(session = %known.owner.label(), trigger = ?known.kind,
+                outcome = known.outcome.label(), "nudge outcome");
+        }
         for trigger in fired {
             add(&nudges.metrics().triggers_fired_total, 1);
             tracing::info!(session = %trigger.session_id, trigger = ?trigger.trigger, "trigger fired");
@@ -130,21 +149,41 @@ pub async fn run(
     }
 }
 
-/// What became of one trigger's send (`None`: dropped after the retries).
-struct Report {
-    trigger: TriggerEvent,
-    sent: Option<Sent>,
+/// What the sender and the reply look-ups learnt, for the watcher.
+enum Report {
+    /// What became of one trigger's send (`None`: dropped after the retries).
+    Sent {
+        trigger: TriggerEvent,
+        sent: Option<Sent>,
+    },
+    /// Whether the user replied to a nudge (`None`: could not be read).
+    Replied {
+        nudge_id: String,
+        replied: Option<bool>,
+    },
 }
 
 impl Report {
     fn apply(self, watcher: &mut Watcher) {
-        if let Some(Sent::Quiet(last)) = self.sent {
-            let owner = Owner::new(
-                self.trigger.user_id.as_deref(),
-                Some(&self.trigger.session_id),
-            );
-            let fired_ms = ms_from_iso(&self.trigger.fired_at).unwrap_or_default();
-            watcher.held_by_chat(&owner, fired_ms, last);
+        match self {
+            Report::Sent {
+                trigger,
+                sent: Some(Sent::Quiet(last)),
+            } => {
+                let owner = Owner::new(trigger.user_id.as_deref(), Some(&trigger.session_id));
+                let fired_ms = ms_from_iso(&trigger.fired_at).unwrap_or_default();
+                watcher.held_by_chat(&owner, &trigger.trigger_id, fired_ms, last);
+            }
+            Report::Sent { trigger, sent } => {
+                let delivery = match sent {
+                    Some(sent) => sent.delivery(),
+                    None => Some(Delivery::Failed),
+                };
+                if let Some(delivery) = delivery {
+                    watcher.delivered(&trigger.trigger_id, delivery);
+                }
+            }
+            Report::Replied { nudge_id, replied } => watcher.replied(&nudge_id, replied),
         }
     }
 }
@@ -217,7 +256,7 @@ async fn send(
         }
         let sent = post(&nudges, &trigger, abandon.clone()).await;
         // The loop is gone only at shutdown, when no report matters any more.
-        let _ = reported.send(Report { trigger, sent });
+        let _ = reported.send(Report::Sent { trigger, sent });
     }
 }
 

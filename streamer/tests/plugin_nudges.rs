@@ -174,9 +174,15 @@ async fn no_nudge_lands_in_a_chat_exchange_its_conversation_shows() {
         .metric(r#"botpress_requests_total{kind="chat"}"#)
         .await;
     let fired = streamer.metric("triggers_fired_total").await;
+    let delivered = r#"nudge_outcomes_total{kind="ping_pong",outcome="delivered"}"#;
+    streamer
+        .wait_for_metric("s2's nudge counted", LIMIT, delivered, 1)
+        .await;
+    let delivered = streamer.metric(delivered).await;
     let (_, logs, _) = streamer.terminate().await;
     assert_eq!(conversations(&fakes), ["conv-2"], "{}", tail(&logs, 3000));
     assert_eq!(fired, 2);
+    assert_eq!(delivered, 1, "the held nudge has no outcomes");
     assert_eq!(lookups, 2, "one listMessages per nudge");
 }
 

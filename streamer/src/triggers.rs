@@ -153,7 +153,7 @@ pub async fn run(
 enum Report {
     /// What became of one trigger's send (`None`: dropped after the retries).
     Sent {
-        trigger: TriggerEvent,
+        trigger: Box<TriggerEvent>,
         sent: Option<Sent>,
     },
     /// Whether the user replied to a nudge (`None`: could not be read).
@@ -256,7 +256,10 @@ async fn send(
         }
         let sent = post(&nudges, &trigger, abandon.clone()).await;
         // The loop is gone only at shutdown, when no report matters any more.
-        let _ = reported.send(Report::Sent { trigger, sent });
+        let _ = reported.send(Report::Sent {
+            trigger: Box::new(trigger),
+            sent,
+        });
     }
 }
 

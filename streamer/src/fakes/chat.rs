@@ -84,11 +84,16 @@ fn admitted(s: &mut FakeState, headers: &HeaderMap) -> Option<Response> {
     }
 }
 
+/// A request's query parameters, decoded.
+fn query_of<C: FromIterator<(String, String)>>(uri: &Uri) -> C {
+    reqwest::Url::parse(&format!("http://fake{uri}"))
+        .map(|url| url.query_pairs().into_owned().collect())
+        .unwrap_or_else(|_| std::iter::empty().collect())
+}
+
 /// `listUsers`: the users whose tags match every `tags.<name>` query parameter.
 pub async fn list_users(State(state): Shared, headers: HeaderMap, uri: Uri) -> Response {
-    let query: Vec<(String, String)> = reqwest::Url::parse(&format!("http://fake{uri}"))
-        .map(|url| url.query_pairs().into_owned().collect())
-        .unwrap_or_default();
+    let query: Vec<(String, String)> = query_of(&uri);
     let mut s = lock(&state);
     if let Some(refused) = admitted(&mut s, &headers) {
         return refused;
@@ -111,10 +116,7 @@ pub async fn list_users(State(state): Shared, headers: HeaderMap, uri: Uri) -> R
 /// `listMessages`: the conversation's messages created after `afterDate` (and before
 /// `beforeDate`), newest first, with their direction and tags.
 pub async fn list_messages(State(state): Shared, headers: HeaderMap, uri: Uri) -> Response {
-    let query: std::collections::HashMap<String, String> =
-        reqwest::Url::parse(&format!("http://fake{uri}"))
-            .map(|url| url.query_pairs().into_owned().collect())
-            .unwrap_or_default();
+    let query: std::collections::HashMap<String, String> = query_of(&uri);
     let mut s = lock(&state);
     if let Some(refused) = admitted(&mut s, &headers) {
         return refused;

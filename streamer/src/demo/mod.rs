@@ -5,8 +5,9 @@
 //! against them. At the end the core builds what FetchEventsData hands the agent for the
 //! scripted user — from the tables, as a bot would read them — checks that the second user's
 //! activity is not in it, shows the proactive nudges arriving in the user's conversation (as bot
-//! messages through the plugin path, or through the webhook with `--nudges webhook`), and states
-//! what the run cost on Botpress next to the guide's path.
+//! messages through the plugin path, or through the webhook with `--nudges webhook`), states
+//! what the run cost on Botpress next to the guide's path, and ends with what became of the
+//! nudges (`nudge_outcomes_total`; the scripted user answers theirs).
 
 mod script;
 

@@ -151,6 +151,11 @@ impl TablesClient {
         &self.budget
     }
 
+    /// The counters its calls update.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
     /// No retries: for checks, where a quick clear answer beats persistence.
     pub fn single_attempt(mut self) -> Self {
         self.policy.max_attempts = Some(1);

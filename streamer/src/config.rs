@@ -34,7 +34,8 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the whole pipeline offline on loopback with a scripted session, then print what the
-    /// agent would receive and what it cost on Botpress. Needs no credentials; start here.
+    /// agent would receive, what it cost on Botpress and what became of the nudges. Needs no
+    /// credentials; start here.
     #[cfg(feature = "demo")]
     Demo(DemoArgs),
     /// Create the layout's Botpress tables with their columns (idempotent: existing tables are

@@ -6,11 +6,14 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use autoplay_botpress::signals::SignalKind;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+use crate::watch::outcomes::Outcome;
 
 macro_rules! metrics {
     ($($(#[doc = $doc:literal])* $name:ident: $kind:literal;)*) => {
@@ -20,6 +23,8 @@ macro_rules! metrics {
             $($(#[doc = $doc])* pub $name: AtomicU64,)*
             /// Requests sent to Botpress, by kind.
             pub requests: [AtomicU64; RequestKind::ALL.len()],
+            /// Nudges' outcomes, by signal kind and outcome.
+            pub nudge_outcomes: [[AtomicU64; Outcome::ALL.len()]; SignalKind::ALL.len()],
         }
 
         impl Metrics {
@@ -36,6 +41,14 @@ macro_rules! metrics {
                 let _ = writeln!(out, "# HELP {name} Requests sent to Botpress, by kind.\n# TYPE {name} counter");
                 for kind in RequestKind::ALL {
                     let _ = writeln!(out, "{name}{{kind=\"{}\"}} {}", kind.label(), self.requests(kind));
+                }
+                let name = "autoplay_botpress_nudge_outcomes_total";
+                let _ = writeln!(out, "# HELP {name} What became of each nudge sent, by signal kind: delivered, pending or failed; replied, no_reply or reply_unknown; friction_stopped or friction_continued.\n# TYPE {name} counter");
+                for kind in SignalKind::ALL {
+                    for outcome in Outcome::ALL {
+                        let _ = writeln!(out, "{name}{{kind=\"{}\",outcome=\"{}\"}} {}",
+                            crate::watch::kind_name(kind), outcome.label(), self.nudge_outcomes(kind, outcome));
+                    }
                 }
                 out
             }
@@ -114,6 +127,9 @@ metrics! {
     triggers_held_by_window_total: "counter";
     /// Nudges held back: the user was in a chat exchange.
     triggers_held_by_chat_total: "counter";
+    /// Look-ups of a conversation's last messages that failed (the nudge went out without them;
+    /// a reply check's outcome stays unknown).
+    chat_lookup_failures_total: "counter";
     /// Nudges shown to the LLM judge (with an LLM and --triggers-config).
     judge_calls_total: "counter";
     /// Nudges the judge said not to send.
@@ -133,16 +149,19 @@ pub enum RequestKind {
     Table,
     Webhook,
     Trigger,
+    /// A conversation's last messages (`listMessages`), read before a nudge and for its reply.
+    Chat,
 }
 
 impl RequestKind {
-    pub const ALL: [RequestKind; 6] = [
+    pub const ALL: [RequestKind; 7] = [
         RequestKind::Upsert,
         RequestKind::Find,
         RequestKind::Delete,
         RequestKind::Table,
         RequestKind::Webhook,
         RequestKind::Trigger,
+        RequestKind::Chat,
     ];
 
     fn label(self) -> &'static str {
@@ -153,11 +172,29 @@ impl RequestKind {
             RequestKind::Table => "table",
             RequestKind::Webhook => "webhook",
             RequestKind::Trigger => "trigger",
+            RequestKind::Chat => "chat",
         }
     }
 }
 
+fn kind_index(kind: SignalKind) -> usize {
+    SignalKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or_default()
+}
+
 impl Metrics {
+    /// Counts one outcome of a nudge about `kind`.
+    pub fn nudge_outcome(&self, kind: SignalKind, outcome: Outcome) {
+        self.nudge_outcomes[kind_index(kind)][outcome.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many nudges about `kind` had `outcome`.
+    pub fn nudge_outcomes(&self, kind: SignalKind, outcome: Outcome) -> u64 {
+        self.nudge_outcomes[kind_index(kind)][outcome.index()].load(Ordering::Relaxed)
+    }
+
     /// Counts one request of `kind`.
     pub fn request(&self, kind: RequestKind) {
         self.requests[kind as usize].fetch_add(1, Ordering::Relaxed);

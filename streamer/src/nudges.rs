@@ -2,6 +2,8 @@
 //! (one billed event each), or, for bots with the `autoplay` plugin, straight into the user's
 //! conversation as a bot message (no event, nothing billed; [`crate::messages`]). Both are
 //! idempotent on the trigger id: the webhook's `Idempotency-Key`, the message's `nudgeId` tag.
+//! On the plugin path the conversation's last messages are read first: a user in a chat exchange
+//! is not nudged ([`Sent::Quiet`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,9 +12,37 @@ use autoplay_botpress::wire::TriggerEvent;
 
 use crate::budget::Budget;
 use crate::messages::{Delivered, Messages, Nudge};
+use crate::metrics::add;
 use crate::metrics::{Metrics, RequestKind};
 use crate::retry::Failure;
+use crate::watch::outcomes::{Delivery, ReplyCheck};
+use crate::watch::pacing::{LastChat, Pacing};
 use crate::webhook::Webhook;
+
+/// What became of a trigger's send.
+#[derive(Debug, PartialEq)]
+pub enum Sent {
+    /// Accepted by the webhook.
+    Webhook,
+    /// A bot message or a pending row.
+    Plugin(Delivered),
+    /// Not sent: the conversation's last messages show a chat exchange.
+    Quiet(LastChat),
+}
+
+impl Sent {
+    /// What the outcomes see of it: `None` when it was not sent after all.
+    pub fn delivery(&self) -> Option<Delivery> {
+        match self {
+            Sent::Webhook => Some(Delivery::Webhook),
+            Sent::Plugin(Delivered::Message { conversation_id }) => Some(Delivery::Message {
+                conversation_id: conversation_id.clone(),
+            }),
+            Sent::Plugin(Delivered::Pending) => Some(Delivery::Pending),
+            Sent::Plugin(Delivered::Quiet(_)) | Sent::Quiet(_) => None,
+        }
+    }
+}
 
 /// A trigger's delivery path.
 #[derive(Clone)]
@@ -25,6 +55,8 @@ pub enum Nudges {
         messages: Messages,
         bot_id: String,
         ttl: Duration,
+        /// The quiet times a conversation's last messages are held to.
+        pacing: Pacing,
         budget: Arc<Budget>,
         metrics: Arc<Metrics>,
     },
@@ -46,8 +78,29 @@ impl Nudges {
         }
     }
 
+    /// Whether the user wrote in the conversation in the check's time (one `listMessages`):
+    /// `None` when it could not be read (counted). Asked once per nudge, when the reply window
+    /// is over: the cheapest way to know, as the plugin reports no replies to the streamer.
+    pub async fn replied(&self, check: &ReplyCheck) -> Option<bool> {
+        let Nudges::Plugin { messages, .. } = self else {
+            return None;
+        };
+        let read = messages
+            .last_chat(&check.conversation_id, check.since_ms, Some(check.until_ms))
+            .await;
+        match read {
+            Ok(last) => Some(last.user_ms.is_some()),
+            Err(failure) => {
+                add(&self.metrics().chat_lookup_failures_total, 1);
+                tracing::warn!(reason = %failure.reason, conversation_id = %check.conversation_id,
+                    "could not read whether the user replied to a nudge");
+                None
+            }
+        }
+    }
+
     /// Delivers `trigger` once (the caller retries).
-    pub async fn send(&self, trigger: &TriggerEvent) -> Result<(), Failure> {
+    pub async fn send(&self, trigger: &TriggerEvent) -> Result<Sent, Failure> {
         match self {
             Nudges::Webhook(webhook) => {
                 let mut body = serde_json::to_value(trigger).unwrap_or_default();
@@ -55,16 +108,21 @@ impl Nudges {
                 let body = serde_json::to_vec(&body).unwrap_or_default();
                 webhook
                     .post(RequestKind::Trigger, Some(&trigger.trigger_id), body)
-                    .await
+                    .await?;
+                Ok(Sent::Webhook)
             }
             Nudges::Plugin {
                 messages,
                 bot_id,
                 ttl,
+                pacing,
                 ..
             } => {
                 let nudge = Nudge::from_trigger(trigger, *ttl);
-                match messages.deliver(bot_id, &nudge).await? {
+                let delivered = messages
+                    .deliver(bot_id, &nudge, pacing, crate::now_ms())
+                    .await?;
+                match &delivered {
                     Delivered::Message { conversation_id } => tracing::info!(
                         session = %trigger.session_id, %conversation_id,
                         "nudge sent as a bot message"
@@ -73,8 +131,15 @@ impl Nudges {
                         session = %trigger.session_id,
                         "no linked conversation yet: nudge pending for the user's next message"
                     ),
+                    Delivered::Quiet(_) => tracing::info!(
+                        session = %trigger.session_id,
+                        "the user is in a chat exchange: nudge held"
+                    ),
                 }
-                Ok(())
+                Ok(match delivered {
+                    Delivered::Quiet(last) => Sent::Quiet(last),
+                    other => Sent::Plugin(other),
+                })
             }
         }
     }

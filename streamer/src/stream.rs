@@ -45,6 +45,15 @@ const STOP_GRACE: Duration = Duration::from_secs(8);
 
 /// Runs until `cancel` fires (clean exit) or the stream fails fatally.
 pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Result<()> {
+    run_counted(config, cancel, Arc::default()).await
+}
+
+/// [`run`], counting into `metrics` (the demo reads them afterwards).
+pub async fn run_counted(
+    config: StreamConfig,
+    cancel: CancellationToken,
+    metrics: Arc<Metrics>,
+) -> anyhow::Result<()> {
     crate::private::create_dir(&config.state_dir).with_context(|| {
         format!(
             "cannot create the state directory {}",
@@ -53,7 +62,7 @@ pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Res
     })?;
     // Every task but delivery (awaited by its handle, stopped last).
     let tasks = TaskTracker::new();
-    let parts = Parts::new(&config, &cancel, &tasks).await?;
+    let parts = Parts::new(&config, &cancel, &tasks, metrics).await?;
 
     let (insert_tx, insert_rx) = mpsc::channel(config.max_queued);
     let writer_stop = CancellationToken::new();
@@ -201,8 +210,8 @@ impl Parts {
         config: &StreamConfig,
         cancel: &CancellationToken,
         tasks: &TaskTracker,
+        metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
-        let metrics = Arc::new(Metrics::default());
         let health = Arc::new(Health::default());
         let http = http::client_builder()
             .build()
@@ -320,6 +329,7 @@ fn start_triggers(
             ),
             bot_id: config.botpress.as_ref()?.bot_id.clone(),
             ttl: config.nudges.ttl,
+            pacing: settings.config.pacing.clone(),
             metrics: parts.metrics.clone(),
         },
     };

@@ -8,14 +8,20 @@
 //! and [`MAX_WAITING`] in total, the oldest shed and counted), one sender posts them, and only
 //! while less than [`BUDGET_SHARE`] of the minute's request budget is used — the rest stays with
 //! table and webhook delivery whatever the triggers do.
+//!
+//! The sender reports what became of each send back to the loop that owns the [`Watcher`]: a
+//! nudge the plugin path held because the conversation shows a chat exchange goes back to the
+//! watcher as held by the chat (its window given back, the exchange's quiet time learnt).
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use crate::watch::judge::MAX_ACTIONS;
+use crate::watch::outcomes::Delivery;
 use crate::watch::pacing::PacingStats;
 use crate::watch::Watcher;
 use autoplay_botpress::ids::Owner;
+use autoplay_botpress::time::ms_from_iso;
 use autoplay_botpress::wire::TriggerEvent;
 use autoplay_botpress::ActionsPayload;
 use tokio::sync::mpsc;
@@ -26,7 +32,7 @@ use crate::config::TriggersSettings;
 use crate::judge::JudgeCall;
 use crate::metrics::{add, Metrics};
 use crate::now_ms;
-use crate::nudges::Nudges;
+use crate::nudges::{Nudges, Sent};
 use crate::pacing;
 use crate::retry::{drive, Policy, Stopped};
 
@@ -67,6 +73,9 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let waiting = std::sync::Arc::new(Waiting::default());
     let (drain, abandon) = (CancellationToken::new(), CancellationToken::new());
+    let (reported, mut reports) = mpsc::unbounded_channel();
+    // Reply look-ups in flight, aborted at shutdown (their outcome is then not known).
+    let mut checks = tokio::task::JoinSet::new();
     // Judge calls in flight; each ends within the judge's own timeout, so shutdown waits for them.
     let reviews = TaskTracker::new();
     let mut sender = tokio::spawn(send(
@@ -74,6 +83,7 @@ pub async fn run(
         waiting.clone(),
         drain.clone(),
         abandon.clone(),
+        reported.clone(),
     ));
     loop {
         let fired = tokio::select! {
@@ -81,10 +91,30 @@ pub async fn run(
                 Some(batch) => watcher.push(&batch, now_ms()),
                 None => break,
             },
-            _ = tick.tick() => watcher.tick(now_ms()),
+            _ = tick.tick() => {
+                while checks.try_join_next().is_some() {}
+                for check in watcher.reply_checks(now_ms()) {
+                    let (nudges, reported) = (nudges.clone(), reported.clone());
+                    checks.spawn(async move {
+                        nudges.budget().headroom(BUDGET_SHARE).await;
+                        let replied = nudges.replied(&check).await;
+                        let _ = reported.send(Report::Replied { nudge_id: check.nudge_id, replied });
+                    });
+                }
+                watcher.tick(now_ms())
+            }
+            Some(report) = reports.recv() => {
+                report.apply(&mut watcher);
+                Vec::new()
+            }
             _ = cancel.cancelled() => break,
         };
         pacing::count(nudges.metrics(), &mut paced, watcher.stats());
+        for known in watcher.take_outcomes() {
+            nudges.metrics().nudge_outcome(known.kind, known.outcome);
+            tracing::info!(session = %known.owner.label(), trigger = ?known.kind,
+                outcome = known.outcome.label(), "nudge outcome");
+        }
         for trigger in fired {
             add(&nudges.metrics().triggers_fired_total, 1);
             tracing::info!(session = %trigger.session_id, trigger = ?trigger.trigger, "trigger fired");
@@ -116,6 +146,45 @@ pub async fn run(
         tracing::warn!("triggers still waiting to be posted at shutdown are abandoned");
         abandon.cancel();
         let _ = sender.await;
+    }
+}
+
+/// What the sender and the reply look-ups learnt, for the watcher.
+enum Report {
+    /// What became of one trigger's send (`None`: dropped after the retries).
+    Sent {
+        trigger: Box<TriggerEvent>,
+        sent: Option<Sent>,
+    },
+    /// Whether the user replied to a nudge (`None`: could not be read).
+    Replied {
+        nudge_id: String,
+        replied: Option<bool>,
+    },
+}
+
+impl Report {
+    fn apply(self, watcher: &mut Watcher) {
+        match self {
+            Report::Sent {
+                trigger,
+                sent: Some(Sent::Quiet(last)),
+            } => {
+                let owner = Owner::new(trigger.user_id.as_deref(), Some(&trigger.session_id));
+                let fired_ms = ms_from_iso(&trigger.fired_at).unwrap_or_default();
+                watcher.held_by_chat(&owner, &trigger.trigger_id, fired_ms, last);
+            }
+            Report::Sent { trigger, sent } => {
+                let delivery = match sent {
+                    Some(sent) => sent.delivery(),
+                    None => Some(Delivery::Failed),
+                };
+                if let Some(delivery) = delivery {
+                    watcher.delivered(&trigger.trigger_id, delivery);
+                }
+            }
+            Report::Replied { nudge_id, replied } => watcher.replied(&nudge_id, replied),
+        }
     }
 }
 
@@ -166,12 +235,13 @@ impl Waiting {
 }
 
 /// Sends waiting triggers one at a time, within the triggers' share of the budget, until
-/// `drain` fires and the queue is empty, or `abandon` fires.
+/// `drain` fires and the queue is empty, or `abandon` fires; reports each send.
 async fn send(
     nudges: Nudges,
     waiting: std::sync::Arc<Waiting>,
     drain: CancellationToken,
     abandon: CancellationToken,
+    reported: mpsc::UnboundedSender<Report>,
 ) {
     loop {
         let Some(trigger) = waiting.pop() else {
@@ -184,18 +254,27 @@ async fn send(
             _ = nudges.budget().headroom(BUDGET_SHARE) => {}
             _ = abandon.cancelled() => return,
         }
-        post(&nudges, trigger, abandon.clone()).await;
+        let sent = post(&nudges, &trigger, abandon.clone()).await;
+        // The loop is gone only at shutdown, when no report matters any more.
+        let _ = reported.send(Report::Sent {
+            trigger: Box::new(trigger),
+            sent,
+        });
     }
 }
 
-async fn post(nudges: &Nudges, trigger: TriggerEvent, cancel: CancellationToken) {
-    let event = &trigger;
+async fn post(nudges: &Nudges, trigger: &TriggerEvent, cancel: CancellationToken) -> Option<Sent> {
     let outcome = drive(POLICY, &cancel, "delivering a trigger", move |_| {
-        nudges.send(event)
+        nudges.send(trigger)
     })
     .await;
-    if let Err(Stopped::Failed(failure)) = outcome {
-        add(&nudges.metrics().triggers_dropped_total, 1);
-        tracing::warn!(reason = %failure.reason, session = %trigger.session_id, "could not deliver a trigger; dropped");
+    match outcome {
+        Ok(sent) => Some(sent),
+        Err(Stopped::Failed(failure)) => {
+            add(&nudges.metrics().triggers_dropped_total, 1);
+            tracing::warn!(reason = %failure.reason, session = %trigger.session_id, "could not deliver a trigger; dropped");
+            None
+        }
+        Err(Stopped::Cancelled) => None,
     }
 }

@@ -7,6 +7,7 @@
 
 mod file;
 pub mod judge;
+pub mod outcomes;
 pub mod pacing;
 mod sdk;
 pub mod sections;
@@ -19,9 +20,10 @@ use serde::{Deserialize, Serialize};
 
 use autoplay_botpress::ids::Owner;
 use autoplay_botpress::signals::{detect, SignalConfig, SignalKind, Step};
-use autoplay_botpress::time::iso_from_ms;
+use autoplay_botpress::time::{iso_from_ms, ms_from_iso};
 use autoplay_botpress::wire::{ActionsPayload, SlimAction, TriggerEvent};
-use pacing::{hold, rank, ChatQuiet, ChatSide, Held, Pacing, PacingStats};
+use outcomes::{Delivery, Known, OutcomeWindows, Outcomes, ReplyCheck};
+use pacing::{hold, rank, ChatQuiet, ChatSide, Held, LastChat, Pacing, PacingStats};
 use sections::{section_of, Section};
 
 /// Which triggers fire, their thresholds, cooldowns and opening messages (the
@@ -41,6 +43,8 @@ pub struct TriggerConfig {
     pub sections: Vec<Section>,
     /// The LLM judge's fallback and timeout (used only when an LLM is configured).
     pub judge: judge::Judge,
+    /// How long after a nudge its reply and its friction are watched.
+    pub outcomes: OutcomeWindows,
 }
 
 impl Default for TriggerConfig {
@@ -52,6 +56,7 @@ impl Default for TriggerConfig {
             pacing: Pacing::default(),
             sections: Vec::new(),
             judge: judge::Judge::default(),
+            outcomes: OutcomeWindows::default(),
         }
     }
 }
@@ -78,6 +83,14 @@ impl Default for TriggerRule {
             choices: Vec::new(),
         }
     }
+}
+
+/// A kind's name, as in the triggers file (`ping_pong`, …).
+pub fn kind_name(kind: SignalKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// The default opening message of each kind.
@@ -112,6 +125,10 @@ struct SessionWatch {
     last_fired: HashMap<SignalKind, i64>,
     /// When the session's last nudge of any kind went out.
     last_nudge_ms: Option<i64>,
+    /// The one before it (the window again, when the last one is held after all).
+    previous_nudge_ms: Option<i64>,
+    /// When the nudge whose friction is watched went out ([`outcomes`]).
+    nudged_at_ms: Option<i64>,
     last_seen_ms: i64,
     last_eval_ms: i64,
     /// New actions arrived since the last evaluation.
@@ -126,6 +143,8 @@ impl Default for SessionWatch {
             conversation_id: None,
             last_fired: HashMap::new(),
             last_nudge_ms: None,
+            previous_nudge_ms: None,
+            nudged_at_ms: None,
             last_seen_ms: 0,
             last_eval_ms: i64::MIN,
             dirty: false,
@@ -142,12 +161,14 @@ pub struct Watcher {
     sessions: HashMap<Owner, SessionWatch>,
     chat: ChatQuiet,
     stats: PacingStats,
+    outcomes: Outcomes,
     last_sweep_ms: i64,
 }
 
 impl Watcher {
     pub fn new(config: TriggerConfig) -> Self {
         Self {
+            outcomes: Outcomes::new(config.outcomes.clone()),
             config,
             sessions: HashMap::new(),
             chat: ChatQuiet::default(),
@@ -160,6 +181,52 @@ impl Watcher {
     /// nudge reaches that user for the configured quiet time after it.
     pub fn chat(&mut self, user_id: &str, side: ChatSide, at_ms: i64) {
         self.chat.note(&self.config.pacing, user_id, side, at_ms);
+    }
+
+    /// The nudge fired for `owner` at `fired_ms` was held at delivery: the user's conversation
+    /// shows them in a chat exchange (`last`). It counts as held by the chat, not sent: the
+    /// session's window is what it was before it, and the exchange's quiet time holds the
+    /// user's next nudges here without asking again.
+    pub fn held_by_chat(&mut self, owner: &Owner, nudge_id: &str, fired_ms: i64, last: LastChat) {
+        self.outcomes.withdraw(nudge_id);
+        if let Some(user) = owner.user_id.as_deref() {
+            let sides = [(ChatSide::User, last.user_ms), (ChatSide::Bot, last.bot_ms)];
+            for (side, at) in sides {
+                if let Some(at) = at {
+                    self.chat(user, side, at);
+                }
+            }
+        }
+        if let Some(session) = self.sessions.get_mut(owner) {
+            if session.last_nudge_ms == Some(fired_ms) {
+                session.last_nudge_ms = session.previous_nudge_ms;
+            }
+            if session.nudged_at_ms == Some(fired_ms) {
+                session.nudged_at_ms = None;
+            }
+        }
+        self.stats.sent = self.stats.sent.saturating_sub(1);
+        self.stats.held_by_chat += 1;
+    }
+
+    /// The nudge `nudge_id`'s send answered ([`outcomes`]).
+    pub fn delivered(&mut self, nudge_id: &str, delivery: Delivery) {
+        self.outcomes.delivered(nudge_id, delivery);
+    }
+
+    /// The answer to a [`ReplyCheck`]: `Some(replied)`, or `None` when it could not be read.
+    pub fn replied(&mut self, nudge_id: &str, replied: Option<bool>) {
+        self.outcomes.replied(nudge_id, replied);
+    }
+
+    /// The replies to ask about now, each once (call it with [`Watcher::tick`]).
+    pub fn reply_checks(&mut self, now_ms: i64) -> Vec<ReplyCheck> {
+        self.outcomes.due(now_ms)
+    }
+
+    /// The nudges' outcomes known since the last call.
+    pub fn take_outcomes(&mut self) -> Vec<Known> {
+        self.outcomes.take_known()
     }
 
     /// What pacing decided so far.
@@ -249,6 +316,19 @@ impl Watcher {
         if section.is_some_and(|s| !s.enabled) {
             return Vec::new();
         }
+        // While an earlier nudge's friction is watched, the actions since it are looked at on
+        // their own: a same-kind signal in them means the friction went on.
+        if let Some(since) = session
+            .nudged_at_ms
+            .filter(|at| now_ms < at.saturating_add(config.outcomes.friction_within_ms))
+        {
+            let after: Vec<Step> = steps.iter().filter(|s| s.at_ms > since).cloned().collect();
+            let ends: Vec<(SignalKind, i64)> = detect(after, now_ms, &config.signals)
+                .iter()
+                .filter_map(|s| Some((s.kind, ms_from_iso(&s.evidence.to)?)))
+                .collect();
+            self.outcomes.signals(owner, &ends, now_ms);
+        }
         let mut candidates: Vec<_> = detect(steps, now_ms, &config.signals)
             .into_iter()
             .filter_map(|signal| {
@@ -290,11 +370,9 @@ impl Watcher {
             None => {}
         }
         self.stats.sent += 1;
-        session.last_nudge_ms = Some(now_ms);
-        let kind_name = serde_json::to_value(signal.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        session.previous_nudge_ms = session.last_nudge_ms.replace(now_ms);
+        session.nudged_at_ms = Some(now_ms);
+        let kind_name = kind_name(signal.kind);
         let message = section
             .and_then(|s| s.message.clone())
             .or(rule.message)
@@ -302,8 +380,11 @@ impl Watcher {
         let choices = section
             .and_then(|s| s.choices.clone())
             .unwrap_or(rule.choices);
+        let trigger_id = format!("{}:{kind_name}:{}", owner.row_key(), signal.evidence.from);
+        self.outcomes
+            .nudged(owner, &trigger_id, signal.kind, now_ms);
         vec![TriggerEvent {
-            trigger_id: format!("{}:{kind_name}:{}", owner.row_key(), signal.evidence.from),
+            trigger_id,
             trigger: Some(signal.kind),
             session_id: owner.session_id.clone().unwrap_or_default(),
             user_id: owner.user_id.clone(),
@@ -533,6 +614,81 @@ mod tests {
         assert_eq!(w.stats().held_by_chat, 1);
         // Another user is not chatting.
         assert_eq!(nudges(&mut w, &burst("t", "/checkout"), 20.0).len(), 1);
+    }
+
+    #[test]
+    fn a_nudge_held_at_delivery_by_the_conversation_gives_the_window_back() {
+        let mut w = Watcher::new(TriggerConfig::default());
+        let fired = w.push(
+            &batch("s", &[(0.0, "/a"), (1.0, "/b"), (2.0, "/a")]),
+            ms(3.0),
+        );
+        assert_eq!(fired.len(), 1);
+        let owner = Owner::new(Some("user-s"), Some("s"));
+        // The user wrote 10 s before: the delivery held it.
+        let last = LastChat {
+            user_ms: Some(ms(-7.0)),
+            bot_ms: None,
+        };
+        w.held_by_chat(&owner, &fired[0].trigger_id, ms(3.0), last);
+        assert_eq!((w.stats().sent, w.stats().held_by_chat), (0, 1));
+        // Rage clicks within the quiet time: held here, without asking the conversation.
+        let clicks = |at: f64| -> Vec<_> {
+            (0..5)
+                .map(|i| (at + 0.1 * f64::from(i), "/a", "click", "Save"))
+                .collect()
+        };
+        assert!(w.push(&acts("s", &clicks(20.0)), ms(21.0)).is_empty());
+        assert_eq!(w.stats().held_by_chat, 2);
+        // After it, inside what would have been the window of the held nudge, another kind
+        // (rage clicks count as handled for their cooldown): it goes.
+        let submits: Vec<_> = (0..3)
+            .map(|i| (200.0 + f64::from(i), "/a", "submit", "Payment form"))
+            .collect();
+        let fired = w.push(&acts("s", &submits), ms(203.0));
+        assert_eq!(fired.len(), 1, "{:?}", w.stats());
+        assert_eq!(fired[0].trigger, Some(SignalKind::RepeatedSubmits));
+    }
+
+    #[test]
+    fn a_nudge_s_friction_stops_or_goes_on_and_its_reply_is_asked_for() {
+        use outcomes::Outcome;
+        let mut w = Watcher::new(TriggerConfig::default());
+        let mut sent = Vec::new();
+        for session in ["stuck", "helped"] {
+            let fired = nudges(&mut w, &burst(session, "/checkout"), 10.0);
+            assert_eq!(fired.len(), 1);
+            let conversation_id = format!("conv-{session}");
+            w.delivered(&fired[0].trigger_id, Delivery::Message { conversation_id });
+            sent.push(fired[0].trigger_id.clone());
+        }
+        // "stuck" rage-clicks again a minute later (inside the cooldown: no nudge, but seen).
+        let clicks: Vec<_> = (0..5)
+            .map(|i| (70.0 + 0.1 * f64::from(i), "/checkout", "click", "Pay now"))
+            .collect();
+        assert!(w.push(&acts("stuck", &clicks), ms(71.0)).is_empty());
+        // Five minutes on, "helped" did nothing more; at ten, both replies are asked for.
+        assert!(w.reply_checks(ms(320.0)).is_empty());
+        let checks = w.reply_checks(ms(610.0));
+        assert_eq!(checks.len(), 2);
+        w.replied(&checks[1].nudge_id, Some(true));
+        w.replied(&checks[0].nudge_id, Some(false));
+        let outcomes: Vec<(bool, Outcome)> = w
+            .take_outcomes()
+            .into_iter()
+            .map(|k| (k.nudge_id == sent[0], k.outcome))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                (true, Outcome::Delivered),
+                (false, Outcome::Delivered),
+                (true, Outcome::FrictionContinued),
+                (false, Outcome::FrictionStopped),
+                (false, Outcome::Replied),
+                (true, Outcome::NoReply),
+            ]
+        );
     }
 
     #[test]

@@ -546,11 +546,33 @@ async fn demo_runs_offline_keeps_the_other_user_out_and_states_its_cost() {
     );
     let budget = line_of(&out, "this run (tables, sessions layout)");
     assert!(budget.contains(" 0 billed events for activity"), "{budget}");
+    // The user look-up, the quiet-time look-up, the message, and the reply look-up.
     assert!(
-        budget.contains("(1 nudges as bot messages: 2 Chat API requests, 0 billed events)"),
+        budget.contains("(1 nudges as bot messages: 4 Chat API requests, 0 billed events)"),
         "{budget}"
     );
     assert!(budget.contains("2 rows in use"), "{budget}");
+    // Did it help: the scripted user answered; whether the ping-pong went on depends on when
+    // the nudge fired in the replay, but it is known.
+    let outcomes = out
+        .split_once("did the nudges help?")
+        .expect("the outcome table is printed")
+        .1;
+    let row = |name: &str| -> Vec<String> {
+        line_of(outcomes, &format!("  {name} "))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(row("outcome"), ["outcome", "ping_pong"], "{outcomes}");
+    for (name, count) in [("delivered", "1"), ("replied", "1"), ("no_reply", "0")] {
+        assert_eq!(row(name), [name, count], "{outcomes}");
+    }
+    let friction: u64 = ["friction_stopped", "friction_continued"]
+        .iter()
+        .map(|name| row(name)[1].parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(friction, 1, "{outcomes}");
     assert!(
         line_of(&out, "the guide's path").contains("9 billed events"),
         "{out}"

@@ -5,6 +5,7 @@ mod common;
 
 use std::time::Duration;
 
+use autoplay_botpress_cli::fakes::ChatLine;
 use autoplay_botpress_cli::messages::PENDING_NUDGES_TABLE;
 use common::*;
 use serde_json::json;
@@ -104,6 +105,100 @@ async fn a_trigger_becomes_one_bot_message_or_a_pending_row_and_no_billed_event(
             "expires {ttl} s after the actions"
         );
     });
+}
+
+/// Two linked users ping-pong; `user-s1` wrote in their conversation `wrote_ago_ms` before (if
+/// set). Returns the streamer, running with `--nudges plugin`.
+fn chatting_users(fakes: &Fakes, wrote_ago_ms: Option<i64>, dir: &std::path::Path) -> Streamer {
+    let now = unix_now();
+    fakes.with(|s| {
+        s.botpress_token = Some("bp-test-token".into());
+        for (user, conversation) in [("user-s1", "conv-1"), ("user-s2", "conv-2")] {
+            s.chat.add_user(&[
+                ("autoplay#autoplayUserId", user),
+                ("autoplay#conversationId", conversation),
+            ]);
+        }
+        if let Some(ago) = wrote_ago_ms {
+            s.chat.lines.push(ChatLine {
+                conversation_id: "conv-1".into(),
+                direction: "incoming",
+                created_at_ms: (now * 1000.0) as i64 - ago,
+            });
+        }
+        let bounce = ["/pricing", "/checkout", "/pricing"];
+        s.connections.push_back(Connection::Script(vec![
+            frame(pages_frame("s1", 0, &bounce, now)),
+            frame(pages_frame("s2", 0, &bounce, now)),
+            Step::Hold,
+        ]));
+    });
+    let config = dir.join("triggers.json");
+    std::fs::write(&config, r#"{"triggers": {"dwell": {"enabled": false}}}"#).unwrap();
+    Streamer::without_llm(
+        fakes,
+        &dir.join("state"),
+        Mode::Sessions,
+        &[
+            "--triggers-config",
+            config.to_str().unwrap(),
+            "--nudges",
+            "plugin",
+        ],
+    )
+}
+
+fn conversations(fakes: &Fakes) -> Vec<String> {
+    fakes.with(|s| {
+        s.chat
+            .messages
+            .iter()
+            .map(|m| m.conversation_id.clone())
+            .collect()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_nudge_lands_in_a_chat_exchange_its_conversation_shows() {
+    let fakes = fakes(Mode::Sessions).await;
+    let dir = tempfile::tempdir().unwrap();
+    // user-s1 wrote 10 s ago (inside the 2-minute quiet time); user-s2's conversation is quiet.
+    let mut streamer = chatting_users(&fakes, Some(10_000), dir.path());
+    streamer
+        .wait_for_metric("s1's nudge held", LIMIT, "triggers_held_by_chat_total", 1)
+        .await;
+    streamer
+        .wait_for("s2's nudge", LIMIT, || !conversations(&fakes).is_empty())
+        .await;
+    let lookups = streamer
+        .metric(r#"botpress_requests_total{kind="chat"}"#)
+        .await;
+    let fired = streamer.metric("triggers_fired_total").await;
+    let delivered = r#"nudge_outcomes_total{kind="ping_pong",outcome="delivered"}"#;
+    streamer
+        .wait_for_metric("s2's nudge counted", LIMIT, delivered, 1)
+        .await;
+    let delivered = streamer.metric(delivered).await;
+    let (_, logs, _) = streamer.terminate().await;
+    assert_eq!(conversations(&fakes), ["conv-2"], "{}", tail(&logs, 3000));
+    assert_eq!(fired, 2);
+    assert_eq!(delivered, 1, "the held nudge has no outcomes");
+    assert_eq!(lookups, 2, "one listMessages per nudge");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_look_up_of_the_last_messages_neither_loses_nor_wedges_the_nudge() {
+    let fakes = fakes(Mode::Sessions).await;
+    fakes.with(|s| s.chat.fail_list_messages = true);
+    let dir = tempfile::tempdir().unwrap();
+    let mut streamer = chatting_users(&fakes, None, dir.path());
+    streamer
+        .wait_for("both nudges", LIMIT, || conversations(&fakes).len() == 2)
+        .await;
+    let failures = streamer.metric("chat_lookup_failures_total").await;
+    let dropped = streamer.metric("triggers_dropped_total").await;
+    streamer.terminate().await;
+    assert_eq!((failures, dropped), (2, 0));
 }
 
 #[tokio::test]

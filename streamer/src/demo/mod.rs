@@ -5,8 +5,9 @@
 //! against them. At the end the core builds what FetchEventsData hands the agent for the
 //! scripted user — from the tables, as a bot would read them — checks that the second user's
 //! activity is not in it, shows the proactive nudges arriving in the user's conversation (as bot
-//! messages through the plugin path, or through the webhook with `--nudges webhook`), and states
-//! what the run cost on Botpress next to the guide's path.
+//! messages through the plugin path, or through the webhook with `--nudges webhook`), states
+//! what the run cost on Botpress next to the guide's path, and ends with what became of the
+//! nudges (`nudge_outcomes_total`; the scripted user answers theirs).
 
 mod script;
 
@@ -25,7 +26,10 @@ use crate::config::{
     Tables, TriggersSettings, WebhookConfig,
 };
 use crate::fakes::{Connection, FakeState, Fakes, Step};
+use crate::metrics::Metrics;
 use crate::secret::{Secret, SecretUrl};
+use crate::watch::outcomes::Outcome;
+use autoplay_botpress::signals::SignalKind;
 
 /// The Botpress conversation the scripted user chats in.
 const DEMO_CONVERSATION: &str = "conv_demo_user_a";
@@ -57,6 +61,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             ("autoplay#autoplayUserId", script::USER_A),
             ("autoplay#conversationId", DEMO_CONVERSATION),
         ]);
+        // And answers the nudge it gets (a reply the outcomes count).
+        s.chat.reply_to_nudges = true;
         // The plugin's table, which installing the plugin creates.
         s.tables.apply(
             "table",
@@ -108,14 +114,21 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     create_tables(&config).await?;
     println!();
 
-    let streamer = tokio::spawn(crate::stream::run(config.clone(), cancel.clone()));
+    let metrics = std::sync::Arc::new(Metrics::default());
+    let streamer = tokio::spawn(crate::stream::run_counted(
+        config.clone(),
+        cancel.clone(),
+        metrics.clone(),
+    ));
     let limit = if real_llm {
         Duration::from_secs(90)
     } else {
         Duration::from_secs(30)
     };
     let started = Instant::now();
-    while !fakes.with(|s| settled(s, &config, threshold)) {
+    while !(fakes.with(|s| settled(s, &config, threshold))
+        && outcomes_known(&metrics, config.nudges.path))
+    {
         if started.elapsed() > limit || streamer.is_finished() {
             cancel.cancel();
             let outcome = streamer.await;
@@ -128,7 +141,70 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     cancel.cancel();
     streamer.await.context("the streamer task failed")??;
-    fakes.with(|s| report(s, &config, &script, threshold))
+    fakes.with(|s| report(s, &config, &script, threshold))?;
+    print_outcomes(&metrics, config.nudges.path);
+    Ok(())
+}
+
+/// Outcomes summed over the kinds.
+fn outcome_total(metrics: &Metrics, outcomes: &[Outcome]) -> u64 {
+    SignalKind::ALL
+        .iter()
+        .flat_map(|kind| outcomes.iter().map(|o| metrics.nudge_outcomes(*kind, *o)))
+        .sum()
+}
+
+/// Every nudge sent has its outcomes: its friction, and on the plugin path its reply.
+fn outcomes_known(metrics: &Metrics, path: NudgePath) -> bool {
+    let sent = outcome_total(
+        metrics,
+        &[Outcome::Delivered, Outcome::Pending, Outcome::Failed],
+    );
+    let friction = outcome_total(
+        metrics,
+        &[Outcome::FrictionStopped, Outcome::FrictionContinued],
+    );
+    let replies = outcome_total(
+        metrics,
+        &[Outcome::Replied, Outcome::NoReply, Outcome::ReplyUnknown],
+    );
+    let delivered = outcome_total(metrics, &[Outcome::Delivered]);
+    sent as usize >= script::EXPECTED_TRIGGERS.len()
+        && friction >= sent
+        && (path == NudgePath::Webhook || replies >= delivered)
+}
+
+/// The outcome table: what became of each kind's nudges (`nudge_outcomes_total`).
+fn print_outcomes(metrics: &Metrics, path: NudgePath) {
+    let window = script::OUTCOME_WINDOW_MS / 1000;
+    println!(
+        "\n── did the nudges help? (nudge_outcomes_total; the demo watches {window} s, the defaults are a 10-minute reply and 5-minute friction window) ──"
+    );
+    let kinds: Vec<SignalKind> = SignalKind::ALL
+        .into_iter()
+        .filter(|kind| {
+            Outcome::ALL
+                .iter()
+                .any(|o| metrics.nudge_outcomes(*kind, *o) > 0)
+        })
+        .collect();
+    let header: String = kinds
+        .iter()
+        .map(|k| format!("{:>18}", crate::watch::kind_name(*k)))
+        .collect();
+    println!("  {:<20}{header}", "outcome");
+    for outcome in Outcome::ALL {
+        let cells: String = kinds
+            .iter()
+            .map(|k| format!("{:>18}", metrics.nudge_outcomes(*k, outcome)))
+            .collect();
+        println!("  {:<20}{cells}", outcome.label());
+    }
+    if path == NudgePath::Webhook {
+        println!(
+            "  (through the webhook the streamer does not see the conversation: no reply outcome)"
+        );
+    }
 }
 
 /// The script as SSE: one batch per `pace`, its actions stamped as having just happened.

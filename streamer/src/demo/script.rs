@@ -2,6 +2,7 @@
 //! back-and-forth (the guide's pricing-page example), and a second user elsewhere in the product
 //! whose activity must never reach the first user's agent.
 
+use crate::watch::outcomes::OutcomeWindows;
 use crate::watch::TriggerConfig;
 use autoplay_botpress::signals::{Flow, SignalConfig, SignalKind};
 use autoplay_botpress::{ActionsPayload, SlimAction};
@@ -208,7 +209,12 @@ fn session(user: &str, session: &str, script: &[&[Step]]) -> Vec<ActionsPayload>
 /// submits on checkout that follow fall inside the session's pacing window: no second nudge.
 pub const EXPECTED_TRIGGERS: [SignalKind; 1] = [SignalKind::PingPong];
 
-/// The demo's trigger settings: the defaults, plus the product's checkout flow.
+/// How long the demo watches a nudge's reply and friction (10 and 5 minutes by default): short
+/// enough for the run to show the outcomes.
+pub const OUTCOME_WINDOW_MS: i64 = 3_000;
+
+/// The demo's trigger settings: the defaults, plus the product's checkout flow, and outcome
+/// windows of [`OUTCOME_WINDOW_MS`].
 pub fn trigger_config() -> TriggerConfig {
     TriggerConfig {
         signals: SignalConfig {
@@ -221,6 +227,10 @@ pub fn trigger_config() -> TriggerConfig {
                 ],
             }],
             ..SignalConfig::default()
+        },
+        outcomes: OutcomeWindows {
+            reply_within_ms: OUTCOME_WINDOW_MS,
+            friction_within_ms: OUTCOME_WINDOW_MS,
         },
         ..TriggerConfig::default()
     }

@@ -1,7 +1,8 @@
 //! The Chat API stand-in the plugin path talks to: Botpress users with tags (found by tag as
 //! `GET /v1/chat/users?tags.<tag>=<value>` answers), bot messages created with get-or-create
-//! (one message per discriminating tag value, as Botpress does), and `createEvent`, counted: an
-//! event is what Botpress bills.
+//! (one message per discriminating tag value, as Botpress does), a conversation's messages as
+//! `listMessages` lists them (`GET /v1/chat/messages?conversationId=…&afterDate=…&beforeDate=…`),
+//! and `createEvent`, counted: an event is what Botpress bills.
 
 use std::sync::{Arc, Mutex};
 
@@ -22,6 +23,16 @@ pub struct BotMessage {
     pub kind: String,
     pub payload: Value,
     pub tags: Map<String, Value>,
+    pub created_at_ms: i64,
+}
+
+/// A message of a chat exchange the streamer did not write: the user's (`incoming`) or the
+/// bot's answers (`outgoing`).
+#[derive(Debug, Clone)]
+pub struct ChatLine {
+    pub conversation_id: String,
+    pub direction: &'static str,
+    pub created_at_ms: i64,
 }
 
 /// The Chat API's state.
@@ -36,6 +47,12 @@ pub struct ChatFake {
     pub requests: usize,
     /// This many get-or-create calls do their work, then answer 503 (an answer lost on the way).
     pub lose_answers: usize,
+    /// The exchanges in the conversations, besides the nudges.
+    pub lines: Vec<ChatLine>,
+    /// The user answers each nudge at once (the demo's scripted user).
+    pub reply_to_nudges: bool,
+    /// `listMessages` calls answer 503.
+    pub fail_list_messages: bool,
 }
 
 impl ChatFake {
@@ -67,11 +84,16 @@ fn admitted(s: &mut FakeState, headers: &HeaderMap) -> Option<Response> {
     }
 }
 
+/// A request's query parameters, decoded.
+fn query_of<C: FromIterator<(String, String)>>(uri: &Uri) -> C {
+    reqwest::Url::parse(&format!("http://fake{uri}"))
+        .map(|url| url.query_pairs().into_owned().collect())
+        .unwrap_or_else(|_| std::iter::empty().collect())
+}
+
 /// `listUsers`: the users whose tags match every `tags.<name>` query parameter.
 pub async fn list_users(State(state): Shared, headers: HeaderMap, uri: Uri) -> Response {
-    let query: Vec<(String, String)> = reqwest::Url::parse(&format!("http://fake{uri}"))
-        .map(|url| url.query_pairs().into_owned().collect())
-        .unwrap_or_default();
+    let query: Vec<(String, String)> = query_of(&uri);
     let mut s = lock(&state);
     if let Some(refused) = admitted(&mut s, &headers) {
         return refused;
@@ -89,6 +111,60 @@ pub async fn list_users(State(state): Shared, headers: HeaderMap, uri: Uri) -> R
         .map(|(i, tags)| json!({ "id": format!("user_{i}"), "tags": tags }))
         .collect();
     Json(json!({ "users": users, "meta": {} })).into_response()
+}
+
+/// `listMessages`: the conversation's messages created after `afterDate` (and before
+/// `beforeDate`), newest first, with their direction and tags.
+pub async fn list_messages(State(state): Shared, headers: HeaderMap, uri: Uri) -> Response {
+    let query: std::collections::HashMap<String, String> = query_of(&uri);
+    let mut s = lock(&state);
+    if let Some(refused) = admitted(&mut s, &headers) {
+        return refused;
+    }
+    if s.chat.fail_list_messages {
+        return (StatusCode::SERVICE_UNAVAILABLE, "listMessages down").into_response();
+    }
+    let Some(conversation) = query.get("conversationId") else {
+        let refused =
+            json!({"code": 400, "type": "InvalidPayload", "message": "conversationId is required"});
+        return (StatusCode::BAD_REQUEST, Json(refused)).into_response();
+    };
+    let date = |key: &str| {
+        query
+            .get(key)
+            .and_then(|d| autoplay_botpress::time::ms_from_iso(d))
+    };
+    let (after, before) = (date("afterDate"), date("beforeDate"));
+    let nudges = s.chat.messages.iter().map(|m| {
+        (
+            &m.conversation_id,
+            "outgoing",
+            m.created_at_ms,
+            m.tags.clone(),
+        )
+    });
+    let lines = s
+        .chat
+        .lines
+        .iter()
+        .map(|l| (&l.conversation_id, l.direction, l.created_at_ms, Map::new()));
+    let mut listed: Vec<_> = nudges
+        .chain(lines)
+        .filter(|(c, _, at, _)| {
+            *c == conversation && after.is_none_or(|a| *at > a) && before.is_none_or(|b| *at < b)
+        })
+        .collect();
+    listed.sort_by_key(|(_, _, at, _)| std::cmp::Reverse(*at));
+    let messages: Vec<Value> = listed
+        .into_iter()
+        .map(|(c, direction, at, tags)| {
+            let created = autoplay_botpress::time::iso_from_ms(at);
+            json!({ "id": format!("msg_{at}"), "conversationId": c, "direction": direction,
+                    "createdAt": created, "updatedAt": created, "type": "text", "payload": {},
+                    "userId": "user_0", "tags": tags })
+        })
+        .collect();
+    Json(json!({ "messages": messages, "meta": {} })).into_response()
 }
 
 /// `getOrCreateMessage`: the message with the same discriminating tags in the conversation, or
@@ -126,11 +202,20 @@ pub async fn get_or_create_message(
                 .all(|t| m.tags.get(*t) == tags.get(*t))
     };
     if !s.chat.messages.iter().any(same) {
+        let created_at_ms = crate::now_ms();
+        if s.chat.reply_to_nudges {
+            s.chat.lines.push(ChatLine {
+                conversation_id: conversation_id.clone(),
+                direction: "incoming",
+                created_at_ms: created_at_ms + 1,
+            });
+        }
         let message = BotMessage {
             conversation_id,
             kind: text(&body["type"]),
             payload: body["payload"].clone(),
             tags,
+            created_at_ms,
         };
         if s.verbose {
             println!(

@@ -28,7 +28,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-pub use chat::ChatFake;
+pub use chat::{ChatFake, ChatLine};
 pub use llm::LlmFake;
 pub use tables::TablesFake;
 
@@ -156,6 +156,7 @@ impl Fakes {
             .route("/v1/tables/{table}/rows", post(create_rows))
             .route("/v1/tables/{table}/rows/{op}", post(rows_call))
             .route("/v1/chat/users", get(chat::list_users))
+            .route("/v1/chat/messages", get(chat::list_messages))
             .route(
                 "/v1/chat/messages/get-or-create",
                 post(chat::get_or_create_message),

@@ -171,4 +171,18 @@ mod tests {
         let err = read_triggers_file(r#"{"builtins": [], "cooldown": 1}"#).unwrap_err();
         assert!(err.contains("unknown field `cooldown`"), "{err}");
     }
+
+    #[test]
+    fn the_readmes_fuller_file_is_read() {
+        let readme = include_str!("../../../README.md");
+        let block = readme
+            .split_once("A fuller file:\n\n```json\n")
+            .and_then(|(_, rest)| rest.split_once("```"))
+            .map(|(json, _)| json)
+            .expect("README shows a fuller triggers file");
+        let (config, notes) = read_triggers_file(block).unwrap();
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(config.outcomes.reply_within_ms, 600_000);
+        assert_eq!(config.outcomes.friction_within_ms, 300_000);
+    }
 }

@@ -121,6 +121,39 @@ impl ChatQuiet {
     }
 }
 
+/// When the user last wrote and the bot last answered in the user's conversation, as the
+/// conversation's messages say (with `--nudges plugin`, read just before a nudge is sent).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LastChat {
+    pub user_ms: Option<i64>,
+    pub bot_ms: Option<i64>,
+}
+
+impl LastChat {
+    /// Adds a message by `side` at `at_ms`, keeping the latest of each side.
+    pub fn note(&mut self, side: ChatSide, at_ms: i64) {
+        let slot = match side {
+            ChatSide::User => &mut self.user_ms,
+            ChatSide::Bot => &mut self.bot_ms,
+        };
+        *slot = Some(slot.map_or(at_ms, |t| t.max(at_ms)));
+    }
+
+    /// Whether these messages put the user in a chat exchange at `now_ms`: the same quiet times
+    /// as [`ChatQuiet`].
+    pub fn quiet(&self, pacing: &Pacing, now_ms: i64) -> bool {
+        let within =
+            |at: Option<i64>, quiet: i64| at.is_some_and(|t| now_ms < t.saturating_add(quiet));
+        within(self.user_ms, pacing.quiet_after_user_ms)
+            || within(self.bot_ms, pacing.quiet_after_bot_ms)
+    }
+
+    /// How far back a conversation must be read to decide [`LastChat::quiet`] at `now_ms`.
+    pub fn since(pacing: &Pacing, now_ms: i64) -> i64 {
+        now_ms.saturating_sub(pacing.quiet_after_user_ms.max(pacing.quiet_after_bot_ms))
+    }
+}
+
 /// Decides one session's nudge: `last_nudge_ms` is its last one, `chatting` whether the user is
 /// in an exchange. Returns the held reason, or `None` when the nudge may go.
 pub fn hold(
@@ -163,6 +196,22 @@ mod tests {
         assert!(quiet.quiet(Some("u"), 200_000));
         quiet.expire(220_000);
         assert!(quiet.until.is_empty());
+    }
+
+    #[test]
+    fn the_last_messages_decide_the_quiet_time() {
+        let pacing = Pacing::default();
+        let mut last = LastChat::default();
+        assert!(!last.quiet(&pacing, 0), "no messages: no exchange");
+        last.note(ChatSide::User, 1_000);
+        last.note(ChatSide::User, 500);
+        assert_eq!(last.user_ms, Some(1_000));
+        assert!(last.quiet(&pacing, 11_000), "the user wrote 10 s ago");
+        assert!(!last.quiet(&pacing, 121_000));
+        last.note(ChatSide::Bot, 100_000);
+        assert!(last.quiet(&pacing, 219_999));
+        assert!(!last.quiet(&pacing, 220_000));
+        assert_eq!(LastChat::since(&pacing, 220_000), 100_000);
     }
 
     #[test]

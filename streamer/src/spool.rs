@@ -27,6 +27,8 @@ use tokio::sync::{mpsc, watch, OwnedSemaphorePermit};
 use crate::metrics::{add, set, Health, Metrics, Part};
 use crate::retry::Backoff;
 
+mod packed;
+
 const CACHE_BYTES: usize = 1 << 20;
 const BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("batches");
 /// Session rows as last written to Botpress (sessions layout), so a restart continues them.
@@ -67,7 +69,20 @@ fn storage(err: impl std::fmt::Display) -> SpoolError {
 pub struct Stored {
     pub seq: u64,
     pub batch: Result<ActionsPayload, String>,
+    /// Length of the batch's JSON (what a body carrying it grows by), not of its stored form.
     pub bytes: usize,
+}
+
+impl Stored {
+    /// The batch stored under `seq` as `value`, or why it cannot be read.
+    fn read(seq: u64, value: &[u8]) -> Self {
+        let json = packed::unpack(value);
+        Stored {
+            seq,
+            bytes: json.as_ref().map_or(value.len(), |json| json.len()),
+            batch: json.and_then(|json| packed::decode(&json)),
+        }
+    }
 }
 
 /// What one transaction changes.
@@ -245,7 +260,7 @@ impl Spool {
     }
 
     /// Batches with keys from `from` on, in order: at most `max_batches` and, past the first,
-    /// at most `max_bytes` of stored JSON.
+    /// at most `max_bytes` of JSON.
     pub fn read_from(
         &self,
         from: u64,
@@ -259,17 +274,15 @@ impl Spool {
             let mut bytes = 0;
             for entry in table.range(from..).map_err(storage)? {
                 let (key, value) = entry.map_err(storage)?;
-                let value = value.value();
-                if out.len() >= max_batches || (!out.is_empty() && bytes + value.len() > max_bytes)
-                {
+                if out.len() >= max_batches {
                     break;
                 }
-                bytes += value.len();
-                out.push(Stored {
-                    seq: key.value(),
-                    batch: serde_json::from_slice(value).map_err(|e| e.to_string()),
-                    bytes: value.len(),
-                });
+                let stored = Stored::read(key.value(), value.value());
+                if !out.is_empty() && bytes + stored.bytes > max_bytes {
+                    break;
+                }
+                bytes += stored.bytes;
+                out.push(stored);
             }
             Ok(out)
         })
@@ -283,12 +296,7 @@ impl Spool {
             let mut out = Vec::with_capacity(keys.len());
             for &seq in keys {
                 if let Some(value) = table.get(seq).map_err(storage)? {
-                    let value = value.value();
-                    out.push(Stored {
-                        seq,
-                        batch: serde_json::from_slice(value).map_err(|e| e.to_string()),
-                        bytes: value.len(),
-                    });
+                    out.push(Stored::read(seq, value.value()));
                 }
             }
             Ok(out)
@@ -310,13 +318,11 @@ impl Spool {
                 .get(session)
                 .map_err(storage)?
                 .map_or(0, |t| t.value());
-            Ok(serde_json::from_slice(value.value())
-                .ok()
-                .map(|row| RowCopy {
-                    row,
-                    held: held.get(session).is_ok_and(|h| h.is_some()),
-                    written_ms,
-                }))
+            Ok(packed::read(value.value()).ok().map(|row| RowCopy {
+                row,
+                held: held.get(session).is_ok_and(|h| h.is_some()),
+                written_ms,
+            }))
         })
     }
 
@@ -810,7 +816,7 @@ impl Writer {
     }
 
     fn add_insert(&mut self, group: &mut Group, incoming: Incoming) -> Result<(), SpoolError> {
-        let value = serde_json::to_vec(&incoming.batch).map_err(storage)?;
+        let value = packed::pack(&serde_json::to_vec(&incoming.batch).map_err(storage)?);
         group.change.inserts.push((self.next, value));
         group.permits.push(incoming._permit);
         self.next += 1;
@@ -944,7 +950,10 @@ impl Group {
                 t => t.min(settle.written_ms),
             };
         }
-        self.change.rows.extend(settle.rows);
+        let rows = settle.rows.into_iter();
+        self.change
+            .rows
+            .extend(rows.map(|(session, json)| (session, packed::pack(&json))));
         self.change.held.extend(settle.held);
         self.change.letters.extend(settle.letters);
     }

@@ -143,8 +143,8 @@ pub struct Spool {
     db: RwLock<Option<Database>>,
     /// What was wrong with the file found at start, and what was done about it.
     damage: Option<String>,
-    /// The file's length after its last compaction.
-    compacted_to: std::sync::atomic::AtomicU64,
+    /// The file's length and what it held after its last compaction.
+    compacted_to: std::sync::Mutex<(u64, u64)>,
 }
 
 impl Spool {
@@ -408,9 +408,8 @@ impl Spool {
     /// returns the file's length before and after.
     fn compact_if_loose(&self) -> Result<Option<(u64, u64)>, SpoolError> {
         let (file, used) = self.sizes()?;
-        let last = self.compacted_to.load(std::sync::atomic::Ordering::Relaxed);
-        // Past a compaction that could not shrink it more, only growth is worth another.
-        if file <= used.saturating_mul(2) + COMPACT_SLACK || file <= last + last / 4 {
+        let last = *self.compacted_to.lock().unwrap_or_else(|p| p.into_inner());
+        if !worth_compacting(file, used, last) {
             return Ok(None);
         }
         {
@@ -420,9 +419,8 @@ impl Spool {
                 .ok_or_else(|| storage("the spool is being reopened"))?;
             db.compact().map_err(storage)?;
         }
-        let after = self.sizes()?.0;
-        self.compacted_to
-            .store(after, std::sync::atomic::Ordering::Relaxed);
+        let (after, used) = self.sizes()?;
+        *self.compacted_to.lock().unwrap_or_else(|p| p.into_inner()) = (after, used);
         Ok(Some((file, after)))
     }
 
@@ -578,6 +576,15 @@ fn readable(db: &Database) -> Result<(), SpoolError> {
         entry.map_err(storage)?;
     }
     Ok(())
+}
+
+/// Whether a file of `file` bytes holding `used` is worth compacting, given the file's length and
+/// what it held after the last compaction: it must be more than twice what it holds plus
+/// [`COMPACT_SLACK`], and past a compaction that could not shrink it more, it must have grown by a
+/// quarter or what it holds must have halved since (e.g. retention forgot the row copies).
+fn worth_compacting(file: u64, used: u64, (last_file, last_used): (u64, u64)) -> bool {
+    file > used.saturating_mul(2) + COMPACT_SLACK
+        && (file > last_file + last_file / 4 || used < last_used / 2)
 }
 
 /// Copies the batches, session rows (with their times) and dead letters `old` still yields into
@@ -1060,6 +1067,32 @@ mod tests {
         assert_eq!((before, after), (before, file()));
         assert!(after < 4 << 20, "{after}");
         assert_eq!(spool.compact_if_loose().unwrap(), None, "once is enough");
+    }
+
+    #[test]
+    fn compaction_waits_for_growth_or_a_halving_of_what_the_file_holds() {
+        const MB: u64 = 1 << 20;
+        assert!(
+            worth_compacting(100 * MB, 10 * MB, (0, 0)),
+            "loose, never compacted"
+        );
+        assert!(
+            !worth_compacting(30 * MB, 10 * MB, (0, 0)),
+            "within twice plus slack"
+        );
+        let last = (60 * MB, 20 * MB);
+        assert!(
+            !worth_compacting(60 * MB, 20 * MB, last),
+            "could not shrink more"
+        );
+        assert!(
+            worth_compacting(80 * MB, 20 * MB, last),
+            "grew by a quarter"
+        );
+        assert!(
+            worth_compacting(40 * MB, 5 * MB, last),
+            "what it holds halved"
+        );
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //!
 //! Stored plain, a session row of 10 actions took ~14 KB of disk once redb's pages were counted
 //! (load bench, 20,000 sessions: 282 MB for one settle of 20,000 rows); compressed, several fit a
-//! page. LZ4 because it costs little CPU (well under 1 % of the streamer's per-action cost on the
-//! load bench) for most of what a stronger codec would save on this JSON. Values written by
-//! earlier versions, plain JSON, still read.
+//! page. LZ4 because it is built for speed rather than ratio and still takes most of what a
+//! stronger, slower codec would save on this JSON. Values written by earlier versions, plain JSON, still
+//! read.
 
 use std::borrow::Cow;
 

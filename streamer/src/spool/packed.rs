@@ -3,8 +3,8 @@
 //! Stored plain, a session row of 10 actions took ~14 KB of disk once redb's pages were counted
 //! (load bench, 20,000 sessions: 282 MB for one settle of 20,000 rows); compressed, several fit a
 //! page. LZ4 because it is built for speed rather than ratio and still takes most of what a
-//! stronger, slower codec would save on this JSON. Values written by earlier versions, plain JSON, still
-//! read.
+//! stronger, slower codec would save on this JSON. Values written by earlier versions, plain
+//! JSON, still read.
 
 use std::borrow::Cow;
 

@@ -15,11 +15,12 @@ bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/,
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
   step "installing wasm-bindgen-cli $bindgen_version (a few minutes, once)"
   # Not --locked: this machine's registry mirror lacks some versions pinned in its lock file.
-  cargo install wasm-bindgen-cli --version "$bindgen_version" --force
+  # One target directory for both tools: the dependencies they share are built once.
+  cargo install wasm-bindgen-cli --version "$bindgen_version" --force --target-dir target/tools
 fi
 if ! command -v wasm-pack >/dev/null 2>&1; then
   step "installing wasm-pack (a few minutes, once)"
-  cargo install wasm-pack
+  cargo install wasm-pack --target-dir target/tools
 fi
 
 step "npm packages (binaryen for wasm-opt)"
@@ -67,8 +68,10 @@ step "Botpress plugin: install, type-check, bundle and tests through the sdk's b
 
 step "benchmark (figures only, never a pass/fail)"
 node bench/wasm-vs-js.mjs --runs 100
-# A small state-directory run in CI; BENCH_STATE_SESSIONS=20000 for the figure at scale.
-BENCH_STATE_SESSIONS=500 cargo bench -p autoplay-botpress-cli --bench load
+# A small state-directory run in CI; BENCH_STATE_SESSIONS=20000 for the figure at scale. Built
+# without LTO here (minutes less of CI): README's figures come from the release profile's build.
+CARGO_PROFILE_BENCH_LTO=false CARGO_PROFILE_BENCH_CODEGEN_UNITS=16 BENCH_STATE_SESSIONS=500 \
+  cargo bench -p autoplay-botpress-cli --bench load
 (cd botpress-plugin && npm run bench)
 
 printf '\nall checks passed\n'

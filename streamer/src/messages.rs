@@ -219,7 +219,6 @@ impl Messages {
                     Ok(last) if last.quiet(pacing, now_ms) => return Ok(Delivered::Quiet(last)),
                     Ok(_) => {}
                     Err(failure) => {
-                        add(&self.client.metrics().chat_lookup_failures_total, 1);
                         tracing::warn!(reason = %failure.reason, %conversation_id,
                             "could not read the conversation's last messages; nudging without them");
                     }
@@ -253,7 +252,8 @@ impl Messages {
 
     /// When the user last wrote and the bot last answered in `conversation_id` after `since_ms`
     /// (and before `until_ms`): one `GET /v1/chat/messages` (`listMessages`), its first page.
-    /// The bot's own nudges (tagged `<alias>#nudgeId`) are not answers.
+    /// The bot's own nudges (tagged `<alias>#nudgeId`) are not answers. A failure is counted in
+    /// `chat_lookup_failures_total`.
     pub async fn last_chat(
         &self,
         conversation_id: &str,
@@ -269,7 +269,11 @@ impl Messages {
                 query.append_pair("beforeDate", &iso_from_ms(until));
             }
         }
-        let listed: ListedMessages = self.client.get(url, RequestKind::Chat).await?;
+        let listed: ListedMessages = self
+            .client
+            .get(url, RequestKind::Chat)
+            .await
+            .inspect_err(|_| add(&self.client.metrics().chat_lookup_failures_total, 1))?;
         let nudge_tag = format!("{}#nudgeId", self.alias);
         let mut last = LastChat::default();
         for message in &listed.messages {

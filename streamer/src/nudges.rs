@@ -3,7 +3,7 @@
 //! conversation as a bot message (no event, nothing billed; [`crate::messages`]). Both are
 //! idempotent on the trigger id: the webhook's `Idempotency-Key`, the message's `nudgeId` tag.
 //! On the plugin path the conversation's last messages are read first: a user in a chat exchange
-//! is not nudged ([`Sent::Quiet`]).
+//! is not nudged ([`Delivered::Quiet`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,11 +12,10 @@ use autoplay_botpress::wire::TriggerEvent;
 
 use crate::budget::Budget;
 use crate::messages::{Delivered, Messages, Nudge};
-use crate::metrics::add;
 use crate::metrics::{Metrics, RequestKind};
 use crate::retry::Failure;
 use crate::watch::outcomes::{Delivery, ReplyCheck};
-use crate::watch::pacing::{LastChat, Pacing};
+use crate::watch::pacing::Pacing;
 use crate::webhook::Webhook;
 
 /// What became of a trigger's send.
@@ -24,10 +23,9 @@ use crate::webhook::Webhook;
 pub enum Sent {
     /// Accepted by the webhook.
     Webhook,
-    /// A bot message or a pending row.
+    /// A bot message, a pending row, or held: the conversation's last messages show a chat
+    /// exchange.
     Plugin(Delivered),
-    /// Not sent: the conversation's last messages show a chat exchange.
-    Quiet(LastChat),
 }
 
 impl Sent {
@@ -39,7 +37,7 @@ impl Sent {
                 conversation_id: conversation_id.clone(),
             }),
             Sent::Plugin(Delivered::Pending) => Some(Delivery::Pending),
-            Sent::Plugin(Delivered::Quiet(_)) | Sent::Quiet(_) => None,
+            Sent::Plugin(Delivered::Quiet(_)) => None,
         }
     }
 }
@@ -79,7 +77,7 @@ impl Nudges {
     }
 
     /// Whether the user wrote in the conversation in the check's time (one `listMessages`):
-    /// `None` when it could not be read (counted). Asked once per nudge, when the reply window
+    /// `None` when it could not be read. Asked once per nudge, when the reply window
     /// is over: the cheapest way to know, as the plugin reports no replies to the streamer.
     pub async fn replied(&self, check: &ReplyCheck) -> Option<bool> {
         let Nudges::Plugin { messages, .. } = self else {
@@ -91,7 +89,6 @@ impl Nudges {
         match read {
             Ok(last) => Some(last.user_ms.is_some()),
             Err(failure) => {
-                add(&self.metrics().chat_lookup_failures_total, 1);
                 tracing::warn!(reason = %failure.reason, conversation_id = %check.conversation_id,
                     "could not read whether the user replied to a nudge");
                 None
@@ -136,10 +133,7 @@ impl Nudges {
                         "the user is in a chat exchange: nudge held"
                     ),
                 }
-                Ok(match delivered {
-                    Delivered::Quiet(last) => Sent::Quiet(last),
-                    other => Sent::Plugin(other),
-                })
+                Ok(Sent::Plugin(delivered))
             }
         }
     }

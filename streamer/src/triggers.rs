@@ -30,6 +30,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::TriggersSettings;
 use crate::judge::JudgeCall;
+use crate::messages::Delivered;
 use crate::metrics::{add, Metrics};
 use crate::now_ms;
 use crate::nudges::{Nudges, Sent};
@@ -168,7 +169,7 @@ impl Report {
         match self {
             Report::Sent {
                 trigger,
-                sent: Some(Sent::Quiet(last)),
+                sent: Some(Sent::Plugin(Delivered::Quiet(last))),
             } => {
                 let owner = Owner::new(trigger.user_id.as_deref(), Some(&trigger.session_id));
                 let fired_ms = ms_from_iso(&trigger.fired_at).unwrap_or_default();

@@ -8,7 +8,7 @@ use crate::ids;
 use crate::order::sort_by_key;
 use crate::rows::{EventRow, SummaryRow};
 use crate::schema::{EVENTS_TABLE, SESSIONS_TABLE, SUMMARY_TABLE};
-use crate::session_row::SessionRow;
+use crate::session_row::{NudgeNote, SessionRow, MAX_NUDGES};
 use crate::signals::{self, Signal, SignalConfig, Step};
 use crate::text::{json_len, truncate_in_place};
 use crate::time::{iso_from_ms, ms_from_iso, TimeInput};
@@ -429,6 +429,9 @@ pub struct AgentContext {
     pub generated_at: String,
     /// Friction signals found in the scope's events inside the window.
     pub signals: Vec<Signal>,
+    /// Nudges the user was sent inside the window (session rows only), oldest first, at most
+    /// [`MAX_NUDGES`]: what the agent already said, and what came of it.
+    pub nudges: Vec<NudgeNote>,
 }
 
 /// Builds the context for the chatting user/session from rows fetched from the two tables.
@@ -461,6 +464,14 @@ pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentCo
             signals.push(stored.clone());
         }
     }
+    let mut nudges: Vec<(i64, NudgeNote)> = sessions
+        .iter()
+        .flat_map(|r| &r.nudges)
+        .filter_map(|n| Some((ms_from_iso(&n.sent_at)?, n.clone())))
+        .filter(|(at, _)| *at >= since)
+        .collect();
+    sort_by_key(&mut nudges, |(at, _)| *at);
+    let nudges = nudges.split_off(nudges.len().saturating_sub(MAX_NUDGES));
     let omitted_events = events.len().saturating_sub(input.max_events);
     let recent_events = events
         .into_iter()
@@ -502,6 +513,7 @@ pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentCo
         window_ms: input.window_ms,
         generated_at: iso_from_ms(now),
         signals,
+        nudges: nudges.into_iter().map(|(_, n)| n).collect(),
     };
     context.fit(input.max_bytes);
     Ok(context)
@@ -728,7 +740,12 @@ mod tests {
                         "canonical_url": "/pricing", "occurred_at": iso_from_ms(NOW - 20_000)}],
                    "signals": [{"kind": "rage_clicks", "description": "clicked \"Pay\" 4 times",
                                 "evidence": {"pages": ["/pricing"], "count": 4,
-                                             "from": iso_from_ms(NOW - 25_000), "to": iso_from_ms(NOW - 22_000)}}]})
+                                             "from": iso_from_ms(NOW - 25_000), "to": iso_from_ms(NOW - 22_000)}}],
+                   "nudges": [
+                       {"id": format!("{user}-old"), "kind": "dwell", "message": "Still there?",
+                        "sent_at": iso_from_ms(NOW - 2 * 86_400_000), "outcomes": ["delivered"]},
+                       {"id": format!("{user}-1"), "kind": "rage_clicks", "message": format!("{user}: trouble paying?"),
+                        "sent_at": iso_from_ms(NOW - 21_000), "outcomes": ["delivered", "replied"]}]})
         };
         let ctx = build_agent_context(
             input(json!({"userId": "A", "sessionRows": [
@@ -746,6 +763,13 @@ mod tests {
         assert_eq!(ctx.recent_events[1].session_id.as_deref(), Some("sa"));
         assert_eq!(ctx.signals.len(), 1, "the stored signal, still recent");
         assert!(!serde_json::to_string(&ctx).unwrap().contains("B edits"));
+        let nudged: Vec<_> = ctx.nudges.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(
+            nudged,
+            ["A-1"],
+            "A's nudge inside the window only, never B's"
+        );
+        assert_eq!(ctx.nudges[0].outcomes, ["delivered", "replied"]);
     }
 
     #[test]

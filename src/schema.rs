@@ -132,6 +132,11 @@ pub const SESSION_COLUMNS: &[(&str, ColumnType, &str)] = &[
         "Friction signals seen in the session's recent actions",
     ),
     (
+        "nudges",
+        ColumnType::Array,
+        "Nudges sent in the session (newest last) and what came of them",
+    ),
+    (
         "first_action_at",
         ColumnType::String,
         "When the session's first action happened (ISO-8601)",

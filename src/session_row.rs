@@ -29,6 +29,12 @@ const SIGNAL_TTL_MS: i64 = 10 * 60_000;
 /// Signals are detected in this many of the newest actions: every detector looks at the last
 /// few pages or seconds.
 const SIGNAL_WINDOW: usize = 48;
+/// Nudges a row remembers, the newest: enough for the agent to know what it already said.
+pub const MAX_NUDGES: usize = 3;
+/// Longest nudge message a row keeps, in bytes (a judged message is at most 150 characters).
+const MAX_NUDGE_MESSAGE_BYTES: usize = 400;
+/// Outcomes one nudge can have: its delivery, its reply and its friction.
+const MAX_NUDGE_OUTCOMES: usize = 3;
 
 /// The byte budget of one row of a table created with `factor`.
 pub fn row_budget(factor: u8) -> usize {
@@ -46,6 +52,28 @@ action_shape! {
         /// When the user acted (ISO-8601).
         pub occurred_at: Option<String>,
     }
+}
+
+/// A nudge the session's user was sent, as the row records it, so the agent knows what it
+/// already said and what came of it.
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
+#[serde_with::serde_as]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NudgeNote {
+    /// The trigger's id (`triggerId`): outcomes known later find their nudge by it.
+    pub id: String,
+    /// The friction it was about (a signal kind, e.g. `rage_clicks`); text, so a row written by
+    /// a newer version with a kind this one does not know still reads.
+    pub kind: String,
+    /// What the user was shown.
+    pub message: String,
+    /// When it was sent (ISO-8601).
+    pub sent_at: String,
+    /// What came of it so far, in the order known: `delivered` or `pending`, then `replied`,
+    /// `no_reply` or `reply_unknown`, and `friction_stopped` or `friction_continued`.
+    pub outcomes: Vec<String>,
 }
 
 /// A row of `AutoPlaySessionsTable`: one (user, session) pair's, key column `row_key`.
@@ -75,6 +103,8 @@ pub struct SessionRow {
     pub actions: Vec<SessionAction>,
     /// Friction signals seen in the session's recent actions.
     pub signals: Vec<Signal>,
+    /// The newest nudges sent in this session (at most [`MAX_NUDGES`]), oldest first.
+    pub nudges: Vec<NudgeNote>,
     pub first_action_at: Option<String>,
     pub last_action_at: Option<String>,
 }
@@ -132,6 +162,28 @@ impl SessionRow {
         self.actions.drain(..excess);
     }
 
+    /// Records a nudge sent (a re-delivery of the same id replaces it); the newest
+    /// [`MAX_NUDGES`] are kept.
+    pub fn note_nudge(&mut self, mut note: NudgeNote) {
+        truncate_in_place(&mut note.message, MAX_NUDGE_MESSAGE_BYTES);
+        note.outcomes.truncate(MAX_NUDGE_OUTCOMES);
+        self.nudges.retain(|n| n.id != note.id);
+        self.nudges.push(note);
+        let excess = self.nudges.len().saturating_sub(MAX_NUDGES);
+        self.nudges.drain(..excess);
+    }
+
+    /// Adds an outcome to the nudge `id`, if the row still has it; `false` when it does not.
+    pub fn note_outcome(&mut self, id: &str, outcome: &str) -> bool {
+        let Some(note) = self.nudges.iter_mut().find(|n| n.id == id) else {
+            return false;
+        };
+        if note.outcomes.len() < MAX_NUDGE_OUTCOMES && !note.outcomes.iter().any(|o| o == outcome) {
+            note.outcomes.push(outcome.to_owned());
+        }
+        true
+    }
+
     fn widen_times(&mut self, at_ms: i64) {
         let earlier = |stored: &Option<String>| {
             stored
@@ -172,8 +224,9 @@ impl SessionRow {
         self.signals = found;
     }
 
-    /// The row to write: fixed fields, then the summary (at most a third of the budget), the
-    /// signals (at most a fifth), and as many of the newest actions as fit `max_bytes` of JSON.
+    /// The row to write: fixed fields and the nudges (a few hundred bytes at most), then the
+    /// summary (at most a third of the budget), the signals (at most a fifth), and as many of the
+    /// newest actions as fit `max_bytes` of JSON.
     /// Nothing is dropped silently: a cut summary or signal ends in the truncation marker, and
     /// `action_count` says how many actions the session had beyond those shown.
     pub fn fitted(&self, max_bytes: usize) -> SessionRow {
@@ -188,6 +241,7 @@ impl SessionRow {
             action_count: self.action_count,
             actions: Vec::new(),
             signals: Vec::new(),
+            nudges: self.nudges.clone(),
             first_action_at: self.first_action_at.clone(),
             last_action_at: self.last_action_at.clone(),
         };
@@ -335,6 +389,45 @@ mod tests {
         let indices: Vec<u64> = restarted.actions.iter().map(|a| a.index).collect();
         assert_eq!(indices, [0, 1, 2, 3, 4]);
         assert_eq!(restarted.action_count, 5);
+    }
+
+    fn note(id: &str) -> NudgeNote {
+        NudgeNote {
+            id: id.into(),
+            kind: "rage_clicks".into(),
+            message: "Trouble paying?".into(),
+            sent_at: iso_from_ms(1_795_521_600_000),
+            outcomes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn keeps_the_newest_nudges_and_their_outcomes() {
+        let mut row = SessionRow::new(&s1());
+        for id in ["n1", "n2", "n3", "n4"] {
+            row.note_nudge(note(id));
+        }
+        row.note_nudge(note("n4")); // a re-delivery
+        let ids: Vec<_> = row.nudges.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids, ["n2", "n3", "n4"]);
+        assert!(row.note_outcome("n4", "delivered"));
+        assert!(
+            row.note_outcome("n4", "delivered"),
+            "known twice, noted once"
+        );
+        assert!(row.note_outcome("n4", "replied"));
+        assert!(!row.note_outcome("n1", "replied"), "forgotten");
+        assert_eq!(row.nudges[2].outcomes, ["delivered", "replied"]);
+        let mut long = note("n5");
+        long.message = "x".repeat(10_000);
+        row.note_nudge(long);
+        let written = row.fitted(row_budget(1));
+        assert_eq!(written.nudges.len(), MAX_NUDGES, "written with the row");
+        assert!(written.nudges[2].message.ends_with(MARKER));
+        assert!(json_len(&written) <= row_budget(1));
+        let back: SessionRow =
+            serde_json::from_str(&serde_json::to_string(&written).unwrap()).unwrap();
+        assert_eq!(back.nudges, written.nudges);
     }
 
     #[test]

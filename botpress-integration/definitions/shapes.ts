@@ -53,6 +53,19 @@ export const signal = z
   })
   .strict()
 
+export const nudgeNote = z
+  .object({
+    id: z.string().title('Nudge id').describe('The trigger id it was sent under'),
+    kind: z.string().title('Kind').describe('The friction it was about, e.g. rage_clicks'),
+    message: z.string().title('Message').describe('What the user was shown'),
+    sent_at: z.string().title('Sent at').describe('When it was sent (ISO 8601)'),
+    outcomes: z
+      .array(z.string())
+      .title('Outcomes')
+      .describe('What came of it so far: delivered or pending, replied / no_reply / reply_unknown, friction_stopped / friction_continued'),
+  })
+  .strict()
+
 export const agentContext = z
   .object({
     userId: z.string().nullable().title('User id').describe('Whose activity this is'),
@@ -63,6 +76,7 @@ export const agentContext = z
     windowMs: z.number().title('Window (ms)').describe('How far back "recent" went'),
     generatedAt: z.string().title('Generated at').describe('When the context was built (ISO 8601)'),
     signals: z.array(signal).title('Friction signals').describe('Signs the user is stuck, found in those actions'),
+    nudges: z.array(nudgeNote).title('Nudges sent').describe('Nudges the user was already sent inside the window, oldest first, and what came of them'),
   })
   .strict()
 

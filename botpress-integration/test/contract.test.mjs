@@ -38,12 +38,14 @@ const sessionRow = {
   session_id: 's-1', user_id: 'u-1', product_id: 'p', summary: 'Compared plans.', action_count: 4,
   actions: [page(0, '/pricing', 40), page(1, '/checkout', 30), page(2, '/pricing', 20), page(3, '/checkout', 10)],
   signals: [{ kind: 'rage_clicks', description: 'clicked "Pay" 5 times in 2 s', evidence: { pages: ['/checkout'], elements: ['Pay'], count: 5, from: iso(12), to: iso(10) } }],
+  nudges: [{ id: 'n-1', kind: 'rage_clicks', message: 'Trouble paying?', sent_at: iso(9), outcomes: ['delivered', 'replied'] }],
 }
 
 test("the package's AgentContext matches the integration's schema, for either layout", () => {
   const fromSessions = core.buildAgentContext({ userId: 'u-1', now: NOW, sessionRows: [sessionRow] })
   assert.ok(fromSessions.signals.length >= 2, 'the fixture should produce signals')
   assert.ok(fromSessions.signals.some((s) => s.evidence.elements), 'the fixture should produce evidence with elements')
+  assert.equal(fromSessions.nudges.length, 1, 'the fixture should produce a nudge already sent')
   conforms('AgentContext (sessions layout)', actions.getAgentContext.output.schema.shape.context, fromSessions)
 
   const fromEvents = core.buildAgentContext({

@@ -121,6 +121,8 @@ metrics! {
     triggers_dropped_total: "counter";
     /// Triggers shed unsent, oldest first, because too many were waiting (per user or in total).
     triggers_shed_total: "counter";
+    /// Nudge records (sent, outcome) shed before reaching their session rows: too many waited.
+    nudge_records_shed_total: "counter";
     /// Signals that lost to a stronger one found at the same time (one nudge per evaluation).
     triggers_outranked_total: "counter";
     /// Nudges held back: the session had one within the pacing window.

@@ -24,7 +24,7 @@ use crate::connector::{Connector, Incoming};
 use crate::deadletter::DeadLetters;
 use crate::deliver::tables::{self, TablesDelivery};
 use crate::deliver::webhook::WebhookDelivery;
-use crate::deliver::SummaryInbox;
+use crate::deliver::{NudgeInbox, SummaryInbox};
 use crate::judge::JudgeCall;
 use crate::llm::LlmClient;
 use crate::messages::Messages;
@@ -203,6 +203,8 @@ struct Parts {
     webhook: Option<Webhook>,
     dead_letters: Arc<DeadLetters>,
     inbox: Arc<SummaryInbox>,
+    /// Nudges sent and their outcomes, on their way to the session rows.
+    nudge_records: Arc<NudgeInbox>,
 }
 
 impl Parts {
@@ -245,6 +247,7 @@ impl Parts {
             webhook,
             dead_letters,
             inbox: Arc::new(SummaryInbox::default()),
+            nudge_records: Arc::new(NudgeInbox::default()),
         })
     }
 }
@@ -273,6 +276,7 @@ fn start_delivery(
                 layout,
                 spool,
                 summaries: parts.inbox.clone(),
+                nudges: parts.nudge_records.clone(),
                 dead_letters: parts.dead_letters.clone(),
                 flush_every: config.flush_every,
                 max_retry_delay: config.max_retry_delay,
@@ -340,10 +344,14 @@ fn start_triggers(
         settings: settings.config.judge,
         metrics: parts.metrics.clone(),
     });
+    // Only session rows have a column for them.
+    let records = (config.deliver == Deliver::Tables && config.tables.layout == Layout::Sessions)
+        .then(|| parts.nudge_records.clone());
     tasks.spawn(triggers::run(
         settings.clone(),
         nudges,
         judge,
+        records,
         rx,
         cancel.clone(),
     ));

@@ -14,14 +14,16 @@
 //! watcher as held by the chat (its window given back, the exchange's quiet time learnt).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::watch::judge::MAX_ACTIONS;
-use crate::watch::outcomes::Delivery;
+use crate::watch::outcomes::{Delivery, Outcome};
 use crate::watch::pacing::PacingStats;
-use crate::watch::Watcher;
+use crate::watch::{kind_name, Watcher};
 use autoplay_botpress::ids::Owner;
-use autoplay_botpress::time::ms_from_iso;
+use autoplay_botpress::session_row::NudgeNote;
+use autoplay_botpress::time::{iso_from_ms, ms_from_iso};
 use autoplay_botpress::wire::TriggerEvent;
 use autoplay_botpress::ActionsPayload;
 use tokio::sync::mpsc;
@@ -29,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::TriggersSettings;
+use crate::deliver::{NudgeInbox, NudgeUpdate};
 use crate::judge::JudgeCall;
 use crate::messages::Delivered;
 use crate::metrics::{add, Metrics};
@@ -57,11 +60,12 @@ const POST_GRACE: Duration = Duration::from_secs(5);
 
 /// Runs until `batches` closes or `cancel`; then gives the triggers already fired [`POST_GRACE`]
 /// to reach the webhook. With `judge`, each nudge is reviewed by the LLM before it is queued
-/// ([`crate::judge`]).
+/// ([`crate::judge`]). With `records`, each nudge sent and its outcomes go to its session row.
 pub async fn run(
     settings: TriggersSettings,
     nudges: Nudges,
     judge: Option<JudgeCall>,
+    records: Option<Arc<NudgeInbox>>,
     mut batches: mpsc::Receiver<ActionsPayload>,
     cancel: CancellationToken,
 ) {
@@ -105,7 +109,7 @@ pub async fn run(
                 watcher.tick(now_ms())
             }
             Some(report) = reports.recv() => {
-                report.apply(&mut watcher);
+                report.apply(&mut watcher, records.as_deref(), nudges.metrics());
                 Vec::new()
             }
             _ = cancel.cancelled() => break,
@@ -115,6 +119,13 @@ pub async fn run(
             nudges.metrics().nudge_outcome(known.kind, known.outcome);
             tracing::info!(session = %known.owner.label(), trigger = ?known.kind,
                 outcome = known.outcome.label(), "nudge outcome");
+            if let (Some(records), true) = (&records, known.outcome != Outcome::Failed) {
+                let update = NudgeUpdate::Outcome {
+                    id: known.nudge_id,
+                    outcome: known.outcome.label(),
+                };
+                record(records, known.owner, update, nudges.metrics());
+            }
         }
         for trigger in fired {
             add(&nudges.metrics().triggers_fired_total, 1);
@@ -165,7 +176,7 @@ enum Report {
 }
 
 impl Report {
-    fn apply(self, watcher: &mut Watcher) {
+    fn apply(self, watcher: &mut Watcher, records: Option<&NudgeInbox>, metrics: &Metrics) {
         match self {
             Report::Sent {
                 trigger,
@@ -180,12 +191,43 @@ impl Report {
                     Some(sent) => sent.delivery(),
                     None => Some(Delivery::Failed),
                 };
+                if let (Some(records), Some(d)) = (records, &delivery) {
+                    if *d != Delivery::Failed {
+                        let owner =
+                            Owner::new(trigger.user_id.as_deref(), Some(&trigger.session_id));
+                        record(
+                            records,
+                            owner,
+                            NudgeUpdate::Sent(note_of(&trigger)),
+                            metrics,
+                        );
+                    }
+                }
                 if let Some(delivery) = delivery {
                     watcher.delivered(&trigger.trigger_id, delivery);
                 }
             }
             Report::Replied { nudge_id, replied } => watcher.replied(&nudge_id, replied),
         }
+    }
+}
+
+/// What the session row records of a nudge sent.
+fn note_of(trigger: &TriggerEvent) -> NudgeNote {
+    NudgeNote {
+        id: trigger.trigger_id.clone(),
+        kind: trigger.trigger.map(kind_name).unwrap_or_default(),
+        message: trigger.message.clone(),
+        sent_at: iso_from_ms(now_ms()),
+        outcomes: Vec::new(),
+    }
+}
+
+/// Queues a row update, counting what the bounded inbox shed for it.
+fn record(records: &NudgeInbox, owner: Owner, update: NudgeUpdate, metrics: &Metrics) {
+    let shed = records.put(owner, update);
+    if shed > 0 {
+        add(&metrics.nudge_records_shed_total, shed as u64);
     }
 }
 

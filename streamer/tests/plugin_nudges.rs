@@ -69,7 +69,12 @@ async fn a_trigger_becomes_one_bot_message_or_a_pending_row_and_no_billed_event(
             LIMIT,
             || {
                 fakes.with(|s| {
-                    !s.chat.messages.is_empty() && pending(s) > 0 && s.chat.lose_answers == 0
+                    !s.chat.messages.is_empty()
+                        && pending(s) > 0
+                        && s.chat.lose_answers == 0
+                        && ["s1", "s2"].iter().all(|id| {
+                            nudges_of(s, id).is_some_and(|n| n[0]["outcomes"] != json!([]))
+                        })
                 })
             },
         )
@@ -98,6 +103,21 @@ async fn a_trigger_becomes_one_bot_message_or_a_pending_row_and_no_billed_event(
             "{row:#?}"
         );
         assert!(row["nudgeId"].as_str().unwrap().contains("s2"));
+        // Each session's row records its nudge, so the agent knows what it already said.
+        for (session, outcome, id) in [
+            ("s1", "delivered", nudge_id),
+            ("s2", "pending", row["nudgeId"].as_str().unwrap()),
+        ] {
+            let nudges = nudges_of(s, session).unwrap();
+            assert_eq!(nudges.len(), 1, "{nudges:#?}");
+            assert_eq!(nudges[0]["id"], id);
+            assert_eq!(nudges[0]["kind"], "ping_pong");
+            assert!(nudges[0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("[fake judge]"));
+            assert_eq!(nudges[0]["outcomes"], json!([outcome]), "{session}");
+        }
         let expires = autoplay_botpress::time::ms_from_iso(row["expiresAt"].as_str().unwrap());
         let ttl = expires.unwrap() as f64 / 1000.0 - now;
         assert!(
@@ -105,6 +125,19 @@ async fn a_trigger_becomes_one_bot_message_or_a_pending_row_and_no_billed_event(
             "expires {ttl} s after the actions"
         );
     });
+}
+
+/// The `nudges` column of `session`'s row in the sessions table, once the row has some.
+fn nudges_of(
+    s: &autoplay_botpress_cli::fakes::FakeState,
+    session: &str,
+) -> Option<Vec<serde_json::Value>> {
+    let table = s
+        .tables
+        .tables
+        .get(autoplay_botpress::schema::SESSIONS_TABLE)?;
+    let row = table.rows.iter().find(|r| r["session_id"] == session)?;
+    row["nudges"].as_array().filter(|n| !n.is_empty()).cloned()
 }
 
 /// Two linked users ping-pong; `user-s1` wrote in their conversation `wrote_ago_ms` before (if

@@ -9,11 +9,12 @@
 pub mod tables;
 pub mod webhook;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use autoplay_botpress::ids::Owner;
+use autoplay_botpress::session_row::NudgeNote;
 use serde_json::value::RawValue;
 use tokio_util::sync::CancellationToken;
 
@@ -66,6 +67,58 @@ impl SummaryInbox {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Owner, ReadySummary>> {
         self.ready.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Updates waiting in the [`NudgeInbox`], at most; past it the oldest go (counted): a row then
+/// misses a nudge's record, never the nudge itself.
+const MAX_NUDGE_UPDATES: usize = 4_096;
+
+/// What a session row learns about its nudges ([`SessionRow::nudges`]).
+///
+/// [`SessionRow::nudges`]: autoplay_botpress::SessionRow
+#[derive(Debug, Clone, PartialEq)]
+pub enum NudgeUpdate {
+    /// One was sent.
+    Sent(NudgeNote),
+    /// An outcome of the nudge `id` is known (an `Outcome` label, e.g. `replied`).
+    Outcome { id: String, outcome: &'static str },
+}
+
+/// Nudge updates of the sessions layout's rows, waiting for the next flush, oldest first; like
+/// summaries, they ride along with the rows a flush writes anyway.
+#[derive(Debug, Default)]
+pub struct NudgeInbox {
+    waiting: Mutex<VecDeque<(Owner, NudgeUpdate)>>,
+}
+
+impl NudgeInbox {
+    /// Queues an update of `owner`'s row; returns how many old ones were shed to make room.
+    pub fn put(&self, owner: Owner, update: NudgeUpdate) -> usize {
+        let mut waiting = self.lock();
+        let shed = (waiting.len() + 1).saturating_sub(MAX_NUDGE_UPDATES);
+        waiting.drain(..shed);
+        waiting.push_back((owner, update));
+        shed
+    }
+
+    /// Everything queued, oldest first.
+    pub fn take(&self) -> Vec<(Owner, NudgeUpdate)> {
+        self.lock().drain(..).collect()
+    }
+
+    /// Puts back updates a failed read took, before those queued since.
+    pub fn restore(&self, updates: Vec<(Owner, NudgeUpdate)>) {
+        let mut waiting = self.lock();
+        for update in updates.into_iter().rev() {
+            waiting.push_front(update);
+        }
+        let excess = waiting.len().saturating_sub(MAX_NUDGE_UPDATES);
+        waiting.drain(..excess);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(Owner, NudgeUpdate)>> {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -262,5 +315,38 @@ pub fn resumed(metrics: &Metrics, health: &Health) {
     {
         tracing::info!("delivery resumed");
         health.set(Part::Delivery, None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(i: usize) -> (Owner, NudgeUpdate) {
+        let update = NudgeUpdate::Outcome {
+            id: format!("n{i}"),
+            outcome: "replied",
+        };
+        (Owner::new(Some("u"), Some("s")), update)
+    }
+
+    #[test]
+    fn the_nudge_inbox_is_bounded_and_keeps_the_order() {
+        let inbox = NudgeInbox::default();
+        let shed: usize = (0..MAX_NUDGE_UPDATES + 5)
+            .map(|i| {
+                let (owner, update) = outcome(i);
+                inbox.put(owner, update)
+            })
+            .sum();
+        assert_eq!(shed, 5, "the oldest go");
+        let taken = inbox.take();
+        assert_eq!(taken.len(), MAX_NUDGE_UPDATES);
+        assert_eq!(taken[0], outcome(5));
+        let (owner, update) = outcome(99_999);
+        inbox.put(owner, update);
+        inbox.restore(taken[..2].to_vec());
+        let again = inbox.take();
+        assert_eq!(again, [outcome(5), outcome(6), outcome(99_999)]);
     }
 }

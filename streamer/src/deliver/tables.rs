@@ -30,7 +30,9 @@ use autoplay_botpress::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::{pause, raw_rows, resumed, upsert_all, ReadySummary, SummaryInbox};
+use super::{
+    pause, raw_rows, resumed, upsert_all, NudgeInbox, NudgeUpdate, ReadySummary, SummaryInbox,
+};
 use crate::botpress::TablesClient;
 use crate::deadletter::DeadLetters;
 use crate::metrics::{add, set, Health, Metrics, Part};
@@ -78,6 +80,8 @@ pub struct TablesDelivery {
     pub layout: Layout,
     pub spool: SpoolHandle,
     pub summaries: Arc<SummaryInbox>,
+    /// Nudges sent and their outcomes, for the sessions layout's `nudges` column.
+    pub nudges: Arc<NudgeInbox>,
     pub dead_letters: Arc<DeadLetters>,
     pub flush_every: Duration,
     pub max_retry_delay: Duration,
@@ -97,11 +101,41 @@ pub fn forget_rows_after(retention: Option<Duration>) -> Duration {
     }
 }
 
-/// A session with no fresh row here: its batches and summary wait for its row from Botpress.
+/// A session with no fresh row here: its batches and other changes wait for its row from
+/// Botpress.
 struct Unresolved {
     owner: Owner,
     batches: Vec<ActionsPayload>,
-    summary: Option<ReadySummary>,
+    changes: Vec<RowChange>,
+}
+
+/// A change to a session row that does not come from its batches.
+enum RowChange {
+    Summary(ReadySummary),
+    Nudge(NudgeUpdate),
+}
+
+impl RowChange {
+    /// Applies the change; `false` when it changed nothing (an outcome of a nudge the row no
+    /// longer has).
+    fn apply(self, row: &mut SessionRow) -> bool {
+        match self {
+            RowChange::Summary(ready) => {
+                row.summary = Some(ready.summary);
+                if row.product_id.is_empty() {
+                    row.product_id = ready.product_id;
+                }
+                true
+            }
+            RowChange::Nudge(NudgeUpdate::Sent(note)) => {
+                row.note_nudge(note);
+                true
+            }
+            RowChange::Nudge(NudgeUpdate::Outcome { id, outcome }) => {
+                row.note_outcome(&id, outcome)
+            }
+        }
+    }
 }
 
 /// What has been read from the spool and not yet written.
@@ -195,7 +229,7 @@ impl TablesDelivery {
         p.written_since
             .get_or_insert_with(|| u64::try_from(crate::now_ms()).unwrap_or(0));
         self.read(p)?;
-        self.take_summaries(p);
+        self.take_changes(p);
         if let Layout::Sessions { table, row_bytes } = &self.layout {
             self.resolve(p, table, *row_bytes).await?;
         }
@@ -394,8 +428,8 @@ impl TablesDelivery {
             for batch in &waiting.batches {
                 tracked.row.absorb(batch, keep_for(row_bytes));
             }
-            if let Some(ready) = waiting.summary {
-                apply_summary(&mut tracked.row, ready);
+            for change in waiting.changes {
+                change.apply(&mut tracked.row);
             }
             p.sessions.insert(key.clone(), tracked);
             p.dirty.insert(key);
@@ -403,34 +437,58 @@ impl TablesDelivery {
         Ok(())
     }
 
-    fn take_summaries(&self, p: &mut Pending) {
-        for ready in self.summaries.take() {
-            p.summaries += 1;
-            match &self.layout {
-                Layout::Sessions { .. } => {
-                    let key = ready.owner.row_key();
-                    match self.tracked(p, &key) {
-                        Ok(Some(tracked)) => {
-                            apply_summary(&mut tracked.row, ready);
-                            p.dirty.insert(key);
-                        }
-                        Ok(None) => {
-                            let owner = ready.owner.clone();
-                            unresolved(p, key, owner).summary = Some(ready);
-                        }
-                        Err(_) => self.summaries.restore(vec![ready]),
-                    }
-                }
-                Layout::Events { .. } => {
-                    let row = summary_row(
-                        &ready.owner,
-                        &ready.product_id,
-                        &ready.summary,
-                        ready.action_count,
-                    );
-                    p.summary_rows.insert(row.row_key.clone(), row);
-                }
+    /// Takes the summaries and nudge updates waiting: onto their session rows (or, in the events
+    /// layout, summaries into summary rows). What cannot be placed now (the spool's copy could
+    /// not be read) goes back to its inbox for the next flush.
+    fn take_changes(&self, p: &mut Pending) {
+        let summaries = self.summaries.take();
+        p.summaries += summaries.len() as u64;
+        if let Layout::Events { .. } = &self.layout {
+            for ready in summaries {
+                let row = summary_row(
+                    &ready.owner,
+                    &ready.product_id,
+                    &ready.summary,
+                    ready.action_count,
+                );
+                p.summary_rows.insert(row.row_key.clone(), row);
             }
+            return;
+        }
+        for ready in summaries {
+            let owner = ready.owner.clone();
+            if let Err(RowChange::Summary(ready)) = self.change(p, owner, RowChange::Summary(ready))
+            {
+                self.summaries.restore(vec![ready]);
+            }
+        }
+        let mut unplaced = Vec::new();
+        for (owner, update) in self.nudges.take() {
+            if let Err(RowChange::Nudge(update)) =
+                self.change(p, owner.clone(), RowChange::Nudge(update))
+            {
+                unplaced.push((owner, update));
+            }
+        }
+        self.nudges.restore(unplaced);
+    }
+
+    /// Applies `change` to `owner`'s row now, or once it is read back from Botpress; hands it
+    /// back when the spool's copy could not be read.
+    fn change(&self, p: &mut Pending, owner: Owner, change: RowChange) -> Result<(), RowChange> {
+        let key = owner.row_key();
+        match self.tracked(p, &key) {
+            Ok(Some(tracked)) => {
+                if change.apply(&mut tracked.row) {
+                    p.dirty.insert(key);
+                }
+                Ok(())
+            }
+            Ok(None) => {
+                unresolved(p, key, owner).changes.push(change);
+                Ok(())
+            }
+            Err(_) => Err(change),
         }
     }
 
@@ -623,20 +681,13 @@ struct Found {
     rows: Vec<serde_json::Value>,
 }
 
-/// The batches and summary of `key` waiting for its row from Botpress.
+/// What waits for the row `key` from Botpress.
 fn unresolved(p: &mut Pending, key: String, owner: Owner) -> &mut Unresolved {
     p.unresolved.entry(key).or_insert_with(|| Unresolved {
         owner,
         batches: Vec::new(),
-        summary: None,
+        changes: Vec::new(),
     })
-}
-
-fn apply_summary(row: &mut SessionRow, ready: ReadySummary) {
-    row.summary = Some(ready.summary);
-    if row.product_id.is_empty() {
-        row.product_id = ready.product_id;
-    }
 }
 
 /// Actions kept per session between writes: more than the row can show, never unbounded.

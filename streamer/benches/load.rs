@@ -11,7 +11,10 @@
 //! 3. state directory: its size (file length and disk use, peak and once all is delivered) after
 //!    10 actions per session in 2 batches over `BENCH_STATE_SESSIONS` sessions (2,000 by
 //!    default; 20,000 for the issue's 200,000 actions), with the default spool bound, with
-//!    `--max-spool-mb 50`, and with `--retention` once retention has deleted the rows.
+//!    `--max-spool-mb 50`, and with `--retention` once retention has deleted the rows;
+//! 4. nudges: 200 sessions going back and forth between two pages every 2 s for 20 s, with the
+//!    default triggers and the fake LLM as the judge — signals found, nudges sent, the share
+//!    pacing suppressed, judge calls and latency per nudge.
 //!
 //! By default the live run is the sessions layout (the default mode) only, to keep CI short;
 //! `BENCH_ALL=1` adds the events layout and the webhook, `BENCH_ONLY=<text>` picks scenarios.
@@ -46,6 +49,111 @@ fn stamped(session: u64, round: u64) -> Step {
                       "user_id": format!("user-{session}"), "actions": actions, "count": PER_BATCH,
                       "forwarded_at": "{NOW}"});
     Step::Stamped(data.to_string())
+}
+
+/// A batch of `session` that goes back and forth between pricing and checkout, stamped when sent.
+fn bouncing(session: u64, round: u64) -> Step {
+    let first = round * PER_BATCH;
+    let actions: Vec<Value> = (first..first + PER_BATCH)
+        .map(|i| {
+            let page = if i % 2 == 0 { "/pricing" } else { "/checkout" };
+            json!({"title": "Page view", "description": format!("Viewed {page}"), "type": "pageview",
+                   "canonical_url": format!("https://yourapp.com{page}"), "index": i,
+                   "timestamp_start": "{NOW}"})
+        })
+        .collect();
+    let data = json!({"type": "actions", "product_id": "p1", "session_id": format!("sess-{session}"),
+                      "user_id": format!("user-{session}"), "actions": actions, "count": PER_BATCH,
+                      "forwarded_at": "{NOW}"});
+    Step::Stamped(data.to_string())
+}
+
+/// Scenario 4: what pacing and the judge do with a session that keeps showing friction.
+async fn nudges() {
+    const NUDGE_ROUNDS: u64 = 10;
+    let fakes = fakes(Mode::Webhook).await;
+    let script: Vec<Step> = (0..NUDGE_ROUNDS)
+        .flat_map(|round| {
+            (0..SESSIONS).flat_map(move |s| {
+                let at = PERIOD * round as u32 + PERIOD.mul_f64(s as f64 / SESSIONS as f64);
+                [Step::At(at), bouncing(s, round)]
+            })
+        })
+        .chain([Step::Hold])
+        .collect();
+    fakes.with(|s| s.connections.push_back(Connection::Script(script)));
+    let dir = tempfile::tempdir().unwrap();
+    let triggers = dir.path().join("triggers.json");
+    std::fs::write(&triggers, r#"{"triggers": {}}"#).unwrap();
+    let state = dir.path().join("state");
+    let mut streamer = Streamer::start(
+        &fakes,
+        &state,
+        Mode::Webhook,
+        &["--triggers-config", triggers.to_str().unwrap()],
+    );
+    let sessions: Vec<String> = (0..SESSIONS).map(|s| format!("sess-{s}")).collect();
+    streamer
+        .wait_for("every action held", Duration::from_secs(300), || {
+            all_held(&fakes, Mode::Webhook, &sessions, NUDGE_ROUNDS * PER_BATCH)
+        })
+        .await;
+    // The last evaluations, the judge calls they started and the sends (within the triggers'
+    // share of the request budget): until every nudge fired is sent or accounted for.
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(120) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut gone = fakes.with(|s| s.webhook.nudges.len()) as u64;
+        for name in [
+            "judge_refusals_total",
+            "triggers_shed_total",
+            "triggers_dropped_total",
+        ] {
+            gone += streamer.metric(name).await;
+        }
+        if started.elapsed() > Duration::from_secs(3)
+            && gone >= streamer.metric("triggers_fired_total").await
+        {
+            break;
+        }
+    }
+    let mut figures = HashMap::new();
+    for name in [
+        "triggers_fired_total",
+        "triggers_held_by_window_total",
+        "triggers_outranked_total",
+        "judge_calls_total",
+        "judge_refusals_total",
+        "judge_failures_total",
+        "judge_latency_ms_total",
+        "triggers_shed_total",
+        "triggers_dropped_total",
+    ] {
+        figures.insert(name, streamer.metric(name).await as f64);
+    }
+    streamer.terminate().await;
+    let sent = fakes.with(|s| s.webhook.nudges.len()) as f64;
+    let fired = figures["triggers_fired_total"];
+    let suppressed = figures["triggers_held_by_window_total"] + figures["triggers_outranked_total"];
+    let calls = figures["judge_calls_total"];
+    println!(
+        "nudges: {SESSIONS} sessions going back and forth every {} s for {} s, default triggers, the fake LLM as judge",
+        PERIOD.as_secs(),
+        NUDGE_ROUNDS * PERIOD.as_secs()
+    );
+    println!(
+        "  {:.0} signals past the detectors, {:.0} suppressed by pacing ({:.1} %), {fired:.0} nudges fired, {sent:.0} sent ({:.2} per session; {:.0} refused by the judge, {:.0} shed, {:.0} dropped); {calls:.0} judge calls ({:.2} per nudge fired, {:.0} failed), {:.1} ms judge latency per call",
+        fired + suppressed,
+        suppressed,
+        100.0 * suppressed / (fired + suppressed).max(1.0),
+        sent / SESSIONS as f64,
+        figures["judge_refusals_total"],
+        figures["triggers_shed_total"],
+        figures["triggers_dropped_total"],
+        calls / fired.max(1.0),
+        figures["judge_failures_total"],
+        figures["judge_latency_ms_total"] / calls.max(1.0),
+    );
 }
 
 struct Run {
@@ -302,6 +410,10 @@ async fn main() {
             r.rss_kib as f64 / 1024.0,
             r.cpu / ACTIONS as f64 * 1000.0,
         );
+    }
+
+    if wanted("nudges") {
+        nudges().await;
     }
 
     let sessions: u64 = std::env::var("BENCH_STATE_SESSIONS")

@@ -72,6 +72,19 @@ export type Output = {
         to: string;
       };
     }>;
+    /** Nudges the user was already sent inside the window, oldest first, and what came of them */
+    nudges: Array<{
+      /** The trigger id it was sent under */
+      id: string;
+      /** The friction it was about, e.g. rage_clicks */
+      kind: string;
+      /** What the user was shown */
+      message: string;
+      /** When it was sent (ISO 8601) */
+      sent_at: string;
+      /** What came of it so far: delivered or pending, replied / no_reply / reply_unknown, friction_stopped / friction_continued */
+      outcomes: string[];
+    }>;
   };
   /** Compact text for the agent's instructions, page text quoted as data */
   text: string;

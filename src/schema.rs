@@ -36,65 +36,87 @@ impl ColumnType {
     }
 }
 
-/// Columns of [`EVENTS_TABLE`] with their types and a one-line description for Studio.
-pub const EVENT_COLUMNS: &[(&str, ColumnType, &str)] = &[
-    (
+/// One column of a table: its name, type and a one-line description for Studio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    pub name: &'static str,
+    pub kind: ColumnType,
+    pub description: &'static str,
+}
+
+const fn column(name: &'static str, kind: ColumnType, description: &'static str) -> Column {
+    Column {
+        name,
+        kind,
+        description,
+    }
+}
+
+// The columns more than one table has, declared once.
+const ROW_KEY: Column = column(
+    SUMMARY_KEY_COLUMN,
+    ColumnType::String,
+    "Whose row: [user_id, session_id] as JSON (key column)",
+);
+const SESSION_ID: Column = column("session_id", ColumnType::String, "Autoplay session id");
+const USER_ID: Column = column("user_id", ColumnType::String, "Autoplay user id");
+const PRODUCT_ID: Column = column("product_id", ColumnType::String, "Autoplay product id");
+
+/// Columns of [`EVENTS_TABLE`].
+pub const EVENT_COLUMNS: &[Column] = &[
+    column(
         "title",
         ColumnType::String,
         "Action title, e.g. \"Click element\"",
     ),
-    ("description", ColumnType::String, "What the user did"),
-    (
+    column("description", ColumnType::String, "What the user did"),
+    column(
         "canonical_url",
         ColumnType::String,
         "Page URL with ids collapsed to :id",
     ),
-    ("user_id", ColumnType::String, "Autoplay user id"),
-    ("product_id", ColumnType::String, "Autoplay product id"),
-    ("session_id", ColumnType::String, "Autoplay session id"),
-    (
+    USER_ID,
+    PRODUCT_ID,
+    SESSION_ID,
+    column(
         "action_type",
         ColumnType::String,
         "pageview, click, submit, …",
     ),
-    (
+    column(
         "action_index",
         ColumnType::Number,
         "Position of the action in its session",
     ),
-    (
+    column(
         "occurred_at",
         ColumnType::String,
         "When the user acted (ISO-8601)",
     ),
-    (
+    column(
         "batch_id",
         ColumnType::String,
         "Idempotency key of the batch it came in",
     ),
-    (
-        "event_key",
+    column(
+        EVENT_KEY_COLUMN,
         ColumnType::String,
         "Idempotency key of the action (key column)",
     ),
 ];
 
 /// Columns of [`SUMMARY_TABLE`].
-pub const SUMMARY_COLUMNS: &[(&str, ColumnType, &str)] = &[
-    (
-        "row_key",
-        ColumnType::String,
-        "Whose row: [user_id, session_id] as JSON (key column)",
-    ),
-    ("session_id", ColumnType::String, "Autoplay session id"),
-    ("user_id", ColumnType::String, "Autoplay user id"),
-    ("product_id", ColumnType::String, "Autoplay product id"),
-    (
+pub const SUMMARY_COLUMNS: &[Column] = &[
+    ROW_KEY,
+    SESSION_ID,
+    USER_ID,
+    PRODUCT_ID,
+    column(
         "summary",
         ColumnType::String,
         "Rolling summary of the session",
     ),
-    (
+    column(
         "action_count",
         ColumnType::Number,
         "Actions the summary covers",
@@ -102,46 +124,42 @@ pub const SUMMARY_COLUMNS: &[(&str, ColumnType, &str)] = &[
 ];
 
 /// Columns of [`SESSIONS_TABLE`].
-pub const SESSION_COLUMNS: &[(&str, ColumnType, &str)] = &[
-    (
-        "row_key",
-        ColumnType::String,
-        "Whose row: [user_id, session_id] as JSON (key column)",
-    ),
-    ("session_id", ColumnType::String, "Autoplay session id"),
-    ("user_id", ColumnType::String, "Autoplay user id"),
-    ("product_id", ColumnType::String, "Autoplay product id"),
-    (
+pub const SESSION_COLUMNS: &[Column] = &[
+    ROW_KEY,
+    SESSION_ID,
+    USER_ID,
+    PRODUCT_ID,
+    column(
         "summary",
         ColumnType::String,
         "Rolling summary of the session (null until the first)",
     ),
-    (
+    column(
         "action_count",
         ColumnType::Number,
         "Actions the session has had in all",
     ),
-    (
+    column(
         "actions",
         ColumnType::Array,
         "The newest actions that fit the row, oldest first",
     ),
-    (
+    column(
         "signals",
         ColumnType::Array,
         "Friction signals seen in the session's recent actions",
     ),
-    (
+    column(
         "nudges",
         ColumnType::Array,
         "Nudges sent in the session (newest last) and what came of them",
     ),
-    (
+    column(
         "first_action_at",
         ColumnType::String,
         "When the session's first action happened (ISO-8601)",
     ),
-    (
+    column(
         "last_action_at",
         ColumnType::String,
         "When its latest action happened (ISO-8601)",
@@ -149,16 +167,16 @@ pub const SESSION_COLUMNS: &[(&str, ColumnType, &str)] = &[
 ];
 
 /// The JSON Schema of a table with `columns`.
-pub fn table_schema(columns: &[(&str, ColumnType, &str)]) -> Value {
+pub fn table_schema(columns: &[Column]) -> Value {
     let properties: Map<String, Value> = columns
         .iter()
-        .map(|(name, kind, description)| {
-            let mut column =
-                json!({ "type": kind.json_type(), "description": description, "nullable": true });
-            if *kind == ColumnType::Array {
-                column["items"] = json!({ "type": "object" });
+        .map(|c| {
+            let mut schema =
+                json!({ "type": c.kind.json_type(), "description": c.description, "nullable": true });
+            if c.kind == ColumnType::Array {
+                schema["items"] = json!({ "type": "object" });
             }
-            ((*name).to_owned(), column)
+            (c.name.to_owned(), schema)
         })
         .collect();
     json!({ "type": "object", "properties": properties })
@@ -177,8 +195,8 @@ mod tests {
         keys
     }
 
-    fn schema_columns(columns: &[(&str, ColumnType, &str)]) -> Vec<String> {
-        let mut names: Vec<String> = columns.iter().map(|c| c.0.to_owned()).collect();
+    fn schema_columns(columns: &[Column]) -> Vec<String> {
+        let mut names: Vec<String> = columns.iter().map(|c| c.name.to_owned()).collect();
         names.sort();
         names
     }
@@ -210,8 +228,8 @@ mod tests {
         let schema = table_schema(SUMMARY_COLUMNS);
         assert_eq!(schema["properties"]["action_count"]["type"], "number");
         assert_eq!(schema["properties"]["summary"]["type"], "string");
-        assert!(SUMMARY_COLUMNS.iter().any(|c| c.0 == SUMMARY_KEY_COLUMN));
-        assert!(EVENT_COLUMNS.iter().any(|c| c.0 == EVENT_KEY_COLUMN));
+        assert!(SUMMARY_COLUMNS.iter().any(|c| c.name == SUMMARY_KEY_COLUMN));
+        assert!(EVENT_COLUMNS.iter().any(|c| c.name == EVENT_KEY_COLUMN));
         let sessions = table_schema(SESSION_COLUMNS);
         assert_eq!(sessions["properties"]["actions"]["type"], "array");
         assert_eq!(sessions["properties"]["actions"]["items"]["type"], "object");

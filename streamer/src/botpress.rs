@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use autoplay_botpress::schema::{table_schema, ColumnType};
+use autoplay_botpress::schema::{table_schema, Column};
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -39,7 +39,7 @@ impl TablesError {
 #[derive(Debug, Clone)]
 pub struct TableRequest {
     pub name: String,
-    pub columns: &'static [(&'static str, ColumnType, &'static str)],
+    pub columns: &'static [Column],
     pub key_column: Option<&'static str>,
     pub factor: u8,
 }

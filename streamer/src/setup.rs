@@ -146,8 +146,8 @@ fn differences(request: &TableRequest, table: &Value) -> Vec<String> {
     let mut problems: Vec<String> = request
         .columns
         .iter()
-        .filter_map(|(name, kind, _)| {
-            let expected = kind.json_type();
+        .filter_map(|column| {
+            let (name, expected) = (column.name, column.kind.json_type());
             match columns[name]["type"].as_str() {
                 None => Some(format!("missing column {name} ({expected})")),
                 Some(found) if found != expected => {

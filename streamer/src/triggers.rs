@@ -14,12 +14,13 @@
 //! watcher as held by the chat (its window given back, the exchange's quiet time learnt).
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::watch::judge::MAX_ACTIONS;
 use crate::watch::outcomes::Delivery;
 use crate::watch::pacing::PacingStats;
-use crate::watch::Watcher;
+use crate::watch::{TriggerConfig, Watcher};
 use autoplay_botpress::ids::Owner;
 use autoplay_botpress::time::ms_from_iso;
 use autoplay_botpress::wire::TriggerEvent;
@@ -28,7 +29,6 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::TriggersSettings;
 use crate::judge::JudgeCall;
 use crate::messages::Delivered;
 use crate::metrics::{add, Metrics};
@@ -54,6 +54,15 @@ const REVIEW_GRACE: Duration = Duration::from_secs(2);
 /// How long, once shutdown starts, triggers already fired may still take to reach the webhook
 /// (less than the stream's wait for this task).
 const POST_GRACE: Duration = Duration::from_secs(5);
+
+/// The parsed `--triggers-config` file.
+#[derive(Debug, Clone)]
+pub struct TriggersSettings {
+    pub path: PathBuf,
+    pub config: TriggerConfig,
+    /// Fields of an autoplay-sdk file that have no equivalent here (logged at start).
+    pub notes: Vec<String>,
+}
 
 /// Runs until `batches` closes or `cancel`; then gives the triggers already fired [`POST_GRACE`]
 /// to reach the webhook. With `judge`, each nudge is reviewed by the LLM before it is queued

@@ -21,30 +21,47 @@ use reqwest::Url;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{
-    BotpressConfig, Deliver, DemoArgs, Layout, LlmConfig, NudgePath, NudgeSettings, StreamConfig,
-    Tables, TriggersSettings, WebhookConfig,
-};
+use crate::botpress::BotpressConfig;
 use crate::fakes::{Connection, FakeState, Fakes, Step};
+use crate::layout::{Layout, Tables};
+use crate::llm::LlmConfig;
 use crate::metrics::Metrics;
+use crate::nudges::{NudgePath, NudgeSettings};
 use crate::secret::{Secret, SecretUrl};
+use crate::stream::{Deliver, StreamConfig};
+use crate::triggers::TriggersSettings;
 use crate::watch::outcomes::Outcome;
+use crate::webhook::WebhookConfig;
 use autoplay_botpress::signals::SignalKind;
 
 /// The Botpress conversation the scripted user chats in.
 const DEMO_CONVERSATION: &str = "conv_demo_user_a";
 
+/// What the demo runs: the real LLM if one is set, how fast the script plays, and the paths.
+#[derive(Debug)]
+pub struct Settings {
+    /// `None`: an offline deterministic summarizer stands in for the LLM.
+    pub llm: Option<LlmConfig>,
+    /// Actions per summary.
+    pub threshold: usize,
+    /// Pause between scripted batches.
+    pub pace: Duration,
+    pub nudges: NudgePath,
+    pub deliver: Deliver,
+    pub layout: Layout,
+}
+
 /// Runs the demo and prints its outcome; an error if the pipeline did not finish or leaked.
-pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let threshold = args.threshold as usize;
-    let real_llm = args.llm.openai_api_key.is_some();
+pub async fn run(args: Settings) -> anyhow::Result<()> {
+    let threshold = args.threshold;
+    let real_llm = args.llm.is_some();
     let cancel = CancellationToken::new();
     let script = script::batches();
     let batches = script.len();
     let fakes = Fakes::start(cancel.clone())
         .await
         .context("cannot start the demo's loopback server")?;
-    let pace = Duration::from_millis(args.pace_ms);
+    let pace = args.pace;
     fakes.with(|s| {
         s.verbose = true;
         s.rate_limit = Some(600);
@@ -235,12 +252,12 @@ fn replay(script: &[autoplay_botpress::ActionsPayload], pace: Duration) -> Vec<S
 
 fn stream_config(
     fakes: &Fakes,
-    args: &DemoArgs,
+    args: &Settings,
     state_dir: &std::path::Path,
 ) -> anyhow::Result<StreamConfig> {
     let url = |path: &str| Url::parse(&fakes.url(path)).context("loopback URL");
     let demo_secret = |s: &str| s.parse::<Secret>().map_err(anyhow::Error::msg);
-    let llm = match args.llm.clone().resolve()? {
+    let llm = match args.llm.clone() {
         Some(real) => real,
         None => LlmConfig {
             base_url: url("/v1")?,
@@ -274,7 +291,7 @@ fn stream_config(
             summary: autoplay_botpress::schema::SUMMARY_TABLE.into(),
             row_factor: 1,
         },
-        threshold: args.threshold as usize,
+        threshold: args.threshold,
         state_dir: state_dir.to_owned(),
         metrics_addr: None,
         flush_every: Duration::from_millis(500),

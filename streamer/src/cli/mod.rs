@@ -16,9 +16,7 @@ use resolve::state_dir;
 use crate::cost::Traffic;
 #[cfg(feature = "demo")]
 use crate::demo;
-use crate::{
-    check, deadletter, identity, now_ms, prune, setup, spool, stream, ConfigError, Failure,
-};
+use crate::{check, deadletter, identity, now_ms, prune, setup, spool, stream, Failure};
 
 /// Streams a product's live UI actions from Autoplay into a Botpress bot, with a rolling
 /// LLM summary per session, so the bot's agent can help users mid-task.
@@ -112,21 +110,7 @@ pub async fn run(command: Command, cancel: CancellationToken) -> Result<bool, Fa
             }
         }
         Command::IdentityToken(args) => {
-            if args.user_id.trim().is_empty() {
-                return Err(ConfigError {
-                    setting: "--user-id",
-                    problem: "must not be empty: it is the Autoplay user id the chat may read"
-                        .into(),
-                }
-                .into());
-            }
-            if args.ttl.is_zero() {
-                return Err(ConfigError {
-                    setting: "--ttl",
-                    problem: "must be longer than zero (e.g. 1h)".into(),
-                }
-                .into());
-            }
+            args.check()?;
             let secret = identity::secret_from_env()?;
             let now = (now_ms() / 1000).max(0) as u64;
             let token = identity::mint(

@@ -1,12 +1,14 @@
 //! From flags to settings: each check names the flag (and variable) to fix, and the first bad
-//! one stops the command before anything runs.
+//! one stops the command.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::Url;
 
-use super::args::{BotpressArgs, LlmArgs, NudgeArgs, RetryArgs, StreamArgs, TableArgs};
+use super::args::{
+    BotpressArgs, IdentityTokenArgs, LlmArgs, NudgeArgs, RetryArgs, StreamArgs, TableArgs,
+};
 use crate::botpress::BotpressConfig;
 use crate::deadletter::command::Destinations;
 use crate::layout::Tables;
@@ -19,7 +21,24 @@ use crate::watch::read_triggers_file;
 use crate::webhook::WebhookConfig;
 use crate::ConfigError;
 
+impl IdentityTokenArgs {
+    /// The user id is set and the token lives a while (the secret is checked where it is read).
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.user_id.trim().is_empty() {
+            return Err(bad(
+                "--user-id",
+                "must not be empty: it is the Autoplay user id the chat may read",
+            ));
+        }
+        if self.ttl.is_zero() {
+            return Err(bad("--ttl", "must be longer than zero (e.g. 1h)"));
+        }
+        Ok(())
+    }
+}
+
 impl NudgeArgs {
+    /// Checks the plugin alias and the nudges' time to live.
     fn resolve(self) -> Result<NudgeSettings, ConfigError> {
         let alias = self.plugin_alias.trim();
         if alias.is_empty() || alias.contains(['#', ' ', '/', '?', '&']) {

@@ -52,20 +52,20 @@ pub struct Settings {
 }
 
 /// Runs the demo and prints its outcome; an error if the pipeline did not finish or leaked.
-pub async fn run(args: Settings) -> anyhow::Result<()> {
-    let threshold = args.threshold;
-    let real_llm = args.llm.is_some();
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let threshold = settings.threshold;
+    let real_llm = settings.llm.is_some();
     let cancel = CancellationToken::new();
     let script = script::batches();
     let batches = script.len();
     let fakes = Fakes::start(cancel.clone())
         .await
         .context("cannot start the demo's loopback server")?;
-    let pace = args.pace;
+    let pace = settings.pace;
     fakes.with(|s| {
         s.verbose = true;
         s.rate_limit = Some(600);
-        s.webhook.store_in = (args.deliver == Deliver::Webhook)
+        s.webhook.store_in = (settings.deliver == Deliver::Webhook)
             .then(|| autoplay_botpress::schema::EVENTS_TABLE.to_owned());
         s.connections
             .push_back(Connection::Script(replay(&script, pace)));
@@ -88,7 +88,7 @@ pub async fn run(args: Settings) -> anyhow::Result<()> {
         );
     });
     let state_dir = tempfile::tempdir().context("cannot create a temporary state directory")?;
-    let config = stream_config(&fakes, &args, state_dir.path())?;
+    let config = stream_config(&fakes, &settings, state_dir.path())?;
 
     println!(
         "autoplay-botpress demo: the real streamer against stand-ins on {}",
@@ -98,7 +98,7 @@ pub async fn run(args: Settings) -> anyhow::Result<()> {
         "  connector  {} replays 2 scripted sessions ({batches} batches)",
         config.stream_url
     );
-    match args.deliver {
+    match settings.deliver {
         Deliver::Tables => println!(
             "  Botpress   Tables API at {} (rows, no billed events); webhook for proactive triggers only",
             fakes.url("/v1/tables/…")
@@ -108,7 +108,7 @@ pub async fn run(args: Settings) -> anyhow::Result<()> {
             fakes.url("/hook")
         ),
     }
-    match args.nudges {
+    match settings.nudges {
         NudgePath::Plugin => println!(
             "  webchat    user {} chats in conversation {DEMO_CONVERSATION} (the autoplay plugin linked it): nudges go there as bot messages (Chat API {})",
             script::USER_A,
@@ -252,12 +252,12 @@ fn replay(script: &[autoplay_botpress::ActionsPayload], pace: Duration) -> Vec<S
 
 fn stream_config(
     fakes: &Fakes,
-    args: &Settings,
+    settings: &Settings,
     state_dir: &std::path::Path,
 ) -> anyhow::Result<StreamConfig> {
     let url = |path: &str| Url::parse(&fakes.url(path)).context("loopback URL");
     let demo_secret = |s: &str| s.parse::<Secret>().map_err(anyhow::Error::msg);
-    let llm = match args.llm.clone() {
+    let llm = match settings.llm.clone() {
         Some(real) => real,
         None => LlmConfig {
             base_url: url("/v1")?,
@@ -269,7 +269,7 @@ fn stream_config(
     Ok(StreamConfig {
         stream_url: url(&format!("/stream/{}", script::PRODUCT))?,
         token: demo_secret("demo-token")?,
-        deliver: args.deliver,
+        deliver: settings.deliver,
         webhook: Some(WebhookConfig {
             url: SecretUrl(url("/hook")?),
             secret: None,
@@ -282,8 +282,8 @@ fn stream_config(
         }),
         llm: Some(llm),
         tables: Tables {
-            layout: match args.deliver {
-                Deliver::Tables => args.layout,
+            layout: match settings.deliver {
+                Deliver::Tables => settings.layout,
                 Deliver::Webhook => Layout::Events,
             },
             sessions: autoplay_botpress::schema::SESSIONS_TABLE.into(),
@@ -291,7 +291,7 @@ fn stream_config(
             summary: autoplay_botpress::schema::SUMMARY_TABLE.into(),
             row_factor: 1,
         },
-        threshold: args.threshold,
+        threshold: settings.threshold,
         state_dir: state_dir.to_owned(),
         metrics_addr: None,
         flush_every: Duration::from_millis(500),
@@ -309,7 +309,7 @@ fn stream_config(
             notes: Vec::new(),
         }),
         nudges: NudgeSettings {
-            path: args.nudges,
+            path: settings.nudges,
             plugin_alias: "autoplay".into(),
             ttl: Duration::from_secs(1800),
         },

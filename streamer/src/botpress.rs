@@ -12,12 +12,20 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::budget::Budget;
-use crate::config::BotpressConfig;
 use crate::http::{check, transport_failure};
 use crate::metrics::{Metrics, RequestKind};
 use crate::retry::{drive, Failure, Policy, Stopped};
+use crate::secret::Secret;
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Credentials and location of the Botpress Tables API.
+#[derive(Debug, Clone)]
+pub struct BotpressConfig {
+    pub api_url: Url,
+    pub token: Secret,
+    pub bot_id: String,
+}
 
 /// A Tables API call that did not succeed.
 #[derive(Debug, thiserror::Error)]

@@ -12,11 +12,14 @@ use crate::cost::{self, Mode, Settings, Traffic, PLANS};
 
 use crate::botpress::{TablesClient, TablesError};
 use crate::budget::Budget;
-use crate::config::{Deliver, Layout, LlmConfig, StreamConfig, WebhookConfig};
 use crate::connector::{fatal_hint, stream_request};
 use crate::http::{describe_transport_error, snippet};
+use crate::layout::Layout;
+use crate::llm::LlmConfig;
 use crate::metrics::Metrics;
 use crate::secret::redact_url;
+use crate::stream::{Deliver, StreamConfig};
+use crate::webhook::WebhookConfig;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -16,7 +16,7 @@ use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
-use crate::config::ConfigError;
+use crate::ConfigError;
 
 /// Environment variable holding the secret shared with the integration's `identitySecret`.
 pub const SECRET_VARIABLE: &str = "AUTOPLAY_IDENTITY_SECRET";

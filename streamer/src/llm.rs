@@ -1,9 +1,21 @@
 //! The OpenAI-compatible chat completions call that turns a prompt into a session summary.
 
+use std::time::Duration;
+
+use reqwest::Url;
 use serde::Deserialize;
 
-use crate::config::LlmConfig;
 use crate::http::{describe_transport_error, snippet};
+use crate::secret::Secret;
+
+/// The OpenAI-compatible endpoint used for summaries.
+#[derive(Debug, Clone)]
+pub struct LlmConfig {
+    pub base_url: Url,
+    pub api_key: Secret,
+    pub model: String,
+    pub timeout: Duration,
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("LLM call failed: {0}")]

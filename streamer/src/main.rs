@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 #[cfg(feature = "demo")]
-use autoplay_botpress_cli::config::Command;
-use autoplay_botpress_cli::config::{Cli, LogFormat};
+use autoplay_botpress_cli::cli::Command;
+use autoplay_botpress_cli::cli::{Cli, LogFormat};
 use autoplay_botpress_cli::Failure;
 use clap::Parser;
 use tokio_util::sync::CancellationToken;
@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     };
     let cancel = CancellationToken::new();
     runtime.spawn(stop_on_signal(cancel.clone()));
-    match runtime.block_on(autoplay_botpress_cli::run(cli.command, cancel)) {
+    match runtime.block_on(autoplay_botpress_cli::cli::run(cli.command, cancel)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(Failure::Config(err)) => {

@@ -351,8 +351,8 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
+    use crate::botpress::BotpressConfig;
     use crate::budget::Budget;
-    use crate::config::BotpressConfig;
     use crate::metrics::Metrics;
 
     type Seen = Arc<Mutex<Vec<Value>>>;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use autoplay_botpress::wire::TriggerEvent;
+use clap::ValueEnum;
 
 use crate::budget::Budget;
 use crate::messages::{Delivered, Messages, Nudge};
@@ -17,6 +18,27 @@ use crate::retry::Failure;
 use crate::watch::outcomes::{Delivery, ReplyCheck};
 use crate::watch::pacing::Pacing;
 use crate::webhook::Webhook;
+
+/// Where proactive triggers go (`--nudges`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NudgePath {
+    /// POST each trigger to --webhook-url (one billed event each): for bots built on the
+    /// guide's cards (the Trigger workflow).
+    Webhook,
+    /// Create each trigger as a bot message in the user's conversation through the Botpress
+    /// API (no billed event), or leave it pending until they next write: for bots with the
+    /// `autoplay` plugin. Needs --botpress-token and --bot-id.
+    Plugin,
+}
+
+/// How nudges are delivered: the path, the plugin's alias in the bot, and how long a nudge for
+/// a user with no conversation waits for their next message.
+#[derive(Debug, Clone)]
+pub struct NudgeSettings {
+    pub path: NudgePath,
+    pub plugin_alias: String,
+    pub ttl: Duration,
+}
 
 /// What became of a trigger's send.
 #[derive(Debug, PartialEq)]

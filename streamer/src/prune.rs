@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::botpress::{Deletion, TablesClient, TablesError};
-use crate::config::{Layout, Tables};
+use crate::layout::{Layout, Tables};
 use crate::now_ms;
 
 /// The filter selecting rows whose `column` is more than `keep` before `now_ms`.

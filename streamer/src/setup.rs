@@ -3,8 +3,8 @@
 use autoplay_botpress::schema;
 use serde_json::Value;
 
-use crate::botpress::{TableRequest, TablesClient};
-use crate::config::{BotpressConfig, Layout, Tables};
+use crate::botpress::{BotpressConfig, TableRequest, TablesClient};
+use crate::layout::{Layout, Tables};
 
 /// The get-or-create calls for the layout's tables.
 pub fn table_requests(tables: &Tables) -> Vec<TableRequest> {

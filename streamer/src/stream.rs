@@ -8,32 +8,38 @@
 //!            └─► triggers ─(budget)─► webhook, or bot messages (--nudges plugin)
 //! ```
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use clap::ValueEnum;
+use reqwest::Url;
 use tokio::sync::{mpsc, watch, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::botpress::TablesClient;
+use crate::botpress::{BotpressConfig, TablesClient};
 use crate::budget::Budget;
-use crate::config::{Deliver, Layout, NudgePath, StreamConfig};
 use crate::connector::{Connector, Incoming};
 use crate::deadletter::DeadLetters;
 use crate::deliver::tables::{self, TablesDelivery};
 use crate::deliver::webhook::WebhookDelivery;
 use crate::deliver::{NudgeInbox, SummaryInbox};
 use crate::judge::JudgeCall;
-use crate::llm::LlmClient;
+use crate::layout::{Layout, Tables};
+use crate::llm::{LlmClient, LlmConfig};
 use crate::messages::Messages;
 use crate::metrics::{self, Health, Metrics};
-use crate::nudges::Nudges;
-use crate::secret::redact_url;
+use crate::nudges::{NudgePath, NudgeSettings, Nudges};
+use crate::privacy::Privacy;
+use crate::secret::{redact_url, Secret};
 use crate::spool::{self, Spool, WriterConfig};
 use crate::summaries::Summaries;
-use crate::webhook::Webhook;
+use crate::triggers::TriggersSettings;
+use crate::webhook::{Webhook, WebhookConfig};
 use crate::{http, prune, triggers};
 
 /// Bytes of batches read from the stream and not yet on disk, at most.
@@ -42,6 +48,51 @@ const MAX_BYTES_IN_FLIGHT: usize = 16 << 20;
 const HANDOFF_GRACE: Duration = Duration::from_secs(2);
 /// How long shutdown waits for each part before leaving what it holds to the spool.
 const STOP_GRACE: Duration = Duration::from_secs(8);
+
+/// How `stream` delivers what it reads (`--deliver`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Deliver {
+    /// Write rows with the Tables API: no billed Botpress events.
+    Tables,
+    /// POST every batch to a Botpress webhook (each POST is a billed event): for bots built on
+    /// the guide's StoreEventsData.
+    Webhook,
+}
+
+/// Validated settings of `stream`.
+#[derive(Debug, Clone)]
+pub struct StreamConfig {
+    pub stream_url: Url,
+    pub token: Secret,
+    pub deliver: Deliver,
+    /// Required with --deliver webhook and for triggers.
+    pub webhook: Option<WebhookConfig>,
+    /// Required with --deliver tables, summaries in webhook mode and retention.
+    pub botpress: Option<BotpressConfig>,
+    /// `None`: rolling summaries are off (no LLM key).
+    pub llm: Option<LlmConfig>,
+    pub tables: Tables,
+    pub threshold: usize,
+    pub state_dir: PathBuf,
+    pub metrics_addr: Option<SocketAddr>,
+    pub flush_every: Duration,
+    pub max_requests_per_minute: u32,
+    pub max_queued: usize,
+    pub max_spool_bytes: u64,
+    pub max_dead_letter_bytes: u64,
+    pub max_retry_delay: Duration,
+    pub max_frame_bytes: usize,
+    pub max_body_bytes: usize,
+    pub idle_timeout: Duration,
+    /// `Some`: watch sessions for friction and post triggers.
+    pub triggers: Option<TriggersSettings>,
+    /// Where the triggers go.
+    pub nudges: NudgeSettings,
+    /// `Some`: prune rows older than this every `prune_every`.
+    pub retention: Option<Duration>,
+    pub prune_every: Duration,
+    pub privacy: Privacy,
+}
 
 /// Runs until `cancel` fires (clean exit) or the stream fails fatally.
 pub async fn run(config: StreamConfig, cancel: CancellationToken) -> anyhow::Result<()> {
@@ -230,11 +281,9 @@ impl Parts {
             .botpress
             .clone()
             .map(|b| TablesClient::new(http.clone(), b, budget.clone(), metrics.clone()));
-        let webhook = config.webhook.clone().map(|w| Webhook {
+        let webhook = config.webhook.clone().map(|config| Webhook {
             http: http.clone(),
-            url: w.url,
-            secret: w.secret,
-            secret_header: w.secret_header,
+            config,
             budget: budget.clone(),
             metrics: metrics.clone(),
         });

@@ -14,13 +14,14 @@
 //! watcher as held by the chat (its window given back, the exchange's quiet time learnt).
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::watch::judge::MAX_ACTIONS;
 use crate::watch::outcomes::{Delivery, Outcome};
 use crate::watch::pacing::PacingStats;
-use crate::watch::{kind_name, Watcher};
+use crate::watch::{kind_name, TriggerConfig, Watcher};
 use autoplay_botpress::ids::Owner;
 use autoplay_botpress::session_row::NudgeNote;
 use autoplay_botpress::time::{iso_from_ms, ms_from_iso};
@@ -30,7 +31,6 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::TriggersSettings;
 use crate::deliver::{NudgeInbox, NudgeUpdate};
 use crate::judge::JudgeCall;
 use crate::messages::Delivered;
@@ -57,6 +57,15 @@ const REVIEW_GRACE: Duration = Duration::from_secs(2);
 /// How long, once shutdown starts, triggers already fired may still take to reach the webhook
 /// (less than the stream's wait for this task).
 const POST_GRACE: Duration = Duration::from_secs(5);
+
+/// The parsed `--triggers-config` file.
+#[derive(Debug, Clone)]
+pub struct TriggersSettings {
+    pub path: PathBuf,
+    pub config: TriggerConfig,
+    /// Fields of an autoplay-sdk file that have no equivalent here (logged at start).
+    pub notes: Vec<String>,
+}
 
 /// Runs until `batches` closes or `cancel`; then gives the triggers already fired [`POST_GRACE`]
 /// to reach the webhook. With `judge`, each nudge is reviewed by the LLM before it is queued

@@ -47,10 +47,9 @@ fn hmac_hex(secret: &str, parts: &[&[u8]]) -> String {
         .collect()
 }
 
-/// The webhook, its signing secret and the budget its POSTs count against.
-#[derive(Clone)]
-pub struct Webhook {
-    pub http: reqwest::Client,
+/// The webhook and the secret that signs its bodies.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
     pub url: SecretUrl,
     /// Signs every body when set (`--webhook-secret`).
     pub secret: Option<Secret>,
@@ -58,6 +57,13 @@ pub struct Webhook {
     /// Webhook integration's check; `--webhook-secret-header`). Never both: a signature next
     /// to its key proves nothing.
     pub secret_header: bool,
+}
+
+/// The webhook, its settings and the budget its POSTs count against.
+#[derive(Clone)]
+pub struct Webhook {
+    pub http: reqwest::Client,
+    pub config: WebhookConfig,
     pub budget: Arc<Budget>,
     pub metrics: Arc<Metrics>,
 }
@@ -74,14 +80,14 @@ impl Webhook {
         self.budget.acquire().await;
         let mut request = self
             .http
-            .post(self.url.0.clone())
+            .post(self.config.url.0.clone())
             .timeout(REQUEST_TIMEOUT)
             .header(reqwest::header::CONTENT_TYPE, "application/json");
         if let Some(key) = key {
             request = request.header(IDEMPOTENCY_HEADER, key);
         }
-        match &self.secret {
-            Some(secret) if self.secret_header => {
+        match &self.config.secret {
+            Some(secret) if self.config.secret_header => {
                 request = request.header(BOTPRESS_SECRET_HEADER, secret.expose());
             }
             Some(secret) => {

@@ -3,17 +3,25 @@
 
 use std::sync::Arc;
 
-use crate::botpress::TablesClient;
+use crate::botpress::{BotpressConfig, TablesClient};
 use crate::budget::Budget;
-use crate::config::{webhook_url, ConfigError, RetryArgs};
 use crate::deadletter::{read_all, Letter, Target};
 use crate::http::snippet;
 use crate::metrics::{Metrics, RequestKind};
 use crate::spool::Spool;
-use crate::webhook::Webhook;
+use crate::webhook::{Webhook, WebhookConfig};
+use crate::ConfigError;
 
 /// Requests per minute `retry` allows itself (it shares the bot's limit with the streamer).
 const RETRY_BUDGET: u32 = 120;
+
+/// Where `retry` sends: rows to the Tables API, bodies to the webhook (each needed only by the
+/// letters of its kind).
+#[derive(Debug)]
+pub struct Destinations {
+    pub botpress: Option<BotpressConfig>,
+    pub webhook: Option<WebhookConfig>,
+}
 
 /// Prints every dead letter; `Ok(false)` when one could not be read.
 pub fn list(spool: &Spool) -> anyhow::Result<bool> {
@@ -53,27 +61,21 @@ pub fn list(spool: &Spool) -> anyhow::Result<bool> {
 }
 
 /// Sends every dead letter again; keeps those still refused. `Ok(true)` when none is left.
-pub async fn retry(spool: &Spool, args: RetryArgs) -> Result<bool, crate::Failure> {
+pub async fn retry(spool: &Spool, to: Destinations) -> Result<bool, crate::Failure> {
     let metrics = Arc::new(Metrics::default());
     let budget = Arc::new(Budget::new(RETRY_BUDGET, metrics.clone()));
     let http = crate::http::client_builder()
         .build()
         .map_err(anyhow::Error::from)?;
-    let tables = args
+    let tables = to
         .botpress
-        .resolve()?
         .map(|b| TablesClient::new(http.clone(), b, budget.clone(), metrics.clone()));
-    let webhook = match &args.webhook_url {
-        Some(url) => Some(Webhook {
-            http,
-            url: webhook_url(url)?,
-            secret: args.webhook_secret.clone(),
-            secret_header: args.webhook_secret_header,
-            budget,
-            metrics,
-        }),
-        None => None,
-    };
+    let webhook = to.webhook.map(|config| Webhook {
+        http,
+        config,
+        budget,
+        metrics,
+    });
     let all = read_all(spool).map_err(anyhow::Error::from)?;
     let (mut sent, mut kept) = (Vec::new(), Vec::new());
     for (key, letter) in all {

@@ -21,34 +21,51 @@ use reqwest::Url;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{
-    BotpressConfig, Deliver, DemoArgs, Layout, LlmConfig, NudgePath, NudgeSettings, StreamConfig,
-    Tables, TriggersSettings, WebhookConfig,
-};
+use crate::botpress::BotpressConfig;
 use crate::fakes::{Connection, FakeState, Fakes, Step};
+use crate::layout::{Layout, Tables};
+use crate::llm::LlmConfig;
 use crate::metrics::Metrics;
+use crate::nudges::{NudgePath, NudgeSettings};
 use crate::secret::{Secret, SecretUrl};
+use crate::stream::{Deliver, StreamConfig};
+use crate::triggers::TriggersSettings;
 use crate::watch::outcomes::Outcome;
+use crate::webhook::WebhookConfig;
 use autoplay_botpress::signals::SignalKind;
 
 /// The Botpress conversation the scripted user chats in.
 const DEMO_CONVERSATION: &str = "conv_demo_user_a";
 
+/// What the demo runs: the real LLM if one is set, how fast the script plays, and the paths.
+#[derive(Debug)]
+pub struct Settings {
+    /// `None`: an offline deterministic summarizer stands in for the LLM.
+    pub llm: Option<LlmConfig>,
+    /// Actions per summary.
+    pub threshold: usize,
+    /// Pause between scripted batches.
+    pub pace: Duration,
+    pub nudges: NudgePath,
+    pub deliver: Deliver,
+    pub layout: Layout,
+}
+
 /// Runs the demo and prints its outcome; an error if the pipeline did not finish or leaked.
-pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let threshold = args.threshold as usize;
-    let real_llm = args.llm.openai_api_key.is_some();
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let threshold = settings.threshold;
+    let real_llm = settings.llm.is_some();
     let cancel = CancellationToken::new();
     let script = script::batches();
     let batches = script.len();
     let fakes = Fakes::start(cancel.clone())
         .await
         .context("cannot start the demo's loopback server")?;
-    let pace = Duration::from_millis(args.pace_ms);
+    let pace = settings.pace;
     fakes.with(|s| {
         s.verbose = true;
         s.rate_limit = Some(600);
-        s.webhook.store_in = (args.deliver == Deliver::Webhook)
+        s.webhook.store_in = (settings.deliver == Deliver::Webhook)
             .then(|| autoplay_botpress::schema::EVENTS_TABLE.to_owned());
         s.connections
             .push_back(Connection::Script(replay(&script, pace)));
@@ -71,7 +88,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         );
     });
     let state_dir = tempfile::tempdir().context("cannot create a temporary state directory")?;
-    let config = stream_config(&fakes, &args, state_dir.path())?;
+    let config = stream_config(&fakes, &settings, state_dir.path())?;
 
     println!(
         "autoplay-botpress demo: the real streamer against stand-ins on {}",
@@ -81,7 +98,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "  connector  {} replays 2 scripted sessions ({batches} batches)",
         config.stream_url
     );
-    match args.deliver {
+    match settings.deliver {
         Deliver::Tables => println!(
             "  Botpress   Tables API at {} (rows, no billed events); webhook for proactive triggers only",
             fakes.url("/v1/tables/…")
@@ -91,7 +108,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             fakes.url("/hook")
         ),
     }
-    match args.nudges {
+    match settings.nudges {
         NudgePath::Plugin => println!(
             "  webchat    user {} chats in conversation {DEMO_CONVERSATION} (the autoplay plugin linked it): nudges go there as bot messages (Chat API {})",
             script::USER_A,
@@ -235,12 +252,12 @@ fn replay(script: &[autoplay_botpress::ActionsPayload], pace: Duration) -> Vec<S
 
 fn stream_config(
     fakes: &Fakes,
-    args: &DemoArgs,
+    settings: &Settings,
     state_dir: &std::path::Path,
 ) -> anyhow::Result<StreamConfig> {
     let url = |path: &str| Url::parse(&fakes.url(path)).context("loopback URL");
     let demo_secret = |s: &str| s.parse::<Secret>().map_err(anyhow::Error::msg);
-    let llm = match args.llm.clone().resolve()? {
+    let llm = match settings.llm.clone() {
         Some(real) => real,
         None => LlmConfig {
             base_url: url("/v1")?,
@@ -252,7 +269,7 @@ fn stream_config(
     Ok(StreamConfig {
         stream_url: url(&format!("/stream/{}", script::PRODUCT))?,
         token: demo_secret("demo-token")?,
-        deliver: args.deliver,
+        deliver: settings.deliver,
         webhook: Some(WebhookConfig {
             url: SecretUrl(url("/hook")?),
             secret: None,
@@ -265,8 +282,8 @@ fn stream_config(
         }),
         llm: Some(llm),
         tables: Tables {
-            layout: match args.deliver {
-                Deliver::Tables => args.layout,
+            layout: match settings.deliver {
+                Deliver::Tables => settings.layout,
                 Deliver::Webhook => Layout::Events,
             },
             sessions: autoplay_botpress::schema::SESSIONS_TABLE.into(),
@@ -274,7 +291,7 @@ fn stream_config(
             summary: autoplay_botpress::schema::SUMMARY_TABLE.into(),
             row_factor: 1,
         },
-        threshold: args.threshold as usize,
+        threshold: settings.threshold,
         state_dir: state_dir.to_owned(),
         metrics_addr: None,
         flush_every: Duration::from_millis(500),
@@ -292,7 +309,7 @@ fn stream_config(
             notes: Vec::new(),
         }),
         nudges: NudgeSettings {
-            path: args.nudges,
+            path: settings.nudges,
             plugin_alias: "autoplay".into(),
             ttl: Duration::from_secs(1800),
         },

@@ -9,8 +9,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use autoplay_botpress_cli::botpress::TableRequest;
-use autoplay_botpress_cli::config::{Layout, Tables};
 pub use autoplay_botpress_cli::fakes::{unix_now, Connection, Fakes, Step};
+use autoplay_botpress_cli::layout::{Layout, Tables};
 use serde_json::{json, Value};
 use tokio::process::{Child, Command};
 

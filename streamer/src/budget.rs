@@ -56,29 +56,20 @@ impl Budget {
     /// Waits until one more request fits the budget, and counts it as sent. Cancel-safe: a
     /// request is counted only when this returns.
     pub async fn acquire(&self) {
-        loop {
-            let wait = {
-                let mut state = self.lock();
-                let now = Instant::now();
-                while state.sent.front().is_some_and(|t| now - *t >= WINDOW) {
-                    state.sent.pop_front();
-                }
-                match state.paused_until {
-                    Some(until) if until > now => until,
-                    _ if state.sent.len() < self.per_minute => {
-                        state.sent.push_back(now);
-                        let left = self.per_minute - state.sent.len();
-                        self.metrics
-                            .budget_remaining
-                            .store(left as u64, Ordering::Relaxed);
-                        return;
-                    }
-                    // Full: the oldest request leaves the window first.
-                    _ => state.sent.front().map_or(now, |t| *t + WINDOW),
-                }
-            };
-            tokio::time::sleep_until(wait).await;
-        }
+        self.wait_until(|state, now| match state.paused_until {
+            Some(until) if until > now => Some(until),
+            _ if state.sent.len() < self.per_minute => {
+                state.sent.push_back(now);
+                let left = self.per_minute - state.sent.len();
+                self.metrics
+                    .budget_remaining
+                    .store(left as u64, Ordering::Relaxed);
+                None
+            }
+            // Full: the oldest request leaves the window first.
+            _ => Some(state.sent.front().map_or(now, |t| *t + WINDOW)),
+        })
+        .await;
     }
 
     /// Reads what Botpress said about its own limit in a response.
@@ -109,6 +100,20 @@ impl Budget {
     /// the rest to delivery, e.g. triggers); does not take a request itself.
     pub async fn headroom(&self, share: f64) {
         let allowed = ((self.per_minute as f64 * share) as usize).max(1);
+        self.wait_until(|state, now| {
+            if state.sent.len() < allowed {
+                return None;
+            }
+            let oldest_over = state.sent.len() - allowed;
+            Some(state.sent.get(oldest_over).map_or(now, |t| *t + WINDOW))
+        })
+        .await;
+    }
+
+    /// The one wait behind `acquire` and `headroom`: drops the requests that have left the
+    /// window, then asks `ready` whether the caller may go on (`None`, with whatever it did to
+    /// the state kept) or when to look again (`Some`). The lock is never held while sleeping.
+    async fn wait_until(&self, mut ready: impl FnMut(&mut State, Instant) -> Option<Instant>) {
         loop {
             let wait = {
                 let mut state = self.lock();
@@ -116,11 +121,10 @@ impl Budget {
                 while state.sent.front().is_some_and(|t| now - *t >= WINDOW) {
                     state.sent.pop_front();
                 }
-                if state.sent.len() < allowed {
-                    return;
+                match ready(&mut state, now) {
+                    None => return,
+                    Some(wait) => wait,
                 }
-                let oldest_over = state.sent.len() - allowed;
-                state.sent.get(oldest_over).map_or(now, |t| *t + WINDOW)
             };
             tokio::time::sleep_until(wait).await;
         }

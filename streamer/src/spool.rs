@@ -551,24 +551,18 @@ fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 /// Reads every entry once: a damaged page shows here rather than in the middle of a run.
 fn readable(db: &Database) -> Result<(), SpoolError> {
     let txn = db.begin_read().map_err(storage)?;
+    read_every(&txn, BATCHES)?;
+    read_every(&txn, ROWS)?;
+    read_every(&txn, DEAD)
+}
+
+/// Reads every entry of `table` in `txn`, failing at the first it cannot read.
+fn read_every<K: redb::Key + 'static, V: redb::Value + 'static>(
+    txn: &redb::ReadTransaction,
+    table: TableDefinition<K, V>,
+) -> Result<(), SpoolError> {
     for entry in txn
-        .open_table(BATCHES)
-        .map_err(storage)?
-        .iter()
-        .map_err(storage)?
-    {
-        entry.map_err(storage)?;
-    }
-    for entry in txn
-        .open_table(ROWS)
-        .map_err(storage)?
-        .iter()
-        .map_err(storage)?
-    {
-        entry.map_err(storage)?;
-    }
-    for entry in txn
-        .open_table(DEAD)
+        .open_table(table)
         .map_err(storage)?
         .iter()
         .map_err(storage)?

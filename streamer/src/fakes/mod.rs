@@ -152,8 +152,16 @@ impl Fakes {
         let app = Router::new()
             .route("/stream/{product}", get(stream))
             .route("/hook", post(webhook))
-            .route("/v1/tables/{table}", post(table_call).put(update_table))
-            .route("/v1/tables/{table}/rows", post(create_rows))
+            // The operation is the route's (and method's), or the last part of the path.
+            .route(
+                "/v1/tables/{table}",
+                post(|s, Path(t), h, Json(b)| tables_op(s, "table", t, h, b))
+                    .put(|s, Path(t), h, Json(b)| tables_op(s, "update", t, h, b)),
+            )
+            .route(
+                "/v1/tables/{table}/rows",
+                post(|s, Path(t), h, Json(b)| tables_op(s, "create", t, h, b)),
+            )
             .route("/v1/tables/{table}/rows/{op}", post(rows_call))
             .route("/v1/chat/users", get(chat::list_users))
             .route("/v1/chat/messages", get(chat::list_messages))
@@ -529,33 +537,6 @@ async fn webhook(
     let mut response = StatusCode::OK.into_response();
     s.limit_headers(response.headers_mut());
     response
-}
-
-async fn table_call(
-    state: State<Arc<Mutex<FakeState>>>,
-    Path(table): Path<String>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Response {
-    tables_op(state, "table", table, headers, body).await
-}
-
-async fn update_table(
-    state: State<Arc<Mutex<FakeState>>>,
-    Path(table): Path<String>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Response {
-    tables_op(state, "update", table, headers, body).await
-}
-
-async fn create_rows(
-    state: State<Arc<Mutex<FakeState>>>,
-    Path(table): Path<String>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Response {
-    tables_op(state, "create", table, headers, body).await
 }
 
 async fn rows_call(

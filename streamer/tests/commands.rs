@@ -9,25 +9,6 @@ use autoplay_botpress::time::ms_from_iso;
 use common::*;
 use serde_json::{json, Value};
 
-/// The Botpress flags pointing at the fakes.
-fn botpress_flags(fakes: &Fakes, token: &str) -> Vec<String> {
-    [
-        "--botpress-token",
-        token,
-        "--bot-id",
-        "bot-1",
-        "--botpress-api-url",
-        &fakes.url(""),
-    ]
-    .map(str::to_owned)
-    .to_vec()
-}
-
-async fn run(args: Vec<String>) -> (i32, String, String) {
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    cli(&args).await
-}
-
 /// Fakes without any table.
 async fn bare() -> Fakes {
     Fakes::start(tokio_util::sync::CancellationToken::new())
@@ -35,30 +16,29 @@ async fn bare() -> Fakes {
         .unwrap()
 }
 
-fn with(command: &[&str], fakes: &Fakes, token: &str) -> Vec<String> {
-    let mut args: Vec<String> = command.iter().map(|s| (*s).to_owned()).collect();
-    args.extend(botpress_flags(fakes, token));
-    args
-}
-
 #[tokio::test]
 async fn setup_creates_the_layouts_tables_then_changes_nothing() {
     let fakes = bare().await;
-    let (code, out, err) = run(with(&["setup"], &fakes, "t")).await;
+    let (code, out, err) = run(botpress_command(&["setup"], &fakes, "t")).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("created AutoPlaySessionsTable"), "{out}");
     let sessions = fakes.with(|s| s.tables.tables["AutoPlaySessionsTable"].clone());
     assert_eq!(sessions.key_column.as_deref(), Some("row_key"));
     assert_eq!(sessions.schema["properties"]["actions"]["type"], "array");
     assert_eq!(sessions.factor, 1);
-    let (code, out, _) = run(with(&["setup"], &fakes, "t")).await;
+    let (code, out, _) = run(botpress_command(&["setup"], &fakes, "t")).await;
     assert_eq!(code, 0);
     assert!(
         out.contains("found AutoPlaySessionsTable (already set up; left unchanged)"),
         "{out}"
     );
 
-    let (code, out, err) = run(with(&["setup", "--layout", "events"], &fakes, "t")).await;
+    let (code, out, err) = run(botpress_command(
+        &["setup", "--layout", "events"],
+        &fakes,
+        "t",
+    ))
+    .await;
     assert_eq!(code, 0, "{out}{err}");
     let (events, summary) = fakes.with(|s| {
         (
@@ -73,7 +53,7 @@ async fn setup_creates_the_layouts_tables_then_changes_nothing() {
         "number"
     );
 
-    let (code, _, _) = run(with(
+    let (code, _, _) = run(botpress_command(
         &[
             "setup",
             "--sessions-table",
@@ -101,7 +81,7 @@ async fn setup_upgrades_a_table_an_older_version_made() {
         "session_id": {"type": "string"}, "summary": {"type": "string"}, "notes": {"type": "string"}}},
         "keyColumn": "session_id"});
     fakes.with(|s| s.tables.apply("table", "AutoPlaySessionsTable", &old));
-    let (code, out, err) = run(with(&["setup"], &fakes, "t")).await;
+    let (code, out, err) = run(botpress_command(&["setup"], &fakes, "t")).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("upgraded AutoPlaySessionsTable"), "{out}");
     assert!(out.contains("missing column row_key (string)"), "{out}");
@@ -124,7 +104,7 @@ async fn setup_upgrades_a_table_an_older_version_made() {
     }
     let updates = fakes.with(|s| s.tables.calls.iter().filter(|c| c.op == "update").count());
     assert_eq!(updates, 1);
-    let (code, out, _) = run(with(&["setup"], &fakes, "t")).await;
+    let (code, out, _) = run(botpress_command(&["setup"], &fakes, "t")).await;
     assert_eq!(code, 0);
     assert!(out.contains("already set up"), "{out}");
 }
@@ -136,7 +116,7 @@ async fn setup_reports_an_existing_table_it_cannot_upgrade() {
     let fakes = bare().await;
     let old = json!({"schema": {"properties": {"action_count": {"type": "string"}}}, "keyColumn": "session_id"});
     fakes.with(|s| s.tables.apply("table", "AutoPlaySessionsTable", &old));
-    let (code, out, err) = run(with(&["setup"], &fakes, "t")).await;
+    let (code, out, err) = run(botpress_command(&["setup"], &fakes, "t")).await;
     assert_eq!(code, 1, "{out}{err}");
     assert!(
         out.contains("found AutoPlaySessionsTable, but it differs"),
@@ -155,7 +135,12 @@ async fn setup_reports_an_existing_table_it_cannot_upgrade() {
 #[tokio::test]
 async fn setup_dry_run_prints_the_requests_and_sends_nothing() {
     let fakes = bare().await;
-    let (code, out, err) = run(with(&["setup", "--dry-run"], &fakes, "bp-secret-token")).await;
+    let (code, out, err) = run(botpress_command(
+        &["setup", "--dry-run"],
+        &fakes,
+        "bp-secret-token",
+    ))
+    .await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains(&format!(
@@ -207,7 +192,7 @@ async fn prune_deletes_idle_sessions_or_old_events() {
             table.rows.push(row);
         }
     });
-    let (code, out, err) = run(with(&["prune", "--keep", "2h"], &fakes, "t")).await;
+    let (code, out, err) = run(botpress_command(&["prune", "--keep", "2h"], &fakes, "t")).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains("AutoPlaySessionsTable: deleted 1 rows (rows older than 2h)"),
@@ -229,7 +214,7 @@ async fn prune_deletes_idle_sessions_or_old_events() {
     assert_cutoff(&call.body["filter"]["updatedAt"], Duration::from_secs(7200));
 
     let fakes = fakes_events().await;
-    let (code, out, err) = run(with(
+    let (code, out, err) = run(botpress_command(
         &["prune", "--keep", "2h", "--layout", "events"],
         &fakes,
         "t",
@@ -244,7 +229,7 @@ async fn prune_deletes_idle_sessions_or_old_events() {
     );
     assert_eq!(calls[1].table, "AutoPlayEventsSummaryTable");
 
-    let (code, _, err) = run(with(&["prune", "--keep", "soon"], &fakes, "t")).await;
+    let (code, _, err) = run(botpress_command(&["prune", "--keep", "soon"], &fakes, "t")).await;
     assert_eq!(code, 2);
     assert!(err.contains("--keep"), "{err}");
 }
@@ -305,6 +290,15 @@ fn check_args(fakes: &Fakes, webhook: &str, botpress_token: &str, llm_key: &str)
     args
 }
 
+/// Asserts that the line of `out` naming `label` contains `part`.
+fn assert_line_has(out: &str, label: &str, part: &str) {
+    let line = line_of(out, label);
+    assert!(
+        line.contains(part),
+        "{label}: {line:?} lacks {part:?}\n{out}"
+    );
+}
+
 fn line_of(out: &str, label: &str) -> String {
     out.lines()
         .find(|l| l.contains(label))
@@ -322,10 +316,7 @@ async fn checks_cost_table_counts_the_judges_llm_calls() {
     let mut args = check_args(&fakes, &fakes.url("/hook"), "bp-good", "sk-test-key");
     args.extend(["--users".into(), "200".into()]);
     let (_, out, _) = run(args.clone()).await;
-    assert!(
-        line_of(&out, "LLM calls/hour").contains("at most 0 judge calls"),
-        "{out}"
-    );
+    assert_line_has(&out, "LLM calls/hour", "at most 0 judge calls");
     args.extend([
         "--triggers-config".into(),
         triggers.to_str().unwrap().into(),
@@ -333,10 +324,7 @@ async fn checks_cost_table_counts_the_judges_llm_calls() {
     let (code, out, err) = run(args).await;
     assert_eq!(code, 0, "{out}{err}");
     // 200 users, one judged nudge per user per 10-minute window at most.
-    assert!(
-        line_of(&out, "LLM calls/hour").contains("at most 1200 judge calls"),
-        "{out}"
-    );
+    assert_line_has(&out, "LLM calls/hour", "at most 1200 judge calls");
 }
 
 #[tokio::test]
@@ -363,11 +351,8 @@ async fn check_passes_a_working_configuration_and_prices_it() {
     let ours = line_of(&out, "these settings");
     let numbers: Vec<&str> = ours.split_whitespace().skip(2).collect();
     assert_eq!(numbers[1], "0", "no billed events: {ours}");
-    assert!(
-        line_of(&out, "guide's webhook path").contains("360000"),
-        "{out}"
-    );
-    assert!(line_of(&out, "Team:").contains("never"), "{out}");
+    assert_line_has(&out, "guide's webhook path", "360000");
+    assert_line_has(&out, "Team:", "never");
 }
 
 #[tokio::test]
@@ -380,24 +365,15 @@ async fn check_names_each_broken_part() {
     let unreachable = format!("http://{}/hook", free_addr());
     let (code, out, err) = run(check_args(&fakes, &unreachable, "bp-wrong", "sk-wrong")).await;
     assert_eq!(code, 1, "{out}{err}");
-    let line = |label: &str| line_of(&out, label);
-    assert!(
-        line("Autoplay stream").contains("[FAIL]") && line("Autoplay stream").contains("--token"),
-        "{out}"
-    );
-    assert!(
-        line("sessions table").contains("[FAIL]")
-            && line("sessions table").contains("BOTPRESS_TOKEN"),
-        "{out}"
-    );
-    assert!(
-        line("webhook").contains("[FAIL]") && line("webhook").contains("unreachable"),
-        "{out}"
-    );
-    assert!(
-        line("LLM").contains("[FAIL]") && line("LLM").contains("OPENAI_API_KEY"),
-        "{out}"
-    );
+    for (label, hint) in [
+        ("Autoplay stream", "--token"),
+        ("sessions table", "BOTPRESS_TOKEN"),
+        ("webhook", "unreachable"),
+        ("LLM", "OPENAI_API_KEY"),
+    ] {
+        assert_line_has(&out, label, "[FAIL]");
+        assert_line_has(&out, label, hint);
+    }
     assert!(out.contains("4 check(s) failed"), "{out}");
     for secret in ["bp-wrong", "sk-wrong", "autoplay-test-token"] {
         assert!(
@@ -412,23 +388,15 @@ async fn check_names_each_broken_part() {
     fresh.create_table(&table_requests(Mode::Events)[0]);
     let (code, out, _) = run(args).await;
     assert_eq!(code, 1, "{out}");
-    assert!(
-        line_of(&out, "summary table").contains("run `autoplay-botpress setup`"),
-        "{out}"
-    );
-    assert!(line_of(&out, "events table").contains("[ok  ]"), "{out}");
+    assert_line_has(&out, "summary table", "run `autoplay-botpress setup`");
+    assert_line_has(&out, "events table", "[ok  ]");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_letters_are_listed_and_resent_once_the_cause_is_fixed() {
     let fakes = fakes(Mode::Webhook).await;
-    fakes.with(|s| {
-        s.webhook.reject_sessions.push("bad".into());
-        s.connections.push_back(Connection::Script(vec![
-            frame(actions_frame("bad", 0, 3)),
-            Step::Hold,
-        ]));
-    });
+    fakes.with(|s| s.webhook.reject_sessions.push("bad".into()));
+    serve(&fakes, [frame(actions_frame("bad", 0, 3))]);
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Webhook, &[]);
     streamer
@@ -573,10 +541,7 @@ async fn demo_runs_offline_keeps_the_other_user_out_and_states_its_cost() {
         .map(|name| row(name)[1].parse::<u64>().unwrap())
         .sum();
     assert_eq!(friction, 1, "{outcomes}");
-    assert!(
-        line_of(&out, "the guide's path").contains("9 billed events"),
-        "{out}"
-    );
+    assert_line_has(&out, "the guide's path", "9 billed events");
 }
 
 /// `demo --nudges webhook`: the card path's nudges, one billed event each.

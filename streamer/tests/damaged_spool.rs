@@ -24,16 +24,13 @@ async fn starts_and_delivers(fakes: &Fakes, dir: &Path) -> String {
     let mut streamer = Streamer::without_llm(fakes, dir, Mode::Sessions, &[]);
     let fresh = vec!["fresh".to_owned()];
     streamer
-        .wait_for("a batch after the damaged spool", LIMIT, || {
-            all_held(fakes, Mode::Sessions, &fresh, 2)
-        })
+        .wait_held("a batch after the damaged spool", LIMIT, &fresh, 2)
         .await;
     let (status, body) = streamer.health().await;
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("spool file was damaged"), "{body}");
     assert!(body.contains("spool.redb.damaged-"), "{body}");
-    let (exit, logs, _) = streamer.terminate().await;
-    assert!(exit.success(), "{exit}\n{}", tail(&logs, 3_000));
+    let logs = streamer.stop_cleanly().await;
     assert!(
         logs.contains("spool file was damaged"),
         "{}",
@@ -51,12 +48,7 @@ async fn a_garbage_spool_is_moved_aside_and_the_stream_goes_on() {
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     std::fs::write(dir.path().join("spool.redb"), garbage).unwrap();
-    fakes.with(|s| {
-        s.connections.push_back(Connection::Script(vec![
-            frame(actions_frame("fresh", 0, 2)),
-            Step::Hold,
-        ]))
-    });
+    serve(&fakes, [frame(actions_frame("fresh", 0, 2))]);
     starts_and_delivers(&fakes, dir.path()).await;
 }
 
@@ -66,12 +58,8 @@ async fn a_garbage_spool_is_moved_aside_and_the_stream_goes_on() {
 async fn a_truncated_spool_is_recovered_as_far_as_it_reads() {
     let fakes = fakes(Mode::Sessions).await;
     let sessions = session_names("t", 50);
-    let mut script = interleaved(&sessions, 20, 5);
-    script.push(Step::Hold);
-    fakes.with(|s| {
-        s.tables_faults.down = true;
-        s.connections.push_back(Connection::Script(script));
-    });
+    serve(&fakes, interleaved(&sessions, 20, 5));
+    fakes.with(|s| s.tables_faults.down = true);
     let dir = tempfile::tempdir().unwrap();
     let mut first = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &[]);
     first
@@ -83,13 +71,8 @@ async fn a_truncated_spool_is_recovered_as_far_as_it_reads() {
     let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     file.set_len(size / 2).unwrap();
     drop(file);
-    fakes.with(|s| {
-        s.tables_faults.down = false;
-        s.connections.push_back(Connection::Script(vec![
-            frame(actions_frame("fresh", 0, 2)),
-            Step::Hold,
-        ]))
-    });
+    fakes.with(|s| s.tables_faults.down = false);
+    serve(&fakes, [frame(actions_frame("fresh", 0, 2))]);
     let body = starts_and_delivers(&fakes, dir.path()).await;
     println!("truncated spool ({size} bytes cut to {}): {body}", size / 2);
 }

@@ -21,18 +21,10 @@ async fn a_trigger_flood_leaves_table_delivery_its_share() {
         .map(|s| frame(pages_frame(s, 0, &pages, now)))
         .collect();
     script.push(frame(actions_frame("victim", 0, 3)));
-    script.push(Step::Hold);
-    fakes.with(|s| {
-        s.webhook.secret = Some("hook-secret".into());
-        s.connections.push_back(Connection::Script(script));
-    });
+    serve(&fakes, script);
+    fakes.with(|s| s.webhook.secret = Some("hook-secret".into()));
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("triggers.json");
-    std::fs::write(
-        &config,
-        r#"{"triggers": {"ping_pong": {"message": "Comparing plans?"}, "dwell": {"enabled": false}}}"#,
-    )
-    .unwrap();
+    let config = triggers_file(dir.path(), PING_PONG_ONLY);
     let state = dir.path().join("state");
     let started = Instant::now();
     let mut streamer = Streamer::without_llm(
@@ -41,7 +33,7 @@ async fn a_trigger_flood_leaves_table_delivery_its_share() {
         Mode::Sessions,
         &[
             "--triggers-config",
-            config.to_str().unwrap(),
+            &config,
             "--webhook-secret",
             "hook-secret",
             "--max-requests-per-minute",
@@ -50,9 +42,7 @@ async fn a_trigger_flood_leaves_table_delivery_its_share() {
     );
     let victim = vec!["victim".to_owned()];
     streamer
-        .wait_for("the victim's row during the flood", LIMIT, || {
-            all_held(&fakes, Mode::Sessions, &victim, 3)
-        })
+        .wait_held("the victim's row during the flood", LIMIT, &victim, 3)
         .await;
     let delay = started.elapsed();
     let fired = streamer.metric("triggers_fired_total").await;

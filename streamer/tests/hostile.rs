@@ -42,15 +42,8 @@ async fn a_hanging_receiver_wedges_nothing() {
     for mode in MODES {
         let fakes = fakes(mode).await;
         let sessions = session_names("h", 5);
-        let mut script = interleaved(&sessions, 220, 5);
-        script.push(Step::Hold);
-        fakes.with(|s| {
-            s.connections.push_back(Connection::Script(script));
-            match mode {
-                Mode::Webhook => s.webhook.faults.hang = true,
-                _ => s.tables_faults.hang = true,
-            }
-        });
+        serve(&fakes, interleaved(&sessions, 220, 5));
+        fakes.with(|s| receiver_faults(s, mode).hang = true);
         let dir = tempfile::tempdir().unwrap();
         let mut streamer = Streamer::start(&fakes, dir.path(), mode, &["--max-queued", "5"]);
         streamer
@@ -67,21 +60,20 @@ async fn a_hanging_receiver_wedges_nothing() {
             code, 200,
             "a slow receiver is not a storage problem: {body}"
         );
-        fakes.with(|s| {
-            s.webhook.faults.hang = false;
-            s.tables_faults.hang = false;
-        });
+        fakes.with(|s| receiver_faults(s, mode).hang = false);
         let started = Instant::now();
         streamer
-            .wait_for("all 5,500 actions once the receiver answers", LIMIT, || {
-                all_held(&fakes, mode, &sessions, 1_100)
-            })
+            .wait_all_held(
+                "all 5,500 actions once the receiver answers",
+                LIMIT,
+                &sessions,
+                1_100,
+            )
             .await;
         println!(
             "hanging receiver [{mode:?}]: 1,100 batches delivered {:.1?} after it recovered",
             started.elapsed()
         );
-        assert_all_held(&fakes, mode, &sessions, 1_100);
         stop_and_report("hanging receiver", mode, streamer).await;
     }
 }
@@ -92,30 +84,19 @@ async fn sigterm_while_the_receiver_hangs_then_a_restart_delivers_everything() {
     for mode in MODES {
         let fakes = fakes(mode).await;
         let sessions = session_names("t", 5);
-        let mut script = interleaved(&sessions, 40, 5);
-        script.push(Step::Hold);
-        fakes.with(|s| {
-            s.connections.push_back(Connection::Script(script));
-            s.webhook.faults.hang = true;
-            s.tables_faults.hang = true;
-        });
+        serve(&fakes, interleaved(&sessions, 40, 5));
+        fakes.with(|s| receiver_faults(s, mode).hang = true);
         let dir = tempfile::tempdir().unwrap();
         let mut streamer = Streamer::start(&fakes, dir.path(), mode, &[]);
         streamer
             .wait_for_metric("all batches spooled", LIMIT, "spool_depth", 200)
             .await;
         stop_and_report("SIGTERM while hanging", mode, streamer).await;
-        fakes.with(|s| {
-            s.webhook.faults.hang = false;
-            s.tables_faults.hang = false;
-        });
+        fakes.with(|s| receiver_faults(s, mode).hang = false);
         let mut restarted = Streamer::start(&fakes, dir.path(), mode, &[]);
         restarted
-            .wait_for("everything after the restart", LIMIT, || {
-                all_held(&fakes, mode, &sessions, 200)
-            })
+            .wait_all_held("everything after the restart", LIMIT, &sessions, 200)
             .await;
-        assert_all_held(&fakes, mode, &sessions, 200);
         restarted.terminate().await;
     }
 }
@@ -126,22 +107,17 @@ async fn a_flood_loses_nothing() {
     for mode in MODES {
         let fakes = fakes(mode).await;
         let sessions = session_names("f", 20);
-        let mut script = interleaved(&sessions, 500, 2);
-        script.push(Step::Hold);
-        fakes.with(|s| s.connections.push_back(Connection::Script(script)));
+        serve(&fakes, interleaved(&sessions, 500, 2));
         let dir = tempfile::tempdir().unwrap();
         let mut streamer = Streamer::start(&fakes, dir.path(), mode, &[]);
         let started = Instant::now();
         streamer
-            .wait_for("all 20,000 actions", LIMIT, || {
-                all_held(&fakes, mode, &sessions, 1_000)
-            })
+            .wait_all_held("all 20,000 actions", LIMIT, &sessions, 1_000)
             .await;
         println!(
             "flood [{mode:?}]: 10,000 batches in {:.1?}",
             started.elapsed()
         );
-        assert_all_held(&fakes, mode, &sessions, 1_000);
         stop_and_report("flood", mode, streamer).await;
     }
 }
@@ -198,15 +174,12 @@ async fn a_full_disk_pauses_reading_and_loses_nothing() {
             Step::Sleep(Duration::from_secs(2)),
         ];
         script.extend(interleaved(&sessions, 200, 5));
-        script.push(Step::Hold);
-        fakes.with(|s| s.connections.push_back(Connection::Script(script)));
+        serve(&fakes, script);
         let state = root.path().join("state");
         let mut streamer = Streamer::start(&fakes, &state, mode, &["--max-queued", "16"]);
         let first = vec!["first".to_owned()];
         streamer
-            .wait_for("the first batch", LIMIT, || {
-                all_held(&fakes, mode, &first, 1)
-            })
+            .wait_held("the first batch", LIMIT, &first, 1)
             .await;
         let filler = fill(root.path());
         streamer
@@ -229,11 +202,8 @@ async fn a_full_disk_pauses_reading_and_loses_nothing() {
         );
         std::fs::remove_file(filler).unwrap();
         streamer
-            .wait_for("every action once space is back", LIMIT, || {
-                all_held(&fakes, mode, &sessions, 1_000)
-            })
+            .wait_all_held("every action once space is back", LIMIT, &sessions, 1_000)
             .await;
-        assert_all_held(&fakes, mode, &sessions, 1_000);
         assert_eq!(streamer.health().await.0, 200, "healthy again");
         stop_and_report("full disk", mode, streamer).await;
     }
@@ -248,17 +218,13 @@ async fn invalid_utf8_wedges_nothing() {
         let mut bytes = format!("data: {bad}\n\n").into_bytes();
         let at = bytes.iter().position(|b| *b == 0).unwrap();
         bytes[at] = 0xff; // a byte that is never valid UTF-8
-        let mut script = vec![Step::Raw(bytes)];
-        script.extend((1..1_001).map(|i| frame(actions_frame("u", i, 1))));
-        script.push(Step::Hold);
-        fakes.with(|s| s.connections.push_back(Connection::Script(script)));
+        let later = (1..1_001).map(|i| frame(actions_frame("u", i, 1)));
+        serve(&fakes, [Step::Raw(bytes)].into_iter().chain(later));
         let dir = tempfile::tempdir().unwrap();
         let mut streamer = Streamer::start(&fakes, dir.path(), mode, &[]);
         let u = vec!["u".to_owned()];
         streamer
-            .wait_for("all 1,001 actions", LIMIT, || {
-                all_held(&fakes, mode, &u, 1_001)
-            })
+            .wait_held("all 1,001 actions", LIMIT, &u, 1_001)
             .await;
         assert_eq!(streamer.metric("invalid_utf8_frames_total").await, 1);
         stop_and_report("invalid UTF-8", mode, streamer).await;
@@ -271,24 +237,14 @@ async fn invalid_utf8_wedges_nothing() {
 async fn a_silent_stream_is_reconnected() {
     for mode in MODES {
         let fakes = fakes(mode).await;
-        fakes.with(|s| {
-            s.connections.push_back(Connection::Script(vec![
-                frame(actions_frame("q", 0, 2)),
-                Step::Hold,
-            ]));
-            s.connections.push_back(Connection::Script(vec![
-                frame(actions_frame("q", 2, 2)),
-                Step::Hold,
-            ]));
-        });
+        serve(&fakes, [frame(actions_frame("q", 0, 2))]);
+        serve(&fakes, [frame(actions_frame("q", 2, 2))]);
         let dir = tempfile::tempdir().unwrap();
         let mut streamer =
             Streamer::start(&fakes, dir.path(), mode, &["--stream-idle-timeout", "2s"]);
         let q = vec!["q".to_owned()];
         streamer
-            .wait_for("the actions after the silent connection", LIMIT, || {
-                all_held(&fakes, mode, &q, 4)
-            })
+            .wait_held("the actions after the silent connection", LIMIT, &q, 4)
             .await;
         assert_eq!(streamer.metric("stream_idle_timeouts_total").await, 1);
         assert_eq!(fakes.with(|s| s.connects), 2);
@@ -302,19 +258,14 @@ async fn a_non_sse_answer_is_named_and_retried() {
     let fakes = fakes(Mode::Sessions).await;
     fakes.with(|s| {
         s.connections
-            .push_back(Connection::Typed("text/html", "<html>login</html>".into()));
-        s.connections.push_back(Connection::Script(vec![
-            frame(actions_frame("n", 0, 1)),
-            Step::Hold,
-        ]));
+            .push_back(Connection::Typed("text/html", "<html>login</html>".into()))
     });
+    serve(&fakes, [frame(actions_frame("n", 0, 1))]);
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Sessions, &[]);
     let n = vec!["n".to_owned()];
     streamer
-        .wait_for("the action after the HTML answer", LIMIT, || {
-            all_held(&fakes, Mode::Sessions, &n, 1)
-        })
+        .wait_held("the action after the HTML answer", LIMIT, &n, 1)
         .await;
     let (_, logs, _) = streamer.terminate().await;
     assert!(
@@ -340,19 +291,14 @@ async fn frames_of_hundreds_of_megabytes_stay_bounded() {
                 Step::Raw(huge),
                 frame(actions_frame("m", 1, 1)),
                 Step::Raw(endless),
-            ]));
-            s.connections.push_back(Connection::Script(vec![
-                frame(actions_frame("m", 2, 1)),
-                Step::Hold,
-            ]));
+            ]))
         });
+        serve(&fakes, [frame(actions_frame("m", 2, 1))]);
         let dir = tempfile::tempdir().unwrap();
         let mut streamer = Streamer::start(&fakes, dir.path(), mode, &[]);
         let m = vec!["m".to_owned()];
         streamer
-            .wait_for("the frames around the huge ones", LIMIT, || {
-                all_held(&fakes, mode, &m, 3)
-            })
+            .wait_held("the frames around the huge ones", LIMIT, &m, 3)
             .await;
         assert_eq!(
             streamer.metric("oversized_frames_total").await,
@@ -370,18 +316,12 @@ async fn an_llm_outage_keeps_memory_and_prompts_bounded() {
     for mode in MODES {
         let fakes = fakes(mode).await;
         let sessions = session_names("l", 20);
-        let mut script = interleaved(&sessions, 200, 5);
-        script.push(Step::Hold);
-        fakes.with(|s| {
-            s.llm.down = true;
-            s.connections.push_back(Connection::Script(script));
-        });
+        fakes.with(|s| s.llm.down = true);
+        serve(&fakes, interleaved(&sessions, 200, 5));
         let dir = tempfile::tempdir().unwrap();
         let mut streamer = Streamer::start(&fakes, dir.path(), mode, &[]);
         streamer
-            .wait_for("all 20,000 actions stored", LIMIT, || {
-                all_held(&fakes, mode, &sessions, 1_000)
-            })
+            .wait_held("all 20,000 actions stored", LIMIT, &sessions, 1_000)
             .await;
         fakes.with(|s| s.llm.down = false);
         streamer
@@ -421,15 +361,12 @@ async fn an_llm_outage_across_2000_sessions_stays_bounded_in_total() {
                 frame(body.to_string())
             })
         })
-        .chain([Step::Hold])
         .collect();
     let mut peaks = Vec::new();
     for summaries in [false, true] {
         let fakes = fakes(mode).await;
-        fakes.with(|s| {
-            s.llm.down = true;
-            s.connections.push_back(Connection::Script(script.clone()));
-        });
+        fakes.with(|s| s.llm.down = true);
+        serve(&fakes, script.clone());
         let dir = tempfile::tempdir().unwrap();
         let mut streamer = if summaries {
             Streamer::start(&fakes, dir.path(), mode, &[])
@@ -437,9 +374,7 @@ async fn an_llm_outage_across_2000_sessions_stays_bounded_in_total() {
             Streamer::without_llm(&fakes, dir.path(), mode, &[])
         };
         streamer
-            .wait_for("all 40,000 actions delivered", LIMIT * 3, || {
-                all_held(&fakes, mode, &sessions, 20)
-            })
+            .wait_held("all 40,000 actions delivered", LIMIT * 3, &sessions, 20)
             .await;
         if summaries {
             streamer
@@ -497,18 +432,11 @@ async fn a_busy_session_starves_no_other() {
                 now,
             )),
         );
-        script.push(Step::Hold);
-        fakes.with(|s| s.connections.push_back(Connection::Script(script)));
+        serve(&fakes, script);
         let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("triggers.json");
-        std::fs::write(&config, r#"{"triggers": {"dwell": {"enabled": false}}}"#).unwrap();
+        let config = triggers_file(dir.path(), NO_DWELL);
         let state = dir.path().join("state");
-        let mut streamer = Streamer::start(
-            &fakes,
-            &state,
-            mode,
-            &["--triggers-config", config.to_str().unwrap()],
-        );
+        let mut streamer = Streamer::start(&fakes, &state, mode, &["--triggers-config", &config]);
         let both = ["busy".to_owned(), "calm".to_owned()];
         streamer
             .wait_for("both sessions", LIMIT, || {
@@ -535,11 +463,8 @@ async fn bodies_never_exceed_what_the_receiver_takes() {
         let empties = vec!["{}"; 26_000].join(",");
         let data =
             format!(r#"{{"type":"actions","session_id":"e","user_id":"u","actions":[{empties}]}}"#);
-        fakes.with(|s| {
-            s.webhook.max_body = Some(128 << 10);
-            s.connections
-                .push_back(Connection::Script(vec![frame(data), Step::Hold]));
-        });
+        fakes.with(|s| s.webhook.max_body = Some(128 << 10));
+        serve(&fakes, [frame(data)]);
         let dir = tempfile::tempdir().unwrap();
         let mut streamer = Streamer::start(&fakes, dir.path(), mode, &[]);
         let e = vec!["e".to_owned()];
@@ -571,10 +496,8 @@ async fn a_401_stops_delivery_and_keeps_the_spool() {
     for mode in MODES {
         let fakes = fakes(mode).await;
         let sessions = session_names("w", 3);
-        let mut script = interleaved(&sessions, 10, 2);
-        script.push(Step::Hold);
+        serve(&fakes, interleaved(&sessions, 10, 2));
         fakes.with(|s| {
-            s.connections.push_back(Connection::Script(script));
             s.webhook.secret = Some("right-secret".into());
             s.botpress_token = Some("right-token".into());
         });
@@ -602,18 +525,18 @@ async fn a_401_stops_delivery_and_keeps_the_spool() {
             Mode::Webhook => &["--webhook-secret", "right-secret"],
             _ => &[],
         };
-        fakes.with(|s| {
-            if mode != Mode::Webhook {
-                s.botpress_token = Some("bp-test-token".into());
-            }
-            s.connections
-                .push_back(Connection::Script(vec![Step::Hold]));
-        });
+        if mode != Mode::Webhook {
+            fakes.with(|s| s.botpress_token = Some("bp-test-token".into()));
+        }
+        serve(&fakes, []);
         let mut restarted = Streamer::start(&fakes, dir.path(), mode, right);
         restarted
-            .wait_for("everything with the right credentials", LIMIT, || {
-                all_held(&fakes, mode, &sessions, 20)
-            })
+            .wait_held(
+                "everything with the right credentials",
+                LIMIT,
+                &sessions,
+                20,
+            )
             .await;
         restarted.terminate().await;
     }
@@ -623,21 +546,12 @@ async fn a_401_stops_delivery_and_keeps_the_spool() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logged_urls_carry_no_credentials() {
     let fakes = fakes(Mode::Sessions).await;
-    fakes.with(|s| {
-        s.connections.push_back(Connection::Script(vec![
-            frame(actions_frame("c", 0, 1)),
-            Step::Hold,
-        ]))
-    });
+    serve(&fakes, [frame(actions_frame("c", 0, 1))]);
     let dir = tempfile::tempdir().unwrap();
     let url = format!("{}?access_token=query-secret", fakes.url("/stream/p1"));
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Sessions, &["--stream-url", &url]);
     let c = vec!["c".to_owned()];
-    streamer
-        .wait_for("the action", LIMIT, || {
-            all_held(&fakes, Mode::Sessions, &c, 1)
-        })
-        .await;
+    streamer.wait_held("the action", LIMIT, &c, 1).await;
     let (_, logs, _) = streamer.terminate().await;
     assert!(!logs.contains("query-secret"), "{logs}");
     assert!(logs.contains("connected to the Autoplay stream"));
@@ -651,17 +565,12 @@ async fn a_large_real_batch_is_delivered_whole() {
         let fakes = fakes(mode).await;
         let big = actions_frame("big", 0, 2_000);
         assert!(big.len() > 256 << 10, "{} bytes", big.len());
-        fakes.with(|s| {
-            s.connections
-                .push_back(Connection::Script(vec![frame(big), Step::Hold]))
-        });
+        serve(&fakes, [frame(big)]);
         let dir = tempfile::tempdir().unwrap();
         let mut streamer = Streamer::start(&fakes, dir.path(), mode, &[]);
         let b = vec!["big".to_owned()];
         streamer
-            .wait_for("the 2,000-action batch", LIMIT, || {
-                all_held(&fakes, mode, &b, 2_000)
-            })
+            .wait_held("the 2,000-action batch", LIMIT, &b, 2_000)
             .await;
         assert_eq!(streamer.metric("oversized_frames_total").await, 0);
         stop_and_report("one 2,000-action batch", mode, streamer).await;

@@ -60,7 +60,7 @@ fn descriptions(context: &AgentContext) -> Vec<&str> {
         .collect()
 }
 
-/// The hostile script: bob reuses alice's session id; carol and dave send no session, a blank
+/// The hostile script (then held open): bob reuses alice's session id; carol and dave send no session, a blank
 /// one and a whitespace one; mallory sends the old "no session" keys as session ids.
 fn hostile_script() -> Vec<Step> {
     vec![
@@ -71,7 +71,6 @@ fn hostile_script() -> Vec<Step> {
         frame_of("carol", Some("  "), 1),
         frame_of("mallory", Some("no-session:carol"), 4),
         frame_of("mallory", Some("no-session"), 4),
-        Step::Hold,
     ]
 }
 
@@ -81,14 +80,11 @@ fn hostile_script() -> Vec<Step> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_session_id_two_users_two_rows() {
     let fakes = fakes(Mode::Sessions).await;
-    fakes.with(|s| {
-        s.connections
-            .push_back(Connection::Script(hostile_script()))
-    });
+    serve(&fakes, hostile_script());
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &[]);
     let table = "AutoPlaySessionsTable";
-    let total = |s: &autoplay_botpress_cli::fakes::FakeState| -> u64 {
+    let total = |s: &FakeState| -> u64 {
         s.tables.tables[table]
             .rows
             .iter()
@@ -131,10 +127,7 @@ async fn one_session_id_two_users_two_rows() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn summaries_and_prompts_are_per_pair() {
     let fakes = fakes(Mode::Events).await;
-    fakes.with(|s| {
-        s.connections
-            .push_back(Connection::Script(hostile_script()))
-    });
+    serve(&fakes, hostile_script());
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Events, &["--threshold", "5"]);
     let table = "AutoPlayEventsSummaryTable";
@@ -168,14 +161,11 @@ async fn summaries_and_prompts_are_per_pair() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_bodies_hold_one_pair_each() {
     let fakes = fakes(Mode::Webhook).await;
-    fakes.with(|s| {
-        s.connections
-            .push_back(Connection::Script(hostile_script()))
-    });
+    serve(&fakes, hostile_script());
     let dir = tempfile::tempdir().unwrap();
     let mut streamer =
         Streamer::without_llm(&fakes, dir.path(), Mode::Webhook, &["--flush-every", "1s"]);
-    let actions = |s: &autoplay_botpress_cli::fakes::FakeState| -> usize {
+    let actions = |s: &FakeState| -> usize {
         s.webhook
             .delivered
             .iter()
@@ -221,9 +211,10 @@ fn pages_of(user: &str, session: &str, first_index: u64, pages: &[&str], at: f64
 async fn triggers_belong_to_the_pair_that_earned_them() {
     let fakes = fakes(Mode::Sessions).await;
     let now = unix_now() - 30.0;
-    fakes.with(|s| {
-        s.webhook.secret = Some("hook-secret".into());
-        s.connections.push_back(Connection::Script(vec![
+    fakes.with(|s| s.webhook.secret = Some("hook-secret".into()));
+    serve(
+        &fakes,
+        [
             pages_of("alice", "s1", 0, &["/pricing", "/checkout"], now),
             pages_of("carol", "s1", 0, &["/pricing"], now + 1.0),
             pages_of(
@@ -242,16 +233,14 @@ async fn triggers_belong_to_the_pair_that_earned_them() {
                 &["/pricing", "/checkout", "/pricing"],
                 now + 9.0,
             ),
-            Step::Hold,
-        ]));
-    });
+        ],
+    );
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("triggers.json");
-    std::fs::write(&config, r#"{"triggers": {"ping_pong": {"message": "Comparing plans?"}, "dwell": {"enabled": false}}}"#).unwrap();
+    let config = triggers_file(dir.path(), PING_PONG_ONLY);
     let state = dir.path().join("state");
     let flags = [
         "--triggers-config",
-        config.to_str().unwrap(),
+        &config,
         "--webhook-secret",
         "hook-secret",
     ];
@@ -308,12 +297,13 @@ async fn huge_ids_are_shortened_on_every_path() {
     let (first, second) = (long_user("1"), long_user("2"));
     for mode in [Mode::Sessions, Mode::Webhook] {
         let fakes = fakes(mode).await;
-        let script = vec![
-            frame_of(&first, Some(&session), 5),
-            frame_of(&second, Some(&session), 5),
-            Step::Hold,
-        ];
-        fakes.with(|s| s.connections.push_back(Connection::Script(script)));
+        serve(
+            &fakes,
+            [
+                frame_of(&first, Some(&session), 5),
+                frame_of(&second, Some(&session), 5),
+            ],
+        );
         let dir = tempfile::tempdir().unwrap();
         let flags = ["--threshold", "5", "--max-frame-bytes", "4000000"];
         let mut streamer = Streamer::start(&fakes, dir.path(), mode, &flags);
@@ -390,11 +380,8 @@ async fn the_secret_never_travels_beside_its_signature() {
             } else {
                 s.webhook.secret = Some("hook-secret".into());
             }
-            s.connections.push_back(Connection::Script(vec![
-                frame(actions_frame("s1", 0, 2)),
-                Step::Hold,
-            ]));
         });
+        serve(&fakes, [frame(actions_frame("s1", 0, 2))]);
         let dir = tempfile::tempdir().unwrap();
         let mut flags = vec!["--webhook-secret", "hook-secret"];
         if header {
@@ -449,13 +436,8 @@ async fn redirects_to_another_origin_are_not_followed() {
     for mode in [Mode::Sessions, Mode::Webhook] {
         let fakes = fakes(mode).await;
         let (redirect, answered) = redirector(fakes.url("")).await;
-        fakes.with(|s| {
-            s.webhook.secret = Some("hook-secret".into());
-            s.connections.push_back(Connection::Script(vec![
-                frame(actions_frame("s1", 0, 12)),
-                Step::Hold,
-            ]));
-        });
+        fakes.with(|s| s.webhook.secret = Some("hook-secret".into()));
+        serve(&fakes, [frame(actions_frame("s1", 0, 12))]);
         let calls_before = fakes.with(|s| s.tables.calls.len());
         let dir = tempfile::tempdir().unwrap();
         let (hook, v1) = (format!("{redirect}/hook"), format!("{redirect}/v1"));
@@ -506,12 +488,7 @@ async fn redirects_to_another_origin_are_not_followed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_files_are_owner_only() {
     let fakes = fakes(Mode::Sessions).await;
-    fakes.with(|s| {
-        s.connections.push_back(Connection::Script(vec![
-            frame(actions_frame("s1", 0, 2)),
-            Step::Hold,
-        ]))
-    });
+    serve(&fakes, [frame(actions_frame("s1", 0, 2))]);
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     std::fs::create_dir(&state).unwrap();
@@ -530,8 +507,7 @@ async fn state_files_are_owner_only() {
     assert_eq!((dir_mode, spool_mode), (0o700, 0o600));
     // A fresh directory too.
     let fresh = dir.path().join("fresh/state");
-    let streamer = Streamer::without_llm(&fakes, &fresh, Mode::Sessions, &[]);
-    let mut streamer = streamer;
+    let mut streamer = Streamer::without_llm(&fakes, &fresh, Mode::Sessions, &[]);
     streamer
         .wait_for("the spool created", LIMIT, || {
             fresh.join("spool.redb").exists()

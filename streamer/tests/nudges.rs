@@ -5,7 +5,6 @@ mod common;
 
 use std::time::Duration;
 
-use autoplay_botpress_cli::fakes::FakeState;
 use common::*;
 use serde_json::json;
 
@@ -60,7 +59,6 @@ fn burst(now: f64) -> Vec<Step> {
             now + 6.0 + i as f64,
         ));
     }
-    script.push(Step::Hold);
     script
 }
 
@@ -86,18 +84,17 @@ async fn run_burst(
 ) -> (Streamer, Fakes, tempfile::TempDir) {
     let fakes = fakes(Mode::Sessions).await;
     let script = burst(unix_now());
+    serve(&fakes, script);
     fakes.with(|s| {
         s.webhook.secret = Some("hook-secret".into());
-        s.connections.push_back(Connection::Script(script));
         set(s);
     });
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("triggers.json");
-    std::fs::write(&config, file).unwrap();
+    let config = triggers_file(dir.path(), file);
     let state = dir.path().join("state");
     let flags = [
         "--triggers-config",
-        config.to_str().unwrap(),
+        &config,
         "--webhook-secret",
         "hook-secret",
     ];
@@ -108,14 +105,10 @@ async fn run_burst(
     };
     let sessions = vec!["s1".to_owned()];
     streamer
-        .wait_for("all actions stored", LIMIT, || {
-            all_held(&fakes, Mode::Sessions, &sessions, 13)
-        })
+        .wait_held("all actions stored", LIMIT, &sessions, 13)
         .await;
     (streamer, fakes, dir)
 }
-
-const NO_DWELL: &str = r#"{"triggers": {"dwell": {"enabled": false}}}"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_friction_posts_one_trigger() {

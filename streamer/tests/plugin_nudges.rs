@@ -30,34 +30,24 @@ async fn a_trigger_becomes_one_bot_message_or_a_pending_row_and_no_billed_event(
             PENDING_NUDGES_TABLE,
             &json!({ "keyColumn": "nudgeId", "schema": {} }),
         );
-        let bounce = ["/pricing", "/checkout", "/pricing"];
-        s.connections.push_back(Connection::Script(vec![
-            frame(pages_frame("s1", 0, &bounce, now)),
-            frame(pages_frame("s2", 0, &bounce, now)),
-            Step::Hold,
-        ]));
     });
+    bounce_twice(&fakes, now);
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("triggers.json");
-    std::fs::write(
-        &config,
-        r#"{"triggers": {"ping_pong": {"message": "Comparing plans?"}, "dwell": {"enabled": false}}}"#,
-    )
-    .unwrap();
+    let config = triggers_file(dir.path(), PING_PONG_ONLY);
     let mut streamer = Streamer::start(
         &fakes,
         &dir.path().join("state"),
         Mode::Sessions,
         &[
             "--triggers-config",
-            config.to_str().unwrap(),
+            &config,
             "--nudges",
             "plugin",
             "--nudge-ttl",
             "10m",
         ],
     );
-    let pending = |s: &autoplay_botpress_cli::fakes::FakeState| {
+    let pending = |s: &FakeState| {
         s.tables
             .tables
             .get(PENDING_NUDGES_TABLE)
@@ -127,11 +117,20 @@ async fn a_trigger_becomes_one_bot_message_or_a_pending_row_and_no_billed_event(
     });
 }
 
+/// Serves s1 and s2 going pricing → checkout → pricing, starting at `now`.
+fn bounce_twice(fakes: &Fakes, now: f64) {
+    let bounce = ["/pricing", "/checkout", "/pricing"];
+    serve(
+        fakes,
+        [
+            frame(pages_frame("s1", 0, &bounce, now)),
+            frame(pages_frame("s2", 0, &bounce, now)),
+        ],
+    );
+}
+
 /// The `nudges` column of `session`'s row in the sessions table, once the row has some.
-fn nudges_of(
-    s: &autoplay_botpress_cli::fakes::FakeState,
-    session: &str,
-) -> Option<Vec<serde_json::Value>> {
+fn nudges_of(s: &FakeState, session: &str) -> Option<Vec<serde_json::Value>> {
     let table = s
         .tables
         .tables
@@ -159,25 +158,14 @@ fn chatting_users(fakes: &Fakes, wrote_ago_ms: Option<i64>, dir: &std::path::Pat
                 created_at_ms: (now * 1000.0) as i64 - ago,
             });
         }
-        let bounce = ["/pricing", "/checkout", "/pricing"];
-        s.connections.push_back(Connection::Script(vec![
-            frame(pages_frame("s1", 0, &bounce, now)),
-            frame(pages_frame("s2", 0, &bounce, now)),
-            Step::Hold,
-        ]));
     });
-    let config = dir.join("triggers.json");
-    std::fs::write(&config, r#"{"triggers": {"dwell": {"enabled": false}}}"#).unwrap();
+    bounce_twice(fakes, now);
+    let config = triggers_file(dir, NO_DWELL);
     Streamer::without_llm(
         fakes,
         &dir.join("state"),
         Mode::Sessions,
-        &[
-            "--triggers-config",
-            config.to_str().unwrap(),
-            "--nudges",
-            "plugin",
-        ],
+        &["--triggers-config", &config, "--nudges", "plugin"],
     )
 }
 

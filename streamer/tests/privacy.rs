@@ -126,19 +126,14 @@ async fn nothing_personal_leaves(mode: Mode) {
         ],
         now + 3.0,
     )));
-    script.push(Step::Hold);
     let fakes = fakes(mode).await;
-    fakes.with(|s| {
-        s.webhook.secret = Some("hook-secret".into());
-        s.connections.push_back(Connection::Script(script));
-    });
+    fakes.with(|s| s.webhook.secret = Some("hook-secret".into()));
+    serve(&fakes, script);
     let dir = tempfile::tempdir().unwrap();
-    let triggers = dir.path().join("triggers.json");
-    std::fs::write(
-        &triggers,
+    let triggers = triggers_file(
+        dir.path(),
         r#"{"triggers": {"ping_pong": {"message": "Comparing plans?"}}}"#,
-    )
-    .unwrap();
+    );
     let mut streamer = Streamer::start(
         &fakes,
         &dir.path().join("state"),
@@ -147,16 +142,14 @@ async fn nothing_personal_leaves(mode: Mode) {
             "--threshold",
             "10",
             "--triggers-config",
-            triggers.to_str().unwrap(),
+            &triggers,
             "--webhook-secret",
             "hook-secret",
         ],
     );
     let sessions = session_names("pii", SESSIONS);
     streamer
-        .wait_for("every action held", LIMIT, || {
-            all_held(&fakes, mode, &sessions, per_session)
-        })
+        .wait_held("every action held", LIMIT, &sessions, per_session)
         .await;
     streamer
         .wait_for("summaries and the trigger", LIMIT, || {
@@ -264,10 +257,7 @@ async fn own_patterns_dropped_fields_and_the_opt_out() {
         ),
     ] {
         let fakes = fakes(Mode::Webhook).await;
-        fakes.with(|s| {
-            s.connections
-                .push_back(Connection::Script(vec![frame(body("s1")), Step::Hold]))
-        });
+        serve(&fakes, [frame(body("s1"))]);
         let dir = tempfile::tempdir().unwrap();
         let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Webhook, &flags);
         streamer

@@ -30,18 +30,16 @@ async fn the_row_quota_holds_new_sessions_back_and_existing_rows_keep_updating()
     script.push(Step::UntilRows(SESSIONS_TABLE, 40));
     script.push(frame(actions_frame("late", 0, 2)));
     script.extend(sessions.iter().map(|s| frame(actions_frame(s, 2, 2))));
-    script.push(Step::Hold);
-    fakes.with(|s| {
-        s.tables.row_quota = Some(40);
-        s.connections.push_back(Connection::Script(script));
-    });
+    serve(&fakes, script);
+    fakes.with(|s| s.tables.row_quota = Some(40));
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &[]);
     streamer
-        .wait_for(
+        .wait_held(
             "the 40 existing rows updated after the quota",
             LIMIT,
-            || all_held(&fakes, Mode::Sessions, &sessions, 4),
+            &sessions,
+            4,
         )
         .await;
     streamer
@@ -64,10 +62,11 @@ async fn the_row_quota_holds_new_sessions_back_and_existing_rows_keep_updating()
     let mut again = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &[]);
     let late = vec!["late".to_owned()];
     again
-        .wait_for(
+        .wait_held(
             "the held session written once the quota has room",
             LIMIT,
-            || all_held(&fakes, Mode::Sessions, &late, 2),
+            &late,
+            2,
         )
         .await;
     assert!(all_held(&fakes, Mode::Sessions, &sessions, 4));
@@ -79,33 +78,21 @@ async fn the_row_quota_holds_new_sessions_back_and_existing_rows_keep_updating()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_table_is_retried_and_payment_required_pauses_with_its_reason() {
     let fakes = fakes(Mode::Sessions).await;
-    fakes.with(|s| {
-        s.tables_faults.failures.extend([(409, None), (409, None)]);
-        s.connections.push_back(Connection::Script(vec![
-            frame(actions_frame("a", 0, 2)),
-            Step::Hold,
-        ]));
-    });
+    fakes.with(|s| s.tables_faults.failures.extend([(409, None), (409, None)]));
+    serve(&fakes, [frame(actions_frame("a", 0, 2))]);
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &[]);
     let a = vec!["a".to_owned()];
     streamer
-        .wait_for("the row after two 409s", LIMIT, || {
-            all_held(&fakes, Mode::Sessions, &a, 2)
-        })
+        .wait_held("the row after two 409s", LIMIT, &a, 2)
         .await;
     assert_eq!(streamer.metric("dead_lettered_total").await, 0);
     assert_eq!(streamer.metric("delivery_paused").await, 0);
     streamer.terminate().await;
 
     let fakes = common::fakes(Mode::Sessions).await;
-    fakes.with(|s| {
-        s.tables_faults.failures.push_back((402, None));
-        s.connections.push_back(Connection::Script(vec![
-            frame(actions_frame("b", 0, 2)),
-            Step::Hold,
-        ]));
-    });
+    fakes.with(|s| s.tables_faults.failures.push_back((402, None)));
+    serve(&fakes, [frame(actions_frame("b", 0, 2))]);
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &[]);
     streamer
@@ -127,19 +114,16 @@ async fn row_errors_dead_letter_only_the_rows_named_and_warnings_are_counted() {
     let mut script = interleaved(&sessions, 1, 2);
     script.push(Step::UntilRows(SESSIONS_TABLE, 29));
     script.extend(sessions.iter().map(|s| frame(actions_frame(s, 2, 1))));
-    script.push(Step::Hold);
+    serve(&fakes, script);
     fakes.with(|s| {
         s.tables.row_errors.insert("w7".into());
         s.tables.warnings = vec!["column signals is deprecated".into()];
-        s.connections.push_back(Connection::Script(script));
     });
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &[]);
     let good: Vec<String> = sessions.iter().filter(|s| *s != "w7").cloned().collect();
     streamer
-        .wait_for("the good rows, updated twice", LIMIT, || {
-            all_held(&fakes, Mode::Sessions, &good, 3)
-        })
+        .wait_held("the good rows, updated twice", LIMIT, &good, 3)
         .await;
     streamer
         .wait_for_metric("two upserts warned", LIMIT, "upsert_warnings_total", 2)
@@ -166,17 +150,11 @@ async fn row_errors_dead_letter_only_the_rows_named_and_warnings_are_counted() {
 async fn prune_reports_the_background_deletion_it_started() {
     let fakes = fakes(Mode::Sessions).await;
     fakes.with(|s| s.tables.delete_in_background = true);
-    let (code, out, err) = cli(&[
-        "prune",
-        "--keep",
-        "2h",
-        "--botpress-token",
+    let (code, out, err) = run(botpress_command(
+        &["prune", "--keep", "2h"],
+        &fakes,
         "bp-test-token",
-        "--bot-id",
-        "bot-1",
-        "--botpress-api-url",
-        &fakes.url(""),
-    ])
+    ))
     .await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(

@@ -24,17 +24,17 @@ fn row_key(session: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retention_deleted_actions_never_come_back_and_their_copies_are_forgotten() {
     let fakes = fakes(Mode::Sessions).await;
-    fakes.with(|s| {
-        s.connections.push_back(Connection::Script(vec![
+    serve(
+        &fakes,
+        [
             frame(actions_frame("back", 0, 3)),
             frame(actions_frame("gone", 0, 3)),
             Step::UntilRows(SESSIONS_TABLE, 2),
             // Retention (2 s, pruned every second) deletes both rows meanwhile.
             Step::Sleep(Duration::from_secs(6)),
             frame(actions_frame("back", 3, 2)),
-            Step::Hold,
-        ]))
-    });
+        ],
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::without_llm(
         &fakes,
@@ -72,8 +72,7 @@ async fn retention_deleted_actions_never_come_back_and_their_copies_are_forgotte
     assert!(all_held(&fakes, Mode::Sessions, &back, 2));
     // The copy of the session that did not return is forgotten within the spool's upkeep.
     tokio::time::sleep(Duration::from_secs(11)).await;
-    let (exit, logs, _) = streamer.terminate().await;
-    assert!(exit.success(), "{}", tail(&logs, 3_000));
+    streamer.stop_cleanly().await;
     let spool = Spool::open(dir.path()).unwrap();
     assert!(spool.row(&row_key("gone")).unwrap().is_none(), "forgotten");
 }
@@ -82,23 +81,15 @@ async fn retention_deleted_actions_never_come_back_and_their_copies_are_forgotte
 async fn a_session_without_a_copy_continues_its_row_from_botpress_with_one_find_per_flush() {
     let fakes = fakes(Mode::Sessions).await;
     let sessions = session_names("r", 40);
-    let mut first = interleaved(&sessions, 1, 3);
-    first.push(Step::Hold);
-    let mut second: Vec<Step> = sessions
-        .iter()
-        .map(|s| frame(actions_frame(s, 3, 2)))
-        .collect();
-    second.push(Step::Hold);
-    fakes.with(|s| {
-        s.connections.push_back(Connection::Script(first));
-        s.connections.push_back(Connection::Script(second));
-    });
+    serve(&fakes, interleaved(&sessions, 1, 3));
+    serve(
+        &fakes,
+        sessions.iter().map(|s| frame(actions_frame(s, 3, 2))),
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &[]);
     streamer
-        .wait_for("the first rows", LIMIT, || {
-            all_held(&fakes, Mode::Sessions, &sessions, 3)
-        })
+        .wait_held("the first rows", LIMIT, &sessions, 3)
         .await;
     streamer.terminate().await;
     // A new state directory (a new machine, a lost disk): the rows are still in Botpress.
@@ -106,9 +97,7 @@ async fn a_session_without_a_copy_continues_its_row_from_botpress_with_one_find_
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &[]);
     streamer
-        .wait_for("the rows continued", LIMIT, || {
-            all_held(&fakes, Mode::Sessions, &sessions, 5)
-        })
+        .wait_held("the rows continued", LIMIT, &sessions, 5)
         .await;
     assert_eq!(streamer.metric("rows_read_back_total").await, 40);
     streamer.terminate().await;
@@ -128,15 +117,11 @@ async fn a_session_without_a_copy_continues_its_row_from_botpress_with_one_find_
 async fn batches_the_webhook_accepted_leave_the_spool() {
     let fakes = fakes(Mode::Webhook).await;
     let sessions = session_names("h", 10);
-    let mut script = interleaved(&sessions, 3, 2);
-    script.push(Step::Hold);
-    fakes.with(|s| s.connections.push_back(Connection::Script(script)));
+    serve(&fakes, interleaved(&sessions, 3, 2));
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Webhook, &[]);
     streamer
-        .wait_for("every batch delivered", LIMIT, || {
-            all_held(&fakes, Mode::Webhook, &sessions, 6)
-        })
+        .wait_held("every batch delivered", LIMIT, &sessions, 6)
         .await;
     streamer.terminate().await;
     let spool = Spool::open(dir.path()).unwrap();

@@ -18,16 +18,12 @@ async fn happy_path(mode: Mode) {
     let sessions = session_names("s", 3);
     let mut script = vec![Step::Frame(Some("heartbeat"), "{}".into())];
     script.extend(interleaved(&sessions, 4, 3));
-    script.push(Step::Hold);
-    fakes.with(|s| s.connections.push_back(Connection::Script(script)));
+    serve(&fakes, script);
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(&fakes, dir.path(), mode, &["--threshold", "6"]);
     streamer
-        .wait_for("every action held", LIMIT, || {
-            all_held(&fakes, mode, &sessions, 12)
-        })
+        .wait_all_held("every action held", LIMIT, &sessions, 12)
         .await;
-    assert_all_held(&fakes, mode, &sessions, 12);
     // Two summaries per session; a summary is written with the next flush (the latest one of a
     // session wins), so wait until each session's stored summary is its second.
     streamer
@@ -141,26 +137,12 @@ async fn happy_path_webhook() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn session_rows_carry_the_newest_actions_signals_and_times() {
     let fakes = fakes(Mode::Sessions).await;
-    let now = unix_now();
-    fakes.with(|s| {
-        s.connections.push_back(Connection::Script(vec![
-            frame(pages_frame(
-                "s1",
-                0,
-                &["/pricing", "/checkout", "/pricing"],
-                now,
-            )),
-            Step::Hold,
-        ]))
-    });
+    let pages = ["/pricing", "/checkout", "/pricing"];
+    serve(&fakes, [frame(pages_frame("s1", 0, &pages, unix_now()))]);
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Sessions, &[]);
     let s1 = vec!["s1".to_owned()];
-    streamer
-        .wait_for("the row", LIMIT, || {
-            all_held(&fakes, Mode::Sessions, &s1, 3)
-        })
-        .await;
+    streamer.wait_held("the row", LIMIT, &s1, 3).await;
     streamer.terminate().await;
     fakes.with(|s| {
         let row = &s.tables.tables["AutoPlaySessionsTable"].rows[0];
@@ -181,32 +163,23 @@ async fn outages_and_rate_limits_lose_nothing() {
     for mode in MODES {
         let fakes = fakes(mode).await;
         let sessions = session_names("o", 2);
-        let mut script = interleaved(&sessions, 5, 5);
-        script.push(Step::Hold);
+        serve(&fakes, interleaved(&sessions, 5, 5));
         fakes.with(|s| {
-            s.connections.push_back(Connection::Script(script));
             let faults = std::iter::repeat_n((503, None), 20).chain([(429, Some(1))]);
-            match mode {
-                Mode::Webhook => s.webhook.faults.failures = faults.collect(),
-                _ => s.tables_faults.failures = faults.collect(),
-            }
+            receiver_faults(s, mode).failures = faults.collect();
         });
         let dir = tempfile::tempdir().unwrap();
         let mut streamer =
             Streamer::start(&fakes, dir.path(), mode, &["--max-retry-delay-ms", "500"]);
         streamer
-            .wait_for("all actions after the outage", LIMIT, || {
-                all_held(&fakes, mode, &sessions, 25)
-            })
+            .wait_all_held("all actions after the outage", LIMIT, &sessions, 25)
             .await;
-        assert_all_held(&fakes, mode, &sessions, 25);
         assert!(
             streamer.metric("delivery_retries_total").await >= 1,
             "{mode:?}"
         );
         assert!(streamer.metric("rate_limited_total").await >= 1, "{mode:?}");
-        let (status, _, _) = streamer.terminate().await;
-        assert!(status.success());
+        streamer.stop_cleanly().await;
     }
 }
 
@@ -220,20 +193,13 @@ async fn a_dropped_stream_reconnects_and_carries_on() {
                 .collect(),
         ));
         s.connections.push_back(Connection::Status(503));
-        s.connections.push_back(Connection::Script(
-            (3..6)
-                .map(|b| frame(actions_frame("s", b * 2, 2)))
-                .chain([Step::Hold])
-                .collect(),
-        ));
     });
+    serve(&fakes, (3..6).map(|b| frame(actions_frame("s", b * 2, 2))));
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Sessions, &[]);
     let s = vec!["s".to_owned()];
     streamer
-        .wait_for("12 actions across reconnects", LIMIT, || {
-            all_held(&fakes, Mode::Sessions, &s, 12)
-        })
+        .wait_held("12 actions across reconnects", LIMIT, &s, 12)
         .await;
     let indices = reached(&fakes, Mode::Sessions).indices["s"].clone();
     assert_eq!(indices, (0..12).collect(), "every action was written");
@@ -252,22 +218,20 @@ async fn values_the_connector_client_accepts_are_delivered() {
                 "type":"click","timestamp_start":"1795521600.5"}}]}}"#
         )
     };
-    fakes.with(|s| {
-        s.connections.push_back(Connection::Script(vec![
+    serve(
+        &fakes,
+        [
             frame(lenient("0.0", "5")),
             frame(lenient(r#""1""#, "false")),
             frame(r#"{"type":"actions","session_id":"s","actions":{}}"#.into()),
             frame(lenient("2", "2.5")),
-            Step::Hold,
-        ]))
-    });
+        ],
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Events, &[]);
     let s = vec!["s".to_owned()];
     streamer
-        .wait_for("the three lenient actions", LIMIT, || {
-            all_held(&fakes, Mode::Events, &s, 3)
-        })
+        .wait_held("the three lenient actions", LIMIT, &s, 3)
         .await;
     let indices = reached(&fakes, Mode::Events).indices["s"].clone();
     assert_eq!(
@@ -295,17 +259,12 @@ async fn an_unreadable_action_is_skipped_not_its_batch() {
         action(1),
         action(3)
     );
-    fakes.with(|s| {
-        s.connections
-            .push_back(Connection::Script(vec![frame(batch), Step::Hold]))
-    });
+    serve(&fakes, [frame(batch)]);
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Events, &[]);
     let s = vec!["s".to_owned()];
     streamer
-        .wait_for("the batch's three good actions", LIMIT, || {
-            all_held(&fakes, Mode::Events, &s, 3)
-        })
+        .wait_held("the batch's three good actions", LIMIT, &s, 3)
         .await;
     let indices = reached(&fakes, Mode::Events).indices["s"].clone();
     assert_eq!(indices, [0, 1, 3].into_iter().collect());
@@ -325,8 +284,9 @@ async fn an_unreadable_action_is_skipped_not_its_batch() {
 async fn malformed_frames_are_skipped_and_counted() {
     let fakes = fakes(Mode::Events).await;
     let oversized = actions_frame("s", 0, 1).replace("clicked option 0", &"x".repeat(5000));
-    fakes.with(|s| {
-        s.connections.push_back(Connection::Script(vec![
+    serve(
+        &fakes,
+        [
             frame(actions_frame("s", 0, 1)),
             frame("this is not json".into()),
             frame(r#"{"type":"actions","actions":{"not":"a list"}}"#.into()),
@@ -338,9 +298,8 @@ async fn malformed_frames_are_skipped_and_counted() {
             frame("[1,2,3]".into()),
             Step::Frame(Some("heartbeat"), "ping".into()),
             frame(actions_frame("s", 1, 1)),
-            Step::Hold,
-        ]))
-    });
+        ],
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(
         &fakes,
@@ -350,9 +309,7 @@ async fn malformed_frames_are_skipped_and_counted() {
     );
     let s = vec!["s".to_owned()];
     streamer
-        .wait_for("the two good actions", LIMIT, || {
-            all_held(&fakes, Mode::Events, &s, 2)
-        })
+        .wait_held("the two good actions", LIMIT, &s, 2)
         .await;
     assert_eq!(streamer.metric("malformed_frames_total").await, 5);
     assert_eq!(streamer.metric("oversized_frames_total").await, 1);
@@ -368,15 +325,15 @@ async fn malformed_frames_are_skipped_and_counted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_summary_is_retried_with_the_restored_actions_and_lands_in_the_row() {
     let fakes = fakes(Mode::Sessions).await;
-    fakes.with(|s| {
-        s.llm.failures_left = 1;
-        s.connections.push_back(Connection::Script(vec![
+    fakes.with(|s| s.llm.failures_left = 1);
+    serve(
+        &fakes,
+        [
             frame(actions_frame("s", 0, 4)),
             Step::Sleep(Duration::from_millis(1500)),
             frame(actions_frame("s", 4, 4)),
-            Step::Hold,
-        ]));
-    });
+        ],
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Sessions, &["--threshold", "4"]);
     let summary = || {
@@ -404,13 +361,11 @@ async fn a_failed_summary_is_retried_with_the_restored_actions_and_lands_in_the_
 async fn connector_summaries_keep_the_users_id_without_an_llm() {
     for mode in [Mode::Sessions, Mode::Events] {
         let fakes = fakes(mode).await;
-        fakes.with(|s| {
-            s.connections.push_back(Connection::Script(vec![
-                frame(actions_frame("s9", 0, 1)),
-                frame(r#"{"type":"summary","product_id":"p1","session_id":"s9","summary":"Comparing plans.","replaces":12}"#.into()),
-                Step::Hold,
-            ]))
-        });
+        let summary = r#"{"type":"summary","product_id":"p1","session_id":"s9","summary":"Comparing plans.","replaces":12}"#;
+        serve(
+            &fakes,
+            [frame(actions_frame("s9", 0, 1)), frame(summary.into())],
+        );
         let dir = tempfile::tempdir().unwrap();
         let mut streamer = Streamer::without_llm(&fakes, dir.path(), mode, &[]);
         let table = if mode == Mode::Sessions {
@@ -440,22 +395,18 @@ async fn connector_summaries_keep_the_users_id_without_an_llm() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_batches_become_private_dead_letters_in_the_spool() {
     let fakes = fakes(Mode::Webhook).await;
-    fakes.with(|s| {
-        s.webhook.reject_sessions.push("bad".into());
-        s.connections.push_back(Connection::Script(vec![
+    fakes.with(|s| s.webhook.reject_sessions.push("bad".into()));
+    serve(
+        &fakes,
+        [
             frame(actions_frame("bad", 0, 2)),
             frame(actions_frame("good", 0, 2)),
-            Step::Hold,
-        ]));
-    });
+        ],
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Webhook, &[]);
     let good = vec!["good".to_owned()];
-    streamer
-        .wait_for("the good batch", LIMIT, || {
-            all_held(&fakes, Mode::Webhook, &good, 2)
-        })
-        .await;
+    streamer.wait_held("the good batch", LIMIT, &good, 2).await;
     streamer
         .wait_for_metric("a dead letter", LIMIT, "dead_lettered_total", 1)
         .await;
@@ -485,15 +436,8 @@ async fn sigkill_while_botpress_fails_then_a_restart_delivers_everything_once() 
     for mode in MODES {
         let fakes = fakes(mode).await;
         let sessions = session_names("k", 5);
-        let mut script = interleaved(&sessions, 2, 3);
-        script.push(Step::Hold);
-        fakes.with(|s| {
-            s.connections.push_back(Connection::Script(script));
-            match mode {
-                Mode::Webhook => s.webhook.faults.down = true,
-                _ => s.tables_faults.down = true,
-            }
-        });
+        serve(&fakes, interleaved(&sessions, 2, 3));
+        fakes.with(|s| receiver_faults(s, mode).down = true);
         let dir = tempfile::tempdir().unwrap();
         let mut streamer = Streamer::start(&fakes, dir.path(), mode, &[]);
         streamer
@@ -506,21 +450,13 @@ async fn sigkill_while_botpress_fails_then_a_restart_delivers_everything_once() 
             .await;
         tokio::time::sleep(Duration::from_millis(500)).await; // a few failing flushes
         streamer.kill().await;
-        fakes.with(|s| {
-            s.webhook.faults.down = false;
-            s.tables_faults.down = false;
-            s.connections
-                .push_back(Connection::Script(vec![Step::Hold]));
-        });
+        fakes.with(|s| receiver_faults(s, mode).down = false);
+        serve(&fakes, []);
         let mut restarted = Streamer::start(&fakes, dir.path(), mode, &[]);
         restarted
-            .wait_for("the spooled batches after restart", LIMIT, || {
-                all_held(&fakes, mode, &sessions, 6)
-            })
+            .wait_all_held("the spooled batches after restart", LIMIT, &sessions, 6)
             .await;
-        assert_all_held(&fakes, mode, &sessions, 6);
-        let (status, _, _) = restarted.terminate().await;
-        assert!(status.success(), "{mode:?}");
+        restarted.stop_cleanly().await;
     }
 }
 
@@ -528,33 +464,15 @@ async fn sigkill_while_botpress_fails_then_a_restart_delivers_everything_once() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_continues_session_rows() {
     let fakes = fakes(Mode::Sessions).await;
-    fakes.with(|s| {
-        s.connections.push_back(Connection::Script(vec![
-            frame(actions_frame("r", 0, 3)),
-            Step::Hold,
-        ]))
-    });
+    serve(&fakes, [frame(actions_frame("r", 0, 3))]);
     let dir = tempfile::tempdir().unwrap();
     let r = vec!["r".to_owned()];
     let mut first = Streamer::start(&fakes, dir.path(), Mode::Sessions, &[]);
-    first
-        .wait_for("the first row", LIMIT, || {
-            all_held(&fakes, Mode::Sessions, &r, 3)
-        })
-        .await;
+    first.wait_held("the first row", LIMIT, &r, 3).await;
     first.terminate().await;
-    fakes.with(|s| {
-        s.connections.push_back(Connection::Script(vec![
-            frame(actions_frame("r", 3, 2)),
-            Step::Hold,
-        ]))
-    });
+    serve(&fakes, [frame(actions_frame("r", 3, 2))]);
     let mut second = Streamer::start(&fakes, dir.path(), Mode::Sessions, &[]);
-    second
-        .wait_for("the row grows", LIMIT, || {
-            all_held(&fakes, Mode::Sessions, &r, 5)
-        })
-        .await;
+    second.wait_held("the row grows", LIMIT, &r, 5).await;
     second.terminate().await;
     let indices: Vec<u64> = fakes.with(|s| {
         s.tables.tables["AutoPlaySessionsTable"].rows[0]["actions"]
@@ -647,14 +565,14 @@ async fn bad_configuration_fails_fast_naming_the_setting() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_bodies_are_signed_with_the_shared_secret() {
     let fakes = fakes(Mode::Webhook).await;
-    fakes.with(|s| {
-        s.webhook.secret = Some("hook-secret".into());
-        s.connections.push_back(Connection::Script(vec![
+    fakes.with(|s| s.webhook.secret = Some("hook-secret".into()));
+    serve(
+        &fakes,
+        [
             frame(actions_frame("s1", 0, 2)),
             frame(actions_frame("s2", 0, 3)),
-            Step::Hold,
-        ]));
-    });
+        ],
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(
         &fakes,
@@ -680,9 +598,10 @@ async fn webhook_bodies_are_signed_with_the_shared_secret() {
 /// trigger, then the same again within the cooldown), and a streamer watching for it.
 fn ping_pong_streamer(fakes: &Fakes, dir: &std::path::Path) -> Streamer {
     let now = unix_now();
-    fakes.with(|s| {
-        s.webhook.secret = Some("hook-secret".into());
-        s.connections.push_back(Connection::Script(vec![
+    fakes.with(|s| s.webhook.secret = Some("hook-secret".into()));
+    serve(
+        fakes,
+        [
             frame(pages_frame(
                 "s1",
                 0,
@@ -692,18 +611,16 @@ fn ping_pong_streamer(fakes: &Fakes, dir: &std::path::Path) -> Streamer {
             frame(pages_frame("s2", 0, &["/docs"], now)),
             Step::Sleep(Duration::from_millis(300)),
             frame(pages_frame("s1", 3, &["/checkout", "/pricing"], now + 3.0)),
-            Step::Hold,
-        ]));
-    });
-    let config = dir.join("triggers.json");
-    std::fs::write(&config, r#"{"triggers": {"ping_pong": {"message": "Comparing plans?"}, "dwell": {"enabled": false}}}"#).unwrap();
+        ],
+    );
+    let config = triggers_file(dir, PING_PONG_ONLY);
     Streamer::start(
         fakes,
         &dir.join("state"),
         Mode::Sessions,
         &[
             "--triggers-config",
-            config.to_str().unwrap(),
+            &config,
             "--webhook-secret",
             "hook-secret",
         ],
@@ -717,9 +634,7 @@ async fn triggers_fire_live_once_per_cooldown() {
     let mut streamer = ping_pong_streamer(&fakes, dir.path());
     let sessions = vec!["s1".to_owned()];
     streamer
-        .wait_for("all actions stored", LIMIT, || {
-            all_held(&fakes, Mode::Sessions, &sessions, 5)
-        })
+        .wait_held("all actions stored", LIMIT, &sessions, 5)
         .await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(streamer.metric("triggers_fired_total").await, 1);

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use autoplay_botpress_cli::botpress::TableRequest;
-pub use autoplay_botpress_cli::fakes::{unix_now, Connection, Fakes, Step};
+pub use autoplay_botpress_cli::fakes::{unix_now, Connection, FakeState, Fakes, Faults, Step};
 use autoplay_botpress_cli::layout::{Layout, Tables};
 use serde_json::{json, Value};
 use tokio::process::{Child, Command};
@@ -114,6 +114,34 @@ pub fn interleaved(sessions: &[String], batches: u64, per_batch: u64) -> Vec<Ste
 
 pub fn session_names(prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|i| format!("{prefix}{i}")).collect()
+}
+
+/// Queues the stream's next connection: `steps`, then the stream held open.
+pub fn serve(fakes: &Fakes, steps: impl IntoIterator<Item = Step>) {
+    let script = steps.into_iter().chain([Step::Hold]).collect();
+    fakes.with(|s| s.connections.push_back(Connection::Script(script)));
+}
+
+/// The faults of the receiver `mode` delivers to: the webhook, or the Tables API.
+pub fn receiver_faults(s: &mut FakeState, mode: Mode) -> &mut Faults {
+    match mode {
+        Mode::Webhook => &mut s.webhook.faults,
+        _ => &mut s.tables_faults,
+    }
+}
+
+/// A triggers file that turns `dwell` off and words `ping_pong`'s nudge.
+pub const PING_PONG_ONLY: &str =
+    r#"{"triggers": {"ping_pong": {"message": "Comparing plans?"}, "dwell": {"enabled": false}}}"#;
+
+/// A triggers file that turns `dwell` off.
+pub const NO_DWELL: &str = r#"{"triggers": {"dwell": {"enabled": false}}}"#;
+
+/// Writes `json` as `dir/triggers.json`; returns its path, for `--triggers-config`.
+pub fn triggers_file(dir: &Path, json: &str) -> String {
+    let path = dir.join("triggers.json");
+    std::fs::write(&path, json).unwrap();
+    path.to_str().expect("a UTF-8 temporary path").to_owned()
 }
 
 /// What reached Botpress, per session: the action indices seen and how many actions it holds.
@@ -223,6 +251,33 @@ pub fn assert_all_held(fakes: &Fakes, mode: Mode, sessions: &[String], per_sessi
     }
 }
 
+/// The Botpress flags pointing at the fakes.
+pub fn botpress_flags(fakes: &Fakes, token: &str) -> Vec<String> {
+    [
+        "--botpress-token",
+        token,
+        "--bot-id",
+        "bot-1",
+        "--botpress-api-url",
+        &fakes.url(""),
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+/// `command` followed by the Botpress flags pointing at the fakes.
+pub fn botpress_command(command: &[&str], fakes: &Fakes, token: &str) -> Vec<String> {
+    let mut args: Vec<String> = command.iter().map(|s| (*s).to_owned()).collect();
+    args.extend(botpress_flags(fakes, token));
+    args
+}
+
+/// [`cli`] with owned arguments.
+pub async fn run(args: Vec<String>) -> (i32, String, String) {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    cli(&args).await
+}
+
 /// Runs `autoplay-botpress` with `args` to completion: (exit code, stdout, stderr).
 pub async fn cli(args: &[&str]) -> (i32, String, String) {
     let output = tokio::time::timeout(
@@ -261,6 +316,9 @@ pub struct Streamer {
     pub pid: u32,
     pub metrics_addr: std::net::SocketAddr,
     logs: tokio::task::JoinHandle<String>,
+    /// The fakes it runs against, and how it delivers to them.
+    fakes: Fakes,
+    mode: Mode,
 }
 
 impl Streamer {
@@ -326,6 +384,8 @@ impl Streamer {
             pid,
             metrics_addr,
             logs,
+            fakes: fakes.clone(),
+            mode,
         }
     }
 
@@ -379,6 +439,34 @@ impl Streamer {
         }
     }
 
+    /// Waits until Botpress holds exactly `per_session` actions of each of `sessions`, each once
+    /// (see [`all_held`]).
+    pub async fn wait_held(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        sessions: &[String],
+        per_session: u64,
+    ) {
+        let (fakes, mode) = (self.fakes.clone(), self.mode);
+        self.wait_for(what, limit, || {
+            all_held(&fakes, mode, sessions, per_session)
+        })
+        .await;
+    }
+
+    /// [`Streamer::wait_held`], then [`assert_all_held`]: every action index arrived.
+    pub async fn wait_all_held(
+        &mut self,
+        what: &str,
+        limit: Duration,
+        sessions: &[String],
+        per_session: u64,
+    ) {
+        self.wait_held(what, limit, sessions, per_session).await;
+        assert_all_held(&self.fakes, self.mode, sessions, per_session);
+    }
+
     /// Like [`Streamer::wait_for`] with an async condition (e.g. a metric).
     pub async fn wait_for_metric(
         &mut self,
@@ -420,6 +508,13 @@ impl Streamer {
             .unwrap();
         let elapsed = started.elapsed();
         (status, self.logs.await.unwrap(), elapsed)
+    }
+
+    /// SIGTERM, asserting a clean exit; returns everything logged.
+    pub async fn stop_cleanly(self) -> String {
+        let (status, logs, _) = self.terminate().await;
+        assert!(status.success(), "{status}\n{}", tail(&logs, 3_000));
+        logs
     }
 
     /// SIGKILL: no chance to clean up.
@@ -495,8 +590,7 @@ pub async fn wait_until(what: &str, limit: Duration, mut condition: impl FnMut()
 /// `extra` arguments; returns its exit code and stderr (for configuration errors found at start).
 pub async fn stream_with_triggers_file(triggers: &str, extra: &[&str]) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("triggers.json");
-    std::fs::write(&config, triggers).unwrap();
+    let config = triggers_file(dir.path(), triggers);
     let mut args = vec![
         "stream",
         "--stream-url",
@@ -508,7 +602,7 @@ pub async fn stream_with_triggers_file(triggers: &str, extra: &[&str]) -> (i32, 
         "--webhook-url",
         "http://127.0.0.1:9/hook",
         "--triggers-config",
-        config.to_str().unwrap(),
+        &config,
     ];
     args.extend_from_slice(extra);
     let (code, _, err) = cli(&args).await;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 
 import { GUIDE_BODY } from '../../tests/js/fixtures.mjs'
-import { CONFIG, action, loadIntegration, signedPost, startBotpressApi } from './harness.mjs'
+import { CONFIG, action, openIntegration, signedPost } from './harness.mjs'
 
 const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor
 const node = (name) => readFileSync(new URL(`../code-nodes/${name}`, import.meta.url), 'utf8')
@@ -52,10 +52,7 @@ function matches(row, filter) {
 }
 
 let api, integration
-before(async () => {
-  api = await startBotpressApi()
-  integration = loadIntegration(api)
-})
+before(async () => ({ api, integration } = await openIntegration()))
 after(() => api.close())
 
 function card(code, globals) {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 
 import { GUIDE_BODY, NOW, storedEvent } from '../../tests/js/fixtures.mjs'
-import { action, loadIntegration, signedPost, startBotpressApi } from './harness.mjs'
+import { action, openIntegration, signedPost } from './harness.mjs'
 
 const require = createRequire(import.meta.url)
 const core = require('../../pkg')
@@ -15,10 +15,7 @@ const limits = require('../../pkg/limits.json')
 const { actions, configuration, events } = require('../dist/definitions.cjs')
 
 let api, integration
-before(async () => {
-  api = await startBotpressApi()
-  integration = loadIntegration(api)
-})
+before(async () => ({ api, integration } = await openIntegration()))
 after(() => api.close())
 
 /** Parses `value` with `schema` made strict at the top (nested objects are strict already). */

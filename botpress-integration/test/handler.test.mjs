@@ -4,13 +4,10 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 
 import { GUIDE_BODY, NOW, storedEvent } from '../../tests/js/fixtures.mjs'
-import { BUNDLE, CONFIG, action, callAction, datedSignature, loadIntegration, register, signature, signedPost, startBotpressApi, triggerBody, webhook } from './harness.mjs'
+import { BUNDLE, CONFIG, action, callAction, datedSignature, openIntegration, register, signature, signedPost, triggerBody, webhook } from './harness.mjs'
 
 let api, integration
-before(async () => {
-  api = await startBotpressApi()
-  integration = loadIntegration(api)
-})
+before(async () => ({ api, integration } = await openIntegration()))
 after(() => api.close())
 
 const USER_A = GUIDE_BODY.user_id

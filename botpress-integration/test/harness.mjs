@@ -21,7 +21,7 @@ export { IDENTITY_SECRET, identityToken } from './identity-token.mjs'
 export const STATE_LIMIT_BYTES = 128 * 1024
 
 /** A loopback Botpress API that records created events and keeps integration states; the next `failEvents` event creations fail. */
-export async function startBotpressApi() {
+async function startBotpressApi() {
   const api = { events: [], states: new Map(), requests: [], failEvents: 0 }
   const server = createServer((req, res) => {
     let raw = ''
@@ -70,9 +70,15 @@ export async function startBotpressApi() {
  */
 export const BUNDLE = resolve(process.env.AUTOPLAY_BUNDLE ?? new URL('../dist/index.cjs', import.meta.url).pathname)
 
-export function loadIntegration(api) {
+function loadIntegration(api) {
   process.env.BP_API_URL = api.url
   return createRequire(import.meta.url)(BUNDLE).default
+}
+
+/** A fresh stand-in Botpress API and the integration loaded against it: `{ api, integration }`. */
+export async function openIntegration() {
+  const api = await startBotpressApi()
+  return { api, integration: loadIntegration(api) }
 }
 
 function headers(operation, configuration) {

@@ -9,13 +9,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { IDENTITY_SECRET, VERIFIED, action, callAction, identityToken, loadIntegration, startBotpressApi } from './harness.mjs'
+import { IDENTITY_SECRET, VERIFIED, action, callAction, identityToken, openIntegration } from './harness.mjs'
 
 let api, integration
-before(async () => {
-  api = await startBotpressApi()
-  integration = loadIntegration(api)
-})
+before(async () => ({ api, integration } = await openIntegration()))
 after(() => api.close())
 
 const NOW = Date.now()

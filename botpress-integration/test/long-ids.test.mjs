@@ -6,13 +6,10 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 
-import { CONFIG, VERIFIED, action, identityToken, loadIntegration, signedPost, startBotpressApi, triggerBody } from './harness.mjs'
+import { CONFIG, VERIFIED, action, identityToken, openIntegration, signedPost, triggerBody } from './harness.mjs'
 
 let api, integration
-before(async () => {
-  api = await startBotpressApi()
-  integration = loadIntegration(api)
-})
+before(async () => ({ api, integration } = await openIntegration()))
 after(() => api.close())
 
 const NOW = Date.now()

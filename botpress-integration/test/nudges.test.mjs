@@ -4,13 +4,10 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { CONFIG, action, loadIntegration, signedPost, startBotpressApi, triggerBody } from './harness.mjs'
+import { CONFIG, action, openIntegration, signedPost, triggerBody } from './harness.mjs'
 
 let api, integration
-before(async () => {
-  api = await startBotpressApi()
-  integration = loadIntegration(api)
-})
+before(async () => ({ api, integration } = await openIntegration()))
 after(() => api.close())
 
 let sequence = 0

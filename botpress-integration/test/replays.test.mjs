@@ -4,13 +4,10 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 
 import { GUIDE_BODY } from '../../tests/js/fixtures.mjs'
-import { STATE_LIMIT_BYTES, action, datedSignature, loadIntegration, signature, signedPost, startBotpressApi, triggerBody, webhook } from './harness.mjs'
+import { STATE_LIMIT_BYTES, action, datedSignature, openIntegration, signature, signedPost, triggerBody, webhook } from './harness.mjs'
 
 let api, integration
-before(async () => {
-  api = await startBotpressApi()
-  integration = loadIntegration(api)
-})
+before(async () => ({ api, integration } = await openIntegration()))
 after(() => api.close())
 
 const nowSeconds = () => Date.now() / 1000

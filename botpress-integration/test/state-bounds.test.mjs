@@ -5,13 +5,10 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { STATE_LIMIT_BYTES, action, callAction, loadIntegration, signedPost, startBotpressApi, triggerBody } from './harness.mjs'
+import { STATE_LIMIT_BYTES, action, callAction, openIntegration, signedPost, triggerBody } from './harness.mjs'
 
 let api, integration
-before(async () => {
-  api = await startBotpressApi()
-  integration = loadIntegration(api)
-})
+before(async () => ({ api, integration } = await openIntegration()))
 after(() => api.close())
 
 const LINKS = 'integration/int-1/links'

@@ -19,26 +19,21 @@ async fn bare() -> Fakes {
 #[tokio::test]
 async fn setup_creates_the_layouts_tables_then_changes_nothing() {
     let fakes = bare().await;
-    let (code, out, err) = run(botpress_command(&["setup"], &fakes, "t")).await;
+    let (code, out, err) = cli_on_botpress(&["setup"], &fakes, "t").await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("created AutoPlaySessionsTable"), "{out}");
     let sessions = fakes.with(|s| s.tables.tables["AutoPlaySessionsTable"].clone());
     assert_eq!(sessions.key_column.as_deref(), Some("row_key"));
     assert_eq!(sessions.schema["properties"]["actions"]["type"], "array");
     assert_eq!(sessions.factor, 1);
-    let (code, out, _) = run(botpress_command(&["setup"], &fakes, "t")).await;
+    let (code, out, _) = cli_on_botpress(&["setup"], &fakes, "t").await;
     assert_eq!(code, 0);
     assert!(
         out.contains("found AutoPlaySessionsTable (already set up; left unchanged)"),
         "{out}"
     );
 
-    let (code, out, err) = run(botpress_command(
-        &["setup", "--layout", "events"],
-        &fakes,
-        "t",
-    ))
-    .await;
+    let (code, out, err) = cli_on_botpress(&["setup", "--layout", "events"], &fakes, "t").await;
     assert_eq!(code, 0, "{out}{err}");
     let (events, summary) = fakes.with(|s| {
         (
@@ -53,7 +48,7 @@ async fn setup_creates_the_layouts_tables_then_changes_nothing() {
         "number"
     );
 
-    let (code, _, _) = run(botpress_command(
+    let (code, _, _) = cli_on_botpress(
         &[
             "setup",
             "--sessions-table",
@@ -63,7 +58,7 @@ async fn setup_creates_the_layouts_tables_then_changes_nothing() {
         ],
         &fakes,
         "t",
-    ))
+    )
     .await;
     assert_eq!(code, 0);
     assert_eq!(
@@ -81,7 +76,7 @@ async fn setup_upgrades_a_table_an_older_version_made() {
         "session_id": {"type": "string"}, "summary": {"type": "string"}, "notes": {"type": "string"}}},
         "keyColumn": "session_id"});
     fakes.with(|s| s.tables.apply("table", "AutoPlaySessionsTable", &old));
-    let (code, out, err) = run(botpress_command(&["setup"], &fakes, "t")).await;
+    let (code, out, err) = cli_on_botpress(&["setup"], &fakes, "t").await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("upgraded AutoPlaySessionsTable"), "{out}");
     assert!(out.contains("missing column row_key (string)"), "{out}");
@@ -104,7 +99,7 @@ async fn setup_upgrades_a_table_an_older_version_made() {
     }
     let updates = fakes.with(|s| s.tables.calls.iter().filter(|c| c.op == "update").count());
     assert_eq!(updates, 1);
-    let (code, out, _) = run(botpress_command(&["setup"], &fakes, "t")).await;
+    let (code, out, _) = cli_on_botpress(&["setup"], &fakes, "t").await;
     assert_eq!(code, 0);
     assert!(out.contains("already set up"), "{out}");
 }
@@ -116,7 +111,7 @@ async fn setup_reports_an_existing_table_it_cannot_upgrade() {
     let fakes = bare().await;
     let old = json!({"schema": {"properties": {"action_count": {"type": "string"}}}, "keyColumn": "session_id"});
     fakes.with(|s| s.tables.apply("table", "AutoPlaySessionsTable", &old));
-    let (code, out, err) = run(botpress_command(&["setup"], &fakes, "t")).await;
+    let (code, out, err) = cli_on_botpress(&["setup"], &fakes, "t").await;
     assert_eq!(code, 1, "{out}{err}");
     assert!(
         out.contains("found AutoPlaySessionsTable, but it differs"),
@@ -135,12 +130,8 @@ async fn setup_reports_an_existing_table_it_cannot_upgrade() {
 #[tokio::test]
 async fn setup_dry_run_prints_the_requests_and_sends_nothing() {
     let fakes = bare().await;
-    let (code, out, err) = run(botpress_command(
-        &["setup", "--dry-run"],
-        &fakes,
-        "bp-secret-token",
-    ))
-    .await;
+    let (code, out, err) =
+        cli_on_botpress(&["setup", "--dry-run"], &fakes, "bp-secret-token").await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains(&format!(
@@ -192,7 +183,7 @@ async fn prune_deletes_idle_sessions_or_old_events() {
             table.rows.push(row);
         }
     });
-    let (code, out, err) = run(botpress_command(&["prune", "--keep", "2h"], &fakes, "t")).await;
+    let (code, out, err) = cli_on_botpress(&["prune", "--keep", "2h"], &fakes, "t").await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains("AutoPlaySessionsTable: deleted 1 rows (rows older than 2h)"),
@@ -214,11 +205,11 @@ async fn prune_deletes_idle_sessions_or_old_events() {
     assert_cutoff(&call.body["filter"]["updatedAt"], Duration::from_secs(7200));
 
     let fakes = fakes_events().await;
-    let (code, out, err) = run(botpress_command(
+    let (code, out, err) = cli_on_botpress(
         &["prune", "--keep", "2h", "--layout", "events"],
         &fakes,
         "t",
-    ))
+    )
     .await;
     assert_eq!(code, 0, "{out}{err}");
     let calls = fakes.with(|s| s.tables.calls.clone());
@@ -229,7 +220,7 @@ async fn prune_deletes_idle_sessions_or_old_events() {
     );
     assert_eq!(calls[1].table, "AutoPlayEventsSummaryTable");
 
-    let (code, _, err) = run(botpress_command(&["prune", "--keep", "soon"], &fakes, "t")).await;
+    let (code, _, err) = cli_on_botpress(&["prune", "--keep", "soon"], &fakes, "t").await;
     assert_eq!(code, 2);
     assert!(err.contains("--keep"), "{err}");
 }
@@ -420,28 +411,21 @@ async fn dead_letters_are_listed_and_resent_once_the_cause_is_fixed() {
     );
 
     // Still refused: kept.
-    let (code, out, _) = cli(&[
+    let hook = fakes.url("/hook");
+    let retry = [
         "dead-letters",
         "--state-dir",
         state,
         "retry",
         "--webhook-url",
-        &fakes.url("/hook"),
-    ])
-    .await;
+        &hook,
+    ];
+    let (code, out, _) = cli(&retry).await;
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("1 still refused"), "{out}");
     // Fixed: sent and removed.
     fakes.with(|s| s.webhook.reject_sessions.clear());
-    let (code, out, err) = cli(&[
-        "dead-letters",
-        "--state-dir",
-        state,
-        "retry",
-        "--webhook-url",
-        &fakes.url("/hook"),
-    ])
-    .await;
+    let (code, out, err) = cli(&retry).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains("re-sent 1 dead letter(s); 0 still refused"),

@@ -22,9 +22,8 @@ fn set_aside(dir: &Path) -> Vec<String> {
 /// Starts on the damaged spool in `dir`, delivers `fresh`'s batch, and names the damage.
 async fn starts_and_delivers(fakes: &Fakes, dir: &Path) -> String {
     let mut streamer = Streamer::without_llm(fakes, dir, Mode::Sessions, &[]);
-    let fresh = vec!["fresh".to_owned()];
     streamer
-        .wait_held("a batch after the damaged spool", LIMIT, &fresh, 2)
+        .wait_held("a batch after the damaged spool", LIMIT, &["fresh"], 2)
         .await;
     let (status, body) = streamer.health().await;
     assert_eq!(status, 503, "{body}");

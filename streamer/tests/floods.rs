@@ -22,27 +22,18 @@ async fn a_trigger_flood_leaves_table_delivery_its_share() {
         .collect();
     script.push(frame(actions_frame("victim", 0, 3)));
     serve(&fakes, script);
-    fakes.with(|s| s.webhook.secret = Some("hook-secret".into()));
     let dir = tempfile::tempdir().unwrap();
     let config = triggers_file(dir.path(), PING_PONG_ONLY);
+    let flags = [
+        &signed_triggers(&fakes, &config)[..],
+        &["--max-requests-per-minute", "30"],
+    ]
+    .concat();
     let state = dir.path().join("state");
     let started = Instant::now();
-    let mut streamer = Streamer::without_llm(
-        &fakes,
-        &state,
-        Mode::Sessions,
-        &[
-            "--triggers-config",
-            &config,
-            "--webhook-secret",
-            "hook-secret",
-            "--max-requests-per-minute",
-            "30",
-        ],
-    );
-    let victim = vec!["victim".to_owned()];
+    let mut streamer = Streamer::without_llm(&fakes, &state, Mode::Sessions, &flags);
     streamer
-        .wait_held("the victim's row during the flood", LIMIT, &victim, 3)
+        .wait_held("the victim's row during the flood", LIMIT, &["victim"], 3)
         .await;
     let delay = started.elapsed();
     let fired = streamer.metric("triggers_fired_total").await;

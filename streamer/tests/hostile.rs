@@ -177,9 +177,8 @@ async fn a_full_disk_pauses_reading_and_loses_nothing() {
         serve(&fakes, script);
         let state = root.path().join("state");
         let mut streamer = Streamer::start(&fakes, &state, mode, &["--max-queued", "16"]);
-        let first = vec!["first".to_owned()];
         streamer
-            .wait_held("the first batch", LIMIT, &first, 1)
+            .wait_held("the first batch", LIMIT, &["first"], 1)
             .await;
         let filler = fill(root.path());
         streamer
@@ -222,9 +221,8 @@ async fn invalid_utf8_wedges_nothing() {
         serve(&fakes, [Step::Raw(bytes)].into_iter().chain(later));
         let dir = tempfile::tempdir().unwrap();
         let mut streamer = Streamer::start(&fakes, dir.path(), mode, &[]);
-        let u = vec!["u".to_owned()];
         streamer
-            .wait_held("all 1,001 actions", LIMIT, &u, 1_001)
+            .wait_held("all 1,001 actions", LIMIT, &["u"], 1_001)
             .await;
         assert_eq!(streamer.metric("invalid_utf8_frames_total").await, 1);
         stop_and_report("invalid UTF-8", mode, streamer).await;
@@ -242,9 +240,8 @@ async fn a_silent_stream_is_reconnected() {
         let dir = tempfile::tempdir().unwrap();
         let mut streamer =
             Streamer::start(&fakes, dir.path(), mode, &["--stream-idle-timeout", "2s"]);
-        let q = vec!["q".to_owned()];
         streamer
-            .wait_held("the actions after the silent connection", LIMIT, &q, 4)
+            .wait_held("the actions after the silent connection", LIMIT, &["q"], 4)
             .await;
         assert_eq!(streamer.metric("stream_idle_timeouts_total").await, 1);
         assert_eq!(fakes.with(|s| s.connects), 2);
@@ -263,9 +260,8 @@ async fn a_non_sse_answer_is_named_and_retried() {
     serve(&fakes, [frame(actions_frame("n", 0, 1))]);
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Sessions, &[]);
-    let n = vec!["n".to_owned()];
     streamer
-        .wait_held("the action after the HTML answer", LIMIT, &n, 1)
+        .wait_held("the action after the HTML answer", LIMIT, &["n"], 1)
         .await;
     let (_, logs, _) = streamer.terminate().await;
     assert!(
@@ -296,9 +292,8 @@ async fn frames_of_hundreds_of_megabytes_stay_bounded() {
         serve(&fakes, [frame(actions_frame("m", 2, 1))]);
         let dir = tempfile::tempdir().unwrap();
         let mut streamer = Streamer::start(&fakes, dir.path(), mode, &[]);
-        let m = vec!["m".to_owned()];
         streamer
-            .wait_held("the frames around the huge ones", LIMIT, &m, 3)
+            .wait_held("the frames around the huge ones", LIMIT, &["m"], 3)
             .await;
         assert_eq!(
             streamer.metric("oversized_frames_total").await,
@@ -437,7 +432,6 @@ async fn a_busy_session_starves_no_other() {
         let config = triggers_file(dir.path(), NO_DWELL);
         let state = dir.path().join("state");
         let mut streamer = Streamer::start(&fakes, &state, mode, &["--triggers-config", &config]);
-        let both = ["busy".to_owned(), "calm".to_owned()];
         streamer
             .wait_for("both sessions", LIMIT, || {
                 let r = reached(&fakes, mode);
@@ -449,7 +443,6 @@ async fn a_busy_session_starves_no_other() {
                 fakes.with(|s| s.webhook.triggers.iter().any(|t| t["session_id"] == "calm"))
             })
             .await;
-        let _ = both;
         stop_and_report("busy session with triggers", mode, streamer).await;
     }
 }
@@ -467,7 +460,6 @@ async fn bodies_never_exceed_what_the_receiver_takes() {
         serve(&fakes, [frame(data)]);
         let dir = tempfile::tempdir().unwrap();
         let mut streamer = Streamer::start(&fakes, dir.path(), mode, &[]);
-        let e = vec!["e".to_owned()];
         streamer
             .wait_for("all 26,000 actions", LIMIT, || {
                 reached(&fakes, mode).held.get("e") == Some(&26_000)
@@ -484,7 +476,6 @@ async fn bodies_never_exceed_what_the_receiver_takes() {
                 .unwrap_or(0)
         });
         assert!(largest <= 100_000, "a body of {largest} bytes");
-        let _ = e;
         stop_and_report("defaulted fields", mode, streamer).await;
     }
 }
@@ -550,8 +541,7 @@ async fn logged_urls_carry_no_credentials() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("{}?access_token=query-secret", fakes.url("/stream/p1"));
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Sessions, &["--stream-url", &url]);
-    let c = vec!["c".to_owned()];
-    streamer.wait_held("the action", LIMIT, &c, 1).await;
+    streamer.wait_held("the action", LIMIT, &["c"], 1).await;
     let (_, logs, _) = streamer.terminate().await;
     assert!(!logs.contains("query-secret"), "{logs}");
     assert!(logs.contains("connected to the Autoplay stream"));
@@ -568,9 +558,8 @@ async fn a_large_real_batch_is_delivered_whole() {
         serve(&fakes, [frame(big)]);
         let dir = tempfile::tempdir().unwrap();
         let mut streamer = Streamer::start(&fakes, dir.path(), mode, &[]);
-        let b = vec!["big".to_owned()];
         streamer
-            .wait_held("the 2,000-action batch", LIMIT, &b, 2_000)
+            .wait_held("the 2,000-action batch", LIMIT, &["big"], 2_000)
             .await;
         assert_eq!(streamer.metric("oversized_frames_total").await, 0);
         stop_and_report("one 2,000-action batch", mode, streamer).await;

@@ -52,6 +52,17 @@ fn context_for(fakes: &Fakes, table: &str, field: &str, user: &str) -> AgentCont
     .unwrap()
 }
 
+/// The (user, session) pair of each row of `table`.
+fn pairs(fakes: &Fakes, table: &str) -> Vec<(Value, Value)> {
+    fakes.with(|s| {
+        s.tables.tables[table]
+            .rows
+            .iter()
+            .map(|r| (r["user_id"].clone(), r["session_id"].clone()))
+            .collect()
+    })
+}
+
 fn descriptions(context: &AgentContext) -> Vec<&str> {
     context
         .recent_events
@@ -97,13 +108,7 @@ async fn one_session_id_two_users_two_rows() {
         })
         .await;
     streamer.terminate().await;
-    let users: Vec<(Value, Value)> = fakes.with(|s| {
-        s.tables.tables[table]
-            .rows
-            .iter()
-            .map(|r| (r["user_id"].clone(), r["session_id"].clone()))
-            .collect()
-    });
+    let users = pairs(&fakes, table);
     println!("rows (user, session): {users:?}");
     assert_eq!(
         users.len(),
@@ -146,13 +151,7 @@ async fn summaries_and_prompts_are_per_pair() {
             .collect();
         assert_eq!(users.len(), 1, "one user per prompt: {users:?}\n{prompt}");
     }
-    let rows: Vec<(Value, Value)> = fakes.with(|s| {
-        s.tables.tables[table]
-            .rows
-            .iter()
-            .map(|r| (r["user_id"].clone(), r["session_id"].clone()))
-            .collect()
-    });
+    let rows = pairs(&fakes, table);
     assert!(rows.contains(&(json!("alice"), json!("s1"))), "{rows:?}");
     assert!(rows.contains(&(json!("bob"), json!("s1"))), "{rows:?}");
 }
@@ -211,7 +210,6 @@ fn pages_of(user: &str, session: &str, first_index: u64, pages: &[&str], at: f64
 async fn triggers_belong_to_the_pair_that_earned_them() {
     let fakes = fakes(Mode::Sessions).await;
     let now = unix_now() - 30.0;
-    fakes.with(|s| s.webhook.secret = Some("hook-secret".into()));
     serve(
         &fakes,
         [
@@ -238,12 +236,7 @@ async fn triggers_belong_to_the_pair_that_earned_them() {
     let dir = tempfile::tempdir().unwrap();
     let config = triggers_file(dir.path(), PING_PONG_ONLY);
     let state = dir.path().join("state");
-    let flags = [
-        "--triggers-config",
-        &config,
-        "--webhook-secret",
-        "hook-secret",
-    ];
+    let flags = signed_triggers(&fakes, &config);
     let mut streamer = Streamer::without_llm(&fakes, &state, Mode::Sessions, &flags);
     let table = "AutoPlaySessionsTable";
     streamer

@@ -85,27 +85,18 @@ async fn run_burst(
     let fakes = fakes(Mode::Sessions).await;
     let script = burst(unix_now());
     serve(&fakes, script);
-    fakes.with(|s| {
-        s.webhook.secret = Some("hook-secret".into());
-        set(s);
-    });
+    fakes.with(set);
     let dir = tempfile::tempdir().unwrap();
     let config = triggers_file(dir.path(), file);
     let state = dir.path().join("state");
-    let flags = [
-        "--triggers-config",
-        &config,
-        "--webhook-secret",
-        "hook-secret",
-    ];
+    let flags = signed_triggers(&fakes, &config);
     let mut streamer = if with_llm {
         Streamer::start(&fakes, &state, Mode::Sessions, &flags)
     } else {
         Streamer::without_llm(&fakes, &state, Mode::Sessions, &flags)
     };
-    let sessions = vec!["s1".to_owned()];
     streamer
-        .wait_held("all actions stored", LIMIT, &sessions, 13)
+        .wait_held("all actions stored", LIMIT, &["s1"], 13)
         .await;
     (streamer, fakes, dir)
 }

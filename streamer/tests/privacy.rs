@@ -127,26 +127,18 @@ async fn nothing_personal_leaves(mode: Mode) {
         now + 3.0,
     )));
     let fakes = fakes(mode).await;
-    fakes.with(|s| s.webhook.secret = Some("hook-secret".into()));
     serve(&fakes, script);
     let dir = tempfile::tempdir().unwrap();
     let triggers = triggers_file(
         dir.path(),
         r#"{"triggers": {"ping_pong": {"message": "Comparing plans?"}}}"#,
     );
-    let mut streamer = Streamer::start(
-        &fakes,
-        &dir.path().join("state"),
-        mode,
-        &[
-            "--threshold",
-            "10",
-            "--triggers-config",
-            &triggers,
-            "--webhook-secret",
-            "hook-secret",
-        ],
-    );
+    let flags = [
+        &["--threshold", "10"],
+        &signed_triggers(&fakes, &triggers)[..],
+    ]
+    .concat();
+    let mut streamer = Streamer::start(&fakes, &dir.path().join("state"), mode, &flags);
     let sessions = session_names("pii", SESSIONS);
     streamer
         .wait_held("every action held", LIMIT, &sessions, per_session)

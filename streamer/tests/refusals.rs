@@ -60,12 +60,11 @@ async fn the_row_quota_holds_new_sessions_back_and_existing_rows_keep_updating()
 
     fakes.with(|s| s.tables.row_quota = None);
     let mut again = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &[]);
-    let late = vec!["late".to_owned()];
     again
         .wait_held(
             "the held session written once the quota has room",
             LIMIT,
-            &late,
+            &["late"],
             2,
         )
         .await;
@@ -82,9 +81,8 @@ async fn a_locked_table_is_retried_and_payment_required_pauses_with_its_reason()
     serve(&fakes, [frame(actions_frame("a", 0, 2))]);
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &[]);
-    let a = vec!["a".to_owned()];
     streamer
-        .wait_held("the row after two 409s", LIMIT, &a, 2)
+        .wait_held("the row after two 409s", LIMIT, &["a"], 2)
         .await;
     assert_eq!(streamer.metric("dead_lettered_total").await, 0);
     assert_eq!(streamer.metric("delivery_paused").await, 0);
@@ -150,12 +148,8 @@ async fn row_errors_dead_letter_only_the_rows_named_and_warnings_are_counted() {
 async fn prune_reports_the_background_deletion_it_started() {
     let fakes = fakes(Mode::Sessions).await;
     fakes.with(|s| s.tables.delete_in_background = true);
-    let (code, out, err) = run(botpress_command(
-        &["prune", "--keep", "2h"],
-        &fakes,
-        "bp-test-token",
-    ))
-    .await;
+    let (code, out, err) =
+        cli_on_botpress(&["prune", "--keep", "2h"], &fakes, "bp-test-token").await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains("started Botpress deletion job job_fake"),

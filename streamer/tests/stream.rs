@@ -141,8 +141,7 @@ async fn session_rows_carry_the_newest_actions_signals_and_times() {
     serve(&fakes, [frame(pages_frame("s1", 0, &pages, unix_now()))]);
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Sessions, &[]);
-    let s1 = vec!["s1".to_owned()];
-    streamer.wait_held("the row", LIMIT, &s1, 3).await;
+    streamer.wait_held("the row", LIMIT, &["s1"], 3).await;
     streamer.terminate().await;
     fakes.with(|s| {
         let row = &s.tables.tables["AutoPlaySessionsTable"].rows[0];
@@ -197,9 +196,8 @@ async fn a_dropped_stream_reconnects_and_carries_on() {
     serve(&fakes, (3..6).map(|b| frame(actions_frame("s", b * 2, 2))));
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Sessions, &[]);
-    let s = vec!["s".to_owned()];
     streamer
-        .wait_held("12 actions across reconnects", LIMIT, &s, 12)
+        .wait_held("12 actions across reconnects", LIMIT, &["s"], 12)
         .await;
     let indices = reached(&fakes, Mode::Sessions).indices["s"].clone();
     assert_eq!(indices, (0..12).collect(), "every action was written");
@@ -229,9 +227,8 @@ async fn values_the_connector_client_accepts_are_delivered() {
     );
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Events, &[]);
-    let s = vec!["s".to_owned()];
     streamer
-        .wait_held("the three lenient actions", LIMIT, &s, 3)
+        .wait_held("the three lenient actions", LIMIT, &["s"], 3)
         .await;
     let indices = reached(&fakes, Mode::Events).indices["s"].clone();
     assert_eq!(
@@ -262,9 +259,8 @@ async fn an_unreadable_action_is_skipped_not_its_batch() {
     serve(&fakes, [frame(batch)]);
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Events, &[]);
-    let s = vec!["s".to_owned()];
     streamer
-        .wait_held("the batch's three good actions", LIMIT, &s, 3)
+        .wait_held("the batch's three good actions", LIMIT, &["s"], 3)
         .await;
     let indices = reached(&fakes, Mode::Events).indices["s"].clone();
     assert_eq!(indices, [0, 1, 3].into_iter().collect());
@@ -307,9 +303,8 @@ async fn malformed_frames_are_skipped_and_counted() {
         Mode::Events,
         &["--max-frame-bytes", "2048"],
     );
-    let s = vec!["s".to_owned()];
     streamer
-        .wait_held("the two good actions", LIMIT, &s, 2)
+        .wait_held("the two good actions", LIMIT, &["s"], 2)
         .await;
     assert_eq!(streamer.metric("malformed_frames_total").await, 5);
     assert_eq!(streamer.metric("oversized_frames_total").await, 1);
@@ -405,8 +400,9 @@ async fn refused_batches_become_private_dead_letters_in_the_spool() {
     );
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = Streamer::start(&fakes, dir.path(), Mode::Webhook, &[]);
-    let good = vec!["good".to_owned()];
-    streamer.wait_held("the good batch", LIMIT, &good, 2).await;
+    streamer
+        .wait_held("the good batch", LIMIT, &["good"], 2)
+        .await;
     streamer
         .wait_for_metric("a dead letter", LIMIT, "dead_lettered_total", 1)
         .await;
@@ -598,7 +594,6 @@ async fn webhook_bodies_are_signed_with_the_shared_secret() {
 /// trigger, then the same again within the cooldown), and a streamer watching for it.
 fn ping_pong_streamer(fakes: &Fakes, dir: &std::path::Path) -> Streamer {
     let now = unix_now();
-    fakes.with(|s| s.webhook.secret = Some("hook-secret".into()));
     serve(
         fakes,
         [
@@ -614,17 +609,8 @@ fn ping_pong_streamer(fakes: &Fakes, dir: &std::path::Path) -> Streamer {
         ],
     );
     let config = triggers_file(dir, PING_PONG_ONLY);
-    Streamer::start(
-        fakes,
-        &dir.join("state"),
-        Mode::Sessions,
-        &[
-            "--triggers-config",
-            &config,
-            "--webhook-secret",
-            "hook-secret",
-        ],
-    )
+    let flags = signed_triggers(fakes, &config);
+    Streamer::start(fakes, &dir.join("state"), Mode::Sessions, &flags)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -632,9 +618,8 @@ async fn triggers_fire_live_once_per_cooldown() {
     let fakes = fakes(Mode::Sessions).await;
     let dir = tempfile::tempdir().unwrap();
     let mut streamer = ping_pong_streamer(&fakes, dir.path());
-    let sessions = vec!["s1".to_owned()];
     streamer
-        .wait_held("all actions stored", LIMIT, &sessions, 5)
+        .wait_held("all actions stored", LIMIT, &["s1"], 5)
         .await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(streamer.metric("triggers_fired_total").await, 1);

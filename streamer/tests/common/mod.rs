@@ -137,6 +137,18 @@ pub const PING_PONG_ONLY: &str =
 /// A triggers file that turns `dwell` off.
 pub const NO_DWELL: &str = r#"{"triggers": {"dwell": {"enabled": false}}}"#;
 
+/// The flags of a streamer reading `config` as its triggers file and signing its webhooks with a
+/// shared secret, which the fakes' webhook then requires.
+pub fn signed_triggers<'a>(fakes: &Fakes, config: &'a str) -> [&'a str; 4] {
+    fakes.with(|s| s.webhook.secret = Some("hook-secret".into()));
+    [
+        "--triggers-config",
+        config,
+        "--webhook-secret",
+        "hook-secret",
+    ]
+}
+
 /// Writes `json` as `dir/triggers.json`; returns its path, for `--triggers-config`.
 pub fn triggers_file(dir: &Path, json: &str) -> String {
     let path = dir.join("triggers.json");
@@ -265,11 +277,15 @@ pub fn botpress_flags(fakes: &Fakes, token: &str) -> Vec<String> {
     .to_vec()
 }
 
-/// `command` followed by the Botpress flags pointing at the fakes.
-pub fn botpress_command(command: &[&str], fakes: &Fakes, token: &str) -> Vec<String> {
+/// Runs `command` with the Botpress flags pointing at the fakes (see [`cli`]).
+pub async fn cli_on_botpress(
+    command: &[&str],
+    fakes: &Fakes,
+    token: &str,
+) -> (i32, String, String) {
     let mut args: Vec<String> = command.iter().map(|s| (*s).to_owned()).collect();
     args.extend(botpress_flags(fakes, token));
-    args
+    run(args).await
 }
 
 /// [`cli`] with owned arguments.
@@ -445,12 +461,13 @@ impl Streamer {
         &mut self,
         what: &str,
         limit: Duration,
-        sessions: &[String],
+        sessions: &[impl AsRef<str>],
         per_session: u64,
     ) {
         let (fakes, mode) = (self.fakes.clone(), self.mode);
+        let sessions: Vec<String> = sessions.iter().map(|s| s.as_ref().to_owned()).collect();
         self.wait_for(what, limit, || {
-            all_held(&fakes, mode, sessions, per_session)
+            all_held(&fakes, mode, &sessions, per_session)
         })
         .await;
     }

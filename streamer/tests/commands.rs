@@ -306,13 +306,13 @@ async fn checks_cost_table_counts_the_judges_llm_calls() {
     std::fs::write(&triggers, r#"{"pacing": {"windowMs": 600000}}"#).unwrap();
     let mut args = check_args(&fakes, &fakes.url("/hook"), "bp-good", "sk-test-key");
     args.extend(["--users".into(), "200".into()]);
-    let (_, out, _) = run(args.clone()).await;
+    let (_, out, _) = cli_owned(args.clone()).await;
     assert_line_has(&out, "LLM calls/hour", "at most 0 judge calls");
     args.extend([
         "--triggers-config".into(),
         triggers.to_str().unwrap().into(),
     ]);
-    let (code, out, err) = run(args).await;
+    let (code, out, err) = cli_owned(args).await;
     assert_eq!(code, 0, "{out}{err}");
     // 200 users, one judged nudge per user per 10-minute window at most.
     assert_line_has(&out, "LLM calls/hour", "at most 1200 judge calls");
@@ -329,7 +329,7 @@ async fn check_passes_a_working_configuration_and_prices_it() {
         "--actions-per-minute".into(),
         "150".into(),
     ]);
-    let (code, out, err) = run(args).await;
+    let (code, out, err) = cli_owned(args).await;
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(out.matches("[ok  ]").count(), 4, "{out}");
     assert!(out.contains("all checks passed"), "{out}");
@@ -354,7 +354,8 @@ async fn check_names_each_broken_part() {
         s.connections.push_back(Connection::Status(401));
     });
     let unreachable = format!("http://{}/hook", free_addr());
-    let (code, out, err) = run(check_args(&fakes, &unreachable, "bp-wrong", "sk-wrong")).await;
+    let (code, out, err) =
+        cli_owned(check_args(&fakes, &unreachable, "bp-wrong", "sk-wrong")).await;
     assert_eq!(code, 1, "{out}{err}");
     for (label, hint) in [
         ("Autoplay stream", "--token"),
@@ -377,7 +378,7 @@ async fn check_names_each_broken_part() {
     let mut args = check_args(&fresh, &fresh.url("/hook"), "t", "sk-test-key");
     args.extend(["--layout".into(), "events".into()]);
     fresh.create_table(&table_requests(Mode::Events)[0]);
-    let (code, out, _) = run(args).await;
+    let (code, out, _) = cli_owned(args).await;
     assert_eq!(code, 1, "{out}");
     assert_line_has(&out, "summary table", "run `autoplay-botpress setup`");
     assert_line_has(&out, "events table", "[ok  ]");

@@ -285,11 +285,11 @@ pub async fn cli_on_botpress(
 ) -> (i32, String, String) {
     let mut args: Vec<String> = command.iter().map(|s| (*s).to_owned()).collect();
     args.extend(botpress_flags(fakes, token));
-    run(args).await
+    cli_owned(args).await
 }
 
 /// [`cli`] with owned arguments.
-pub async fn run(args: Vec<String>) -> (i32, String, String) {
+pub async fn cli_owned(args: Vec<String>) -> (i32, String, String) {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     cli(&args).await
 }
@@ -332,8 +332,9 @@ pub struct Streamer {
     pub pid: u32,
     pub metrics_addr: std::net::SocketAddr,
     logs: tokio::task::JoinHandle<String>,
-    /// The fakes it runs against, and how it delivers to them.
+    /// The fakes it runs against.
     fakes: Fakes,
+    /// How it delivers to them.
     mode: Mode,
 }
 

@@ -478,41 +478,46 @@ mod tests {
 
     #[test]
     fn errors_name_the_setting() {
-        assert!(args(&["--stream-url", "nope"])
-            .unwrap_err()
-            .starts_with("--stream-url (AUTOPLAY_STREAM_URL): \"nope\" is not a URL"));
-        assert!(args(&["--stream-url", "http://h/other"])
-            .unwrap_err()
-            .contains("must end in /stream/<product-id>"));
-        assert!(args(&["--stream-url", "http://u:p@h/stream/p"])
-            .unwrap_err()
-            .contains("must not carry credentials"));
-        assert!(args(&["--botpress-token", "x", "--bot-id", ""])
-            .unwrap_err()
-            .starts_with("--bot-id (BOTPRESS_BOT_ID)"));
-        assert!(args(&["--summary-table", "bad name"])
-            .unwrap_err()
-            .starts_with("--summary-table"));
-        assert!(args(&["--threshold", "0"])
-            .unwrap_err()
-            .contains("--threshold"));
-        assert!(args(&["--retention", "soon"])
-            .unwrap_err()
-            .contains("--retention"));
-        assert!(
-            args(&["--deliver", "webhook", "--webhook-url", "ftp://x/y"])
-                .unwrap_err()
-                .contains("http:// or https://")
-        );
-        assert!(args(&["--deliver", "webhook"])
-            .unwrap_err()
-            .contains("required with --deliver webhook"));
-        assert!(args(&["--flush-every", "10ms"])
-            .unwrap_err()
-            .starts_with("--flush-every"));
-        assert!(args(&["--row-factor", "11"])
-            .unwrap_err()
-            .contains("--row-factor"));
+        // (flags, what the error starts with)
+        let leading: [(&[&str], &str); 4] = [
+            (
+                &["--stream-url", "nope"],
+                "--stream-url (AUTOPLAY_STREAM_URL): \"nope\" is not a URL",
+            ),
+            (
+                &["--botpress-token", "x", "--bot-id", ""],
+                "--bot-id (BOTPRESS_BOT_ID)",
+            ),
+            (&["--summary-table", "bad name"], "--summary-table"),
+            (&["--flush-every", "10ms"], "--flush-every"),
+        ];
+        for (flags, start) in leading {
+            let err = args(flags).unwrap_err();
+            assert!(err.starts_with(start), "{flags:?}: {err}");
+        }
+        // (flags, what the error says somewhere)
+        let saying: [(&[&str], &str); 7] = [
+            (
+                &["--stream-url", "http://h/other"],
+                "must end in /stream/<product-id>",
+            ),
+            (
+                &["--stream-url", "http://u:p@h/stream/p"],
+                "must not carry credentials",
+            ),
+            (&["--threshold", "0"], "--threshold"),
+            (&["--retention", "soon"], "--retention"),
+            (
+                &["--deliver", "webhook", "--webhook-url", "ftp://x/y"],
+                "http:// or https://",
+            ),
+            (&["--deliver", "webhook"], "required with --deliver webhook"),
+            (&["--row-factor", "11"], "--row-factor"),
+        ];
+        for (flags, part) in saying {
+            let err = args(flags).unwrap_err();
+            assert!(err.contains(part), "{flags:?}: {err}");
+        }
     }
 
     #[test]

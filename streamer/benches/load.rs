@@ -35,50 +35,54 @@ const PER_BATCH: u64 = 5;
 const PERIOD: Duration = Duration::from_secs(2);
 const ACTIONS: u64 = SESSIONS * ROUNDS * PER_BATCH;
 
-/// A batch of `session` whose actions are stamped with the time the fake connector sends it.
-fn stamped(session: u64, round: u64) -> Step {
+/// A batch of `session` (actions `round * PER_BATCH ..`, each made by `action` from its index),
+/// stamped with the time the fake connector sends it.
+fn stamped_batch(session: u64, round: u64, action: fn(u64) -> Value) -> Step {
     let first = round * PER_BATCH;
-    let actions: Vec<Value> = (first..first + PER_BATCH)
-        .map(|i| {
-            json!({"title": "Click element", "description": format!("clicked option {i} of the plan picker"),
-                   "canonical_url": "https://yourapp.com/pricing", "index": i, "type": "click",
-                   "timestamp_start": "{NOW}"})
-        })
-        .collect();
+    let actions: Vec<Value> = (first..first + PER_BATCH).map(action).collect();
     let data = json!({"type": "actions", "product_id": "p1", "session_id": format!("sess-{session}"),
                       "user_id": format!("user-{session}"), "actions": actions, "count": PER_BATCH,
                       "forwarded_at": "{NOW}"});
     Step::Stamped(data.to_string())
 }
 
-/// A batch of `session` that goes back and forth between pricing and checkout, stamped when sent.
+/// A batch of clicks on one page.
+fn stamped(session: u64, round: u64) -> Step {
+    stamped_batch(session, round, |i| {
+        json!({"title": "Click element", "description": format!("clicked option {i} of the plan picker"),
+               "canonical_url": "https://yourapp.com/pricing", "index": i, "type": "click",
+               "timestamp_start": "{NOW}"})
+    })
+}
+
+/// A batch that goes back and forth between pricing and checkout.
 fn bouncing(session: u64, round: u64) -> Step {
-    let first = round * PER_BATCH;
-    let actions: Vec<Value> = (first..first + PER_BATCH)
-        .map(|i| {
-            let page = if i % 2 == 0 { "/pricing" } else { "/checkout" };
-            json!({"title": "Page view", "description": format!("Viewed {page}"), "type": "pageview",
-                   "canonical_url": format!("https://yourapp.com{page}"), "index": i,
-                   "timestamp_start": "{NOW}"})
+    stamped_batch(session, round, |i| {
+        let page = if i % 2 == 0 { "/pricing" } else { "/checkout" };
+        json!({"title": "Page view", "description": format!("Viewed {page}"), "type": "pageview",
+               "canonical_url": format!("https://yourapp.com{page}"), "index": i,
+               "timestamp_start": "{NOW}"})
+    })
+}
+
+/// `rounds` rounds of one batch per session, the sessions' batches spread over each [`PERIOD`].
+fn paced(rounds: u64, batch: fn(u64, u64) -> Step) -> Vec<Step> {
+    (0..rounds)
+        .flat_map(|round| {
+            (0..SESSIONS).flat_map(move |s| {
+                let at = PERIOD * round as u32 + PERIOD.mul_f64(s as f64 / SESSIONS as f64);
+                [Step::At(at), batch(s, round)]
+            })
         })
-        .collect();
-    let data = json!({"type": "actions", "product_id": "p1", "session_id": format!("sess-{session}"),
-                      "user_id": format!("user-{session}"), "actions": actions, "count": PER_BATCH,
-                      "forwarded_at": "{NOW}"});
-    Step::Stamped(data.to_string())
+        .collect()
 }
 
 /// Scenario 4: what pacing and the judge do with a session that keeps showing friction.
 async fn nudges() {
     const NUDGE_ROUNDS: u64 = 10;
     let fakes = fakes(Mode::Webhook).await;
-    let script: Vec<Step> = (0..NUDGE_ROUNDS)
-        .flat_map(|round| {
-            (0..SESSIONS).flat_map(move |s| {
-                let at = PERIOD * round as u32 + PERIOD.mul_f64(s as f64 / SESSIONS as f64);
-                [Step::At(at), bouncing(s, round)]
-            })
-        })
+    let script: Vec<Step> = paced(NUDGE_ROUNDS, bouncing)
+        .into_iter()
         .chain([Step::Hold])
         .collect();
     fakes.with(|s| s.connections.push_back(Connection::Script(script)));
@@ -362,14 +366,7 @@ async fn main() {
         per_1000(guide_requests as usize),
         guide_requests / 600.0
     );
-    let live: Vec<Step> = (0..ROUNDS)
-        .flat_map(|round| {
-            (0..SESSIONS).flat_map(move |s| {
-                let at = PERIOD * round as u32 + PERIOD.mul_f64(s as f64 / SESSIONS as f64);
-                [Step::At(at), stamped(s, round)]
-            })
-        })
-        .collect();
+    let live = paced(ROUNDS, stamped);
     for mode in [Mode::Sessions, Mode::Events, Mode::Webhook] {
         if !wanted(&format!("live {mode:?}")) {
             continue;

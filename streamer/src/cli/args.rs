@@ -219,11 +219,21 @@ pub struct RetryArgs {
     #[command(flatten)]
     pub botpress: BotpressArgs,
 
-    /// Botpress webhook for dead-lettered bodies.
+    #[command(flatten)]
+    pub webhook: WebhookArgs,
+}
+
+/// The Botpress webhook, for `stream` and `dead-letters retry`.
+#[derive(Debug, Args)]
+pub struct WebhookArgs {
+    /// Botpress webhook: receives every batch with `stream --deliver webhook`, proactive
+    /// triggers, and the bodies `dead-letters retry` sends again.
     #[arg(long, env = "BOTPRESS_WEBHOOK_URL", hide_env_values = true)]
     pub webhook_url: Option<Secret>,
 
-    /// Secret that signs every body (as `stream --webhook-secret`).
+    /// Shared secret that signs every webhook body (header X-Connector-Signature:
+    /// t=<unix>,v1=<HMAC>), as the autoplay-botpress integration verifies. Never sent itself
+    /// unless --webhook-secret-header.
     #[arg(long, env = "BOTPRESS_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<Secret>,
 
@@ -254,25 +264,8 @@ pub struct StreamArgs {
     #[arg(long, value_enum, default_value_t = Deliver::Tables, env = "AUTOPLAY_BOTPRESS_DELIVER")]
     pub deliver: Deliver,
 
-    /// Botpress webhook: receives every batch with --deliver webhook, and proactive triggers.
-    #[arg(long, env = "BOTPRESS_WEBHOOK_URL", hide_env_values = true)]
-    pub webhook_url: Option<Secret>,
-
-    /// Shared secret that signs every webhook body (header X-Connector-Signature:
-    /// t=<unix>,v1=<HMAC>), as the autoplay-botpress integration verifies. Never sent itself
-    /// unless --webhook-secret-header.
-    #[arg(long, env = "BOTPRESS_WEBHOOK_SECRET", hide_env_values = true)]
-    pub webhook_secret: Option<Secret>,
-
-    /// Send the secret itself in the `x-bp-secret` header, instead of signing bodies: for the
-    /// generic Botpress Webhook integration, which checks that header. The autoplay integration
-    /// verifies signatures and needs no such header.
-    #[arg(
-        long,
-        env = "BOTPRESS_WEBHOOK_SECRET_HEADER",
-        requires = "webhook_secret"
-    )]
-    pub webhook_secret_header: bool,
+    #[command(flatten)]
+    pub webhook: WebhookArgs,
 
     #[command(flatten)]
     pub botpress: BotpressArgs,

@@ -129,41 +129,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// (file length, disk use) of a directory's files, in bytes.
-fn dir_size(dir: &std::path::Path) -> (u64, u64) {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok()?.metadata().ok())
-        .filter(|m| m.is_file())
-        .fold((0, 0), |(len, used), m| {
-            (len + m.len(), used + m.blocks() * 512)
-        })
-}
-
-/// Samples `dir`'s size every 5 ms on a thread of its own (a spike between two polls of the run
-/// still shows) until the flag is set; the thread returns the largest (file length, disk use).
-fn sample_peak(
-    dir: std::path::PathBuf,
-) -> (
-    std::sync::Arc<std::sync::atomic::AtomicBool>,
-    std::thread::JoinHandle<(u64, u64)>,
-) {
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let stopped = stop.clone();
-    let thread = std::thread::spawn(move || {
-        let mut peak = (0, 0);
-        while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
-            let now = dir_size(&dir);
-            peak = (peak.0.max(now.0), peak.1.max(now.1));
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        peak
-    });
-    (stop, thread)
-}
-
 fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1e6
 }
@@ -180,7 +145,7 @@ async fn state_dir(sessions: u64, label: &str, extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let args = [&["--flush-every", "1s"][..], extra].concat();
     let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &args);
-    let (stop, sampler) = sample_peak(dir.path().to_owned());
+    let peak = PeakSize::sample(dir.path());
     streamer
         .wait_for(
             "every action reached Botpress",
@@ -213,8 +178,7 @@ async fn state_dir(sessions: u64, label: &str, extra: &[&str]) {
             mb(after.1)
         );
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let peak = sampler.join().expect("the sampler thread ends");
+    let peak = peak.stop();
     let line = format!(
         "  {label}: peak {:.1} MB file ({:.1} MB on disk); all delivered {:.1} MB ({:.1} MB on disk){after_retention}",
         mb(peak.0),

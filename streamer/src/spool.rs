@@ -403,8 +403,8 @@ impl Spool {
         })
     }
 
-    /// When the file is more than twice what it holds plus [`COMPACT_SLACK`] (a backlog was
-    /// delivered), rewrites it to what it holds (redb's compaction), giving the space back;
+    /// When the file is loose ([`worth_compacting`]: a backlog was delivered, rows were
+    /// forgotten), rewrites it to what it holds (redb's compaction), giving the space back;
     /// returns the file's length before and after.
     fn compact_if_loose(&self) -> Result<Option<(u64, u64)>, SpoolError> {
         let (file, used) = self.sizes()?;

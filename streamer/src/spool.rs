@@ -1083,7 +1083,7 @@ mod tests {
     fn settling_thousands_of_batches_at_once_keeps_the_file_within_its_bound() {
         let dir = tempfile::tempdir().unwrap();
         let spool = Spool::open(dir.path()).unwrap();
-        // What a batch of 5 actions and a session row of 10 pack to, and does not compress.
+        // Random bytes, as long as a batch of 5 actions and a row of 10 are once packed.
         let value = |len: usize| -> Vec<u8> { (0..len).map(|_| fastrand::u8(..)).collect() };
         for group in 0..4u64 {
             let inserts = (group * 1_000..(group + 1) * 1_000)

@@ -241,19 +241,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// (file length, disk use) of a directory's files, in bytes.
-fn dir_size(dir: &std::path::Path) -> (u64, u64) {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok()?.metadata().ok())
-        .filter(|m| m.is_file())
-        .fold((0, 0), |(len, used), m| {
-            (len + m.len(), used + m.blocks() * 512)
-        })
-}
-
 fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1e6
 }
@@ -270,17 +257,12 @@ async fn state_dir(sessions: u64, label: &str, extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let args = [&["--flush-every", "1s"][..], extra].concat();
     let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &args);
-    let mut peak = (0, 0);
-    let sample = |peak: &mut (u64, u64)| {
-        let now = dir_size(dir.path());
-        *peak = (peak.0.max(now.0), peak.1.max(now.1));
-    };
+    let peak = PeakSize::sample(dir.path());
     streamer
         .wait_for(
             "every action reached Botpress",
             Duration::from_secs(1_800),
             || {
-                sample(&mut peak);
                 let r = reached(&fakes, Mode::Sessions);
                 names
                     .iter()
@@ -290,15 +272,8 @@ async fn state_dir(sessions: u64, label: &str, extra: &[&str]) {
         .await;
     // Give the last settle and the spool's upkeep (every 10 s) their turn.
     tokio::time::sleep(Duration::from_secs(12)).await;
-    sample(&mut peak);
     let delivered = dir_size(dir.path());
-    let mut line = format!(
-        "  {label}: peak {:.1} MB file ({:.1} MB on disk); all delivered {:.1} MB ({:.1} MB on disk)",
-        mb(peak.0),
-        mb(peak.1),
-        mb(delivered.0),
-        mb(delivered.1)
-    );
+    let mut after_retention = String::new();
     if extra.contains(&"--retention") {
         streamer
             .wait_for(
@@ -309,12 +284,20 @@ async fn state_dir(sessions: u64, label: &str, extra: &[&str]) {
             .await;
         tokio::time::sleep(Duration::from_secs(25)).await;
         let after = dir_size(dir.path());
-        line += &format!(
+        after_retention = format!(
             "; after retention {:.1} MB ({:.1} MB on disk)",
             mb(after.0),
             mb(after.1)
         );
     }
+    let peak = peak.stop();
+    let line = format!(
+        "  {label}: peak {:.1} MB file ({:.1} MB on disk); all delivered {:.1} MB ({:.1} MB on disk){after_retention}",
+        mb(peak.0),
+        mb(peak.1),
+        mb(delivered.0),
+        mb(delivered.1)
+    );
     streamer.terminate().await;
     println!("{line}");
 }

@@ -306,10 +306,12 @@ pub struct StreamArgs {
     #[arg(long, default_value_t = 1_024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_queued: u32,
 
-    /// Most undelivered batches kept, in MB; when full, reading the stream pauses until delivery
-    /// catches up. Copies of the rows of sessions quiet for 30 minutes (less with --retention)
-    /// are forgotten, and the file is compacted once it is more than twice what it holds plus
-    /// 16 MB.
+    /// Most undelivered batches kept, in MB as stored (compressed); when full, reading the stream
+    /// pauses until delivery catches up. The spool file stays under about 4 × (this + twice the
+    /// row copies + the dead letters) + 4 MB. Copies of the rows of sessions quiet for 30 minutes
+    /// (less with --retention) are forgotten, and the file is compacted once it is more than
+    /// twice what it holds plus 16 MB and, since the last compaction, has grown by a quarter or
+    /// what it holds has halved.
     #[arg(long, default_value_t = 1_024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_spool_mb: u64,
 

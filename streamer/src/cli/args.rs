@@ -307,8 +307,8 @@ pub struct StreamArgs {
     pub max_queued: u32,
 
     /// Most undelivered batches kept, in MB as stored (compressed); when full, reading the stream
-    /// pauses until delivery catches up. The spool file stays under about 4 × (this + twice the
-    /// row copies + the dead letters) + 4 MB. Copies of the rows of sessions quiet for 30 minutes
+    /// pauses until delivery catches up. The spool file grows to at most about 4 × (this +
+    /// twice the row copies + the dead letters) + 4 MB. Copies of the rows of sessions quiet for 30 minutes
     /// (less with --retention) are forgotten, and the file is compacted once it is more than
     /// twice what it holds plus 16 MB and, since the last compaction, has grown by a quarter or
     /// what it holds has halved.

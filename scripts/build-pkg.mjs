@@ -16,6 +16,8 @@
 //                              integration): brotli-compressed, inflated by node:zlib, no fflate
 //   pkg/limits.json            the bounds and defaults of the context options, from the core, for
 //                              the integration's configuration
+//   pkg/schemas.json           JSON Schemas of the rows, signals, nudges and context the package
+//                              returns, from the Rust types, for the integration's zod shapes
 // The WebAssembly exports take and return JSON text; the facade is the public API. Both builds
 // use the same size-tuned `wasm-release` cargo profile.
 import { execFileSync } from "node:child_process";
@@ -126,13 +128,17 @@ const types = execFileSync(
   ["run", "--quiet", "-p", "autoplay-botpress", "--example", "typescript", "--features", "typescript"],
   { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
 );
-// The bounds of the context options, for the integration's configuration to use as they are.
-const limits = execFileSync(
-  "cargo",
-  ["run", "--quiet", "-p", "autoplay-botpress", "--example", "typescript", "--features", "typescript", "--", "limits"],
-  { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
-);
-writeFileSync(join(pkg, "limits.json"), limits);
+// The bounds of the context options, for the integration's configuration to use as they are,
+// and the JSON Schemas of what the package returns, which the integration's zod shapes are built
+// from.
+for (const generated of ["limits", "schemas"]) {
+  const json = execFileSync(
+    "cargo",
+    ["run", "--quiet", "-p", "autoplay-botpress", "--example", "typescript", "--features", "typescript", "--", generated],
+    { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] },
+  );
+  writeFileSync(join(pkg, `${generated}.json`), json);
+}
 const declarations = `${types}
 ${readFileSync(join(root, "js", "api.d.ts"), "utf8")}`;
 writeFileSync(join(pkg, "index.d.ts"), declarations);
@@ -143,6 +149,7 @@ const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
 const files = [
   "index.js", "index.d.ts", "facade.cjs", `${name}_web.mjs`, "inline.mjs", "inline_raw.mjs", "inline_node.mjs",
   "inline_node_raw.mjs", "fflate.mjs", "inline.d.ts", "limits.json",
+  "schemas.json",
 ];
 manifest.files = [...new Set([...(manifest.files ?? []), ...files])];
 manifest.main = "index.js";
@@ -151,6 +158,7 @@ manifest.exports = {
   ".": { types: "./index.d.ts", require: "./index.js", default: "./index.js" },
   "./inline": { types: "./inline.d.ts", node: "./inline_node.mjs", import: "./inline.mjs", default: "./inline.mjs" },
   "./limits.json": "./limits.json",
+  "./schemas.json": "./schemas.json",
   "./package.json": "./package.json",
 };
 manifest.engines = { node: ">=18" };

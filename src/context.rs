@@ -412,11 +412,13 @@ pub fn context_queries(input: &ContextInput, clock_ms: i64) -> Result<ContextQue
 }
 
 /// What the agent gets: the scoped summary and recent events.
-#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS, schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct AgentContext {
+    /// Whose activity this is.
     pub user_id: Option<String>,
+    /// The session it is limited to, if any.
     pub session_id: Option<String>,
     /// Full text of the scope's most recent summary, or `null`.
     pub summary: Option<String>,
@@ -424,13 +426,15 @@ pub struct AgentContext {
     pub recent_events: Vec<EventRow>,
     /// Events inside the window left out by the `maxEvents` or `maxBytes` cap (the oldest ones).
     pub omitted_events: usize,
+    /// How far back "recent" went, in milliseconds.
     pub window_ms: u64,
     /// When the context was built (ISO-8601).
     pub generated_at: String,
     /// Friction signals found in the scope's events inside the window.
     pub signals: Vec<Signal>,
-    /// Nudges the user was sent inside the window (session rows only), oldest first, at most
-    /// [`MAX_NUDGES`]: what the agent already said, and what came of it.
+    /// Nudges the user was already sent inside the window, oldest first, and what came of them.
+    ///
+    /// From session rows only; at most [`MAX_NUDGES`].
     pub nudges: Vec<NudgeNote>,
 }
 

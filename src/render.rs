@@ -254,6 +254,22 @@ mod tests {
         }
     }
 
+    /// `c` rendered within `max` characters, checked to fit and to end with the block's close.
+    fn rendered_within(c: &AgentContext, max: usize) -> String {
+        let options = RenderOptions {
+            max_chars: max,
+            ..RenderOptions::default()
+        };
+        let text = render_agent_context(c, &options).unwrap();
+        assert!(
+            text.chars().count() <= max,
+            "{} > {max}",
+            text.chars().count()
+        );
+        assert!(text.ends_with(CLOSE));
+        text
+    }
+
     #[test]
     fn renders_summary_then_actions() {
         let text =
@@ -328,42 +344,27 @@ mod tests {
                 },
             })
             .collect();
+        c.nudges = (0..3)
+            .map(|i| crate::session_row::NudgeNote {
+                id: format!("n{i}"),
+                kind: "ping_pong".into(),
+                message: "<y>".repeat(100),
+                sent_at: iso_from_ms(1_764_000_000_000),
+                outcomes: vec!["delivered".into()],
+            })
+            .collect();
         for max in [MIN_MAX_CHARS, 600, 1_000, 4_000] {
-            let text = render_agent_context(
-                &c,
-                &RenderOptions {
-                    max_chars: max,
-                    ..RenderOptions::default()
-                },
-            )
-            .unwrap();
-            assert!(
-                text.chars().count() <= max,
-                "{} > {max}",
-                text.chars().count()
-            );
-            assert!(text.ends_with(CLOSE));
+            rendered_within(&c, max);
         }
-        let text = render_agent_context(&c, &RenderOptions::default()).unwrap();
+        let text = rendered_within(&c, DEFAULT_MAX_CHARS);
         assert!(text.contains("signs of friction"), "{text}");
+        assert!(text.contains("nudges already sent"), "{text}");
     }
 
     #[test]
     fn stays_within_budget_and_keeps_newest() {
         for max in [MIN_MAX_CHARS, 1_000, 4_000] {
-            let text = render_agent_context(
-                &ctx(500, &"é".repeat(300)),
-                &RenderOptions {
-                    max_chars: max,
-                    ..RenderOptions::default()
-                },
-            )
-            .unwrap();
-            assert!(
-                text.chars().count() <= max,
-                "{} > {max}",
-                text.chars().count()
-            );
+            let text = rendered_within(&ctx(500, &"é".repeat(300)), max);
             assert!(text.contains("earlier not shown"));
             assert!(
                 max == MIN_MAX_CHARS || text.contains("[499]"),

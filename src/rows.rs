@@ -23,33 +23,41 @@ action_shape! {
     ///
     /// `id` and `createdAt` are Botpress's system columns: unset on rows this crate creates, set
     /// on rows read back with `findRecords`.
-    #[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+    #[cfg_attr(feature = "typescript", derive(ts_rs::TS, schemars::JsonSchema))]
     #[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
     #[serde_with::serde_as]
     #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
     #[serde(default)]
     pub struct EventRow (index = "action_index", kind = "action_type") {
+        /// Botpress's row id, on rows read back from the table.
         #[serde(skip_serializing_if = "Option::is_none", default)]
         #[cfg_attr(feature = "typescript", ts(type = "number | string", optional))]
         pub id: Option<RowId>,
+        /// When Botpress stored the row (ISO-8601), on rows read back from the table.
         #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none", default)]
         #[cfg_attr(feature = "typescript", ts(optional))]
         pub created_at: Option<String>,
+        /// Autoplay's user id.
         pub user_id: Option<String>,
+        /// Autoplay's product id.
         pub product_id: String,
+        /// Autoplay's session id.
         pub session_id: Option<String>,
         /// When the user performed the action (ISO-8601), if the connector said.
         pub occurred_at: Option<String>,
+        /// The delivery it came in.
         pub batch_id: Option<String>,
-        /// Idempotency key of the action (`<batch_id>:<position>`, the batch keyed by its content
-        /// when it came without an id): the events table's key column, so a re-delivered action
-        /// updates its row instead of adding one.
-        /// Empty on a stored row that has none (a table made before the column existed).
+        /// The key rows are upserted on: `<batch_id>:<position>` (`<session_id>:<index>` for the
+        /// sessions layout), so a re-delivered action updates its row instead of adding one.
+        ///
+        /// The batch is keyed by its content when it came without an id. Empty on a stored row
+        /// that has none (a table made before the column existed).
         pub event_key: String,
     }
 }
 
 /// A row's `id` as a table gives it back: Botpress's row ids are numbers; a string is kept too.
+#[cfg_attr(feature = "typescript", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged, expecting = "expected a number or a string")]
 pub enum RowId {

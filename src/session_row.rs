@@ -56,16 +56,20 @@ action_shape! {
 
 /// A nudge the session's user was sent, as the row records it, so the agent knows what it
 /// already said and what came of it.
-#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS, schemars::JsonSchema))]
 #[serde_with::apply(_ => #[serde_as(deserialize_as = "serde_with::DefaultOnNull")])]
 #[serde_with::serde_as]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct NudgeNote {
-    /// The trigger's id (`triggerId`): outcomes known later find their nudge by it.
+    /// The id of the trigger it was sent for (`triggerId`).
+    ///
+    /// Outcomes known later find their nudge by it.
     pub id: String,
-    /// The friction it was about (a signal kind, e.g. `rage_clicks`); text, so a row written by
-    /// a newer version with a kind this one does not know still reads.
+    /// The friction it was about: a signal kind, e.g. `rage_clicks`.
+    ///
+    /// Text, not [`SignalKind`](crate::signals::SignalKind), so a row written by a newer version
+    /// with a kind this one does not know still reads.
     pub kind: String,
     /// What the user was shown.
     pub message: String,

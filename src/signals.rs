@@ -99,7 +99,7 @@ pub struct Flow {
 }
 
 /// Kinds of signal.
-#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS, schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalKind {
@@ -123,7 +123,7 @@ impl SignalKind {
 }
 
 /// What a signal is based on.
-#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS, schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Evidence {
@@ -134,17 +134,22 @@ pub struct Evidence {
     pub elements: Vec<String>,
     /// How many times the pattern happened (returns, clicks, submits, …).
     pub count: usize,
-    /// When it started and ended (ISO-8601).
+    /// When it started (ISO-8601).
     pub from: String,
+    /// When it ended (ISO-8601).
     pub to: String,
 }
 
 /// A detected signal with its evidence and a short description for people and agents.
-#[cfg_attr(feature = "typescript", derive(ts_rs::TS))]
+#[cfg_attr(feature = "typescript", derive(ts_rs::TS, schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Signal {
+    /// Which friction pattern.
     pub kind: SignalKind,
+    /// What the user did, e.g. "went back and forth between /pricing and /checkout 3 times in
+    /// 40 s".
     pub description: String,
+    /// What the signal is based on.
     pub evidence: Evidence,
 }
 

@@ -35,50 +35,54 @@ const PER_BATCH: u64 = 5;
 const PERIOD: Duration = Duration::from_secs(2);
 const ACTIONS: u64 = SESSIONS * ROUNDS * PER_BATCH;
 
-/// A batch of `session` whose actions are stamped with the time the fake connector sends it.
-fn stamped(session: u64, round: u64) -> Step {
+/// A batch of `session` (actions `round * PER_BATCH ..`, each made by `action` from its index),
+/// stamped with the time the fake connector sends it.
+fn stamped_batch(session: u64, round: u64, action: fn(u64) -> Value) -> Step {
     let first = round * PER_BATCH;
-    let actions: Vec<Value> = (first..first + PER_BATCH)
-        .map(|i| {
-            json!({"title": "Click element", "description": format!("clicked option {i} of the plan picker"),
-                   "canonical_url": "https://yourapp.com/pricing", "index": i, "type": "click",
-                   "timestamp_start": "{NOW}"})
-        })
-        .collect();
+    let actions: Vec<Value> = (first..first + PER_BATCH).map(action).collect();
     let data = json!({"type": "actions", "product_id": "p1", "session_id": format!("sess-{session}"),
                       "user_id": format!("user-{session}"), "actions": actions, "count": PER_BATCH,
                       "forwarded_at": "{NOW}"});
     Step::Stamped(data.to_string())
 }
 
-/// A batch of `session` that goes back and forth between pricing and checkout, stamped when sent.
+/// A batch of clicks on one page.
+fn stamped(session: u64, round: u64) -> Step {
+    stamped_batch(session, round, |i| {
+        json!({"title": "Click element", "description": format!("clicked option {i} of the plan picker"),
+               "canonical_url": "https://yourapp.com/pricing", "index": i, "type": "click",
+               "timestamp_start": "{NOW}"})
+    })
+}
+
+/// A batch that goes back and forth between pricing and checkout.
 fn bouncing(session: u64, round: u64) -> Step {
-    let first = round * PER_BATCH;
-    let actions: Vec<Value> = (first..first + PER_BATCH)
-        .map(|i| {
-            let page = if i % 2 == 0 { "/pricing" } else { "/checkout" };
-            json!({"title": "Page view", "description": format!("Viewed {page}"), "type": "pageview",
-                   "canonical_url": format!("https://yourapp.com{page}"), "index": i,
-                   "timestamp_start": "{NOW}"})
+    stamped_batch(session, round, |i| {
+        let page = if i % 2 == 0 { "/pricing" } else { "/checkout" };
+        json!({"title": "Page view", "description": format!("Viewed {page}"), "type": "pageview",
+               "canonical_url": format!("https://yourapp.com{page}"), "index": i,
+               "timestamp_start": "{NOW}"})
+    })
+}
+
+/// `rounds` rounds of one batch per session, the sessions' batches spread over each [`PERIOD`].
+fn paced(rounds: u64, batch: fn(u64, u64) -> Step) -> Vec<Step> {
+    (0..rounds)
+        .flat_map(|round| {
+            (0..SESSIONS).flat_map(move |s| {
+                let at = PERIOD * round as u32 + PERIOD.mul_f64(s as f64 / SESSIONS as f64);
+                [Step::At(at), batch(s, round)]
+            })
         })
-        .collect();
-    let data = json!({"type": "actions", "product_id": "p1", "session_id": format!("sess-{session}"),
-                      "user_id": format!("user-{session}"), "actions": actions, "count": PER_BATCH,
-                      "forwarded_at": "{NOW}"});
-    Step::Stamped(data.to_string())
+        .collect()
 }
 
 /// Scenario 4: what pacing and the judge do with a session that keeps showing friction.
 async fn nudges() {
     const NUDGE_ROUNDS: u64 = 10;
     let fakes = fakes(Mode::Webhook).await;
-    let script: Vec<Step> = (0..NUDGE_ROUNDS)
-        .flat_map(|round| {
-            (0..SESSIONS).flat_map(move |s| {
-                let at = PERIOD * round as u32 + PERIOD.mul_f64(s as f64 / SESSIONS as f64);
-                [Step::At(at), bouncing(s, round)]
-            })
-        })
+    let script: Vec<Step> = paced(NUDGE_ROUNDS, bouncing)
+        .into_iter()
         .chain([Step::Hold])
         .collect();
     fakes.with(|s| s.connections.push_back(Connection::Script(script)));
@@ -237,19 +241,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// (file length, disk use) of a directory's files, in bytes.
-fn dir_size(dir: &std::path::Path) -> (u64, u64) {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok()?.metadata().ok())
-        .filter(|m| m.is_file())
-        .fold((0, 0), |(len, used), m| {
-            (len + m.len(), used + m.blocks() * 512)
-        })
-}
-
 fn mb(bytes: u64) -> f64 {
     bytes as f64 / 1e6
 }
@@ -266,17 +257,12 @@ async fn state_dir(sessions: u64, label: &str, extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let args = [&["--flush-every", "1s"][..], extra].concat();
     let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &args);
-    let mut peak = (0, 0);
-    let sample = |peak: &mut (u64, u64)| {
-        let now = dir_size(dir.path());
-        *peak = (peak.0.max(now.0), peak.1.max(now.1));
-    };
+    let peak = PeakSize::sample(dir.path());
     streamer
         .wait_for(
             "every action reached Botpress",
             Duration::from_secs(1_800),
             || {
-                sample(&mut peak);
                 let r = reached(&fakes, Mode::Sessions);
                 names
                     .iter()
@@ -286,15 +272,8 @@ async fn state_dir(sessions: u64, label: &str, extra: &[&str]) {
         .await;
     // Give the last settle and the spool's upkeep (every 10 s) their turn.
     tokio::time::sleep(Duration::from_secs(12)).await;
-    sample(&mut peak);
     let delivered = dir_size(dir.path());
-    let mut line = format!(
-        "  {label}: peak {:.1} MB file ({:.1} MB on disk); all delivered {:.1} MB ({:.1} MB on disk)",
-        mb(peak.0),
-        mb(peak.1),
-        mb(delivered.0),
-        mb(delivered.1)
-    );
+    let mut after_retention = String::new();
     if extra.contains(&"--retention") {
         streamer
             .wait_for(
@@ -305,12 +284,20 @@ async fn state_dir(sessions: u64, label: &str, extra: &[&str]) {
             .await;
         tokio::time::sleep(Duration::from_secs(25)).await;
         let after = dir_size(dir.path());
-        line += &format!(
+        after_retention = format!(
             "; after retention {:.1} MB ({:.1} MB on disk)",
             mb(after.0),
             mb(after.1)
         );
     }
+    let peak = peak.stop();
+    let line = format!(
+        "  {label}: peak {:.1} MB file ({:.1} MB on disk); all delivered {:.1} MB ({:.1} MB on disk){after_retention}",
+        mb(peak.0),
+        mb(peak.1),
+        mb(delivered.0),
+        mb(delivered.1)
+    );
     streamer.terminate().await;
     println!("{line}");
 }
@@ -362,14 +349,7 @@ async fn main() {
         per_1000(guide_requests as usize),
         guide_requests / 600.0
     );
-    let live: Vec<Step> = (0..ROUNDS)
-        .flat_map(|round| {
-            (0..SESSIONS).flat_map(move |s| {
-                let at = PERIOD * round as u32 + PERIOD.mul_f64(s as f64 / SESSIONS as f64);
-                [Step::At(at), stamped(s, round)]
-            })
-        })
-        .collect();
+    let live = paced(ROUNDS, stamped);
     for mode in [Mode::Sessions, Mode::Events, Mode::Webhook] {
         if !wanted(&format!("live {mode:?}")) {
             continue;

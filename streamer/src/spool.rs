@@ -403,8 +403,8 @@ impl Spool {
         })
     }
 
-    /// When the file is more than twice what it holds plus [`COMPACT_SLACK`] (a backlog was
-    /// delivered), rewrites it to what it holds (redb's compaction), giving the space back;
+    /// When the file is loose ([`worth_compacting`]: a backlog was delivered, rows were
+    /// forgotten), rewrites it to what it holds (redb's compaction), giving the space back;
     /// returns the file's length before and after.
     fn compact_if_loose(&self) -> Result<Option<(u64, u64)>, SpoolError> {
         let (file, used) = self.sizes()?;
@@ -470,24 +470,28 @@ impl Spool {
                 for (key, value) in &change.inserts {
                     batches.insert(key, value.as_slice()).map_err(storage)?;
                 }
-                let mut count = |value: &[u8]| {
-                    removed.batches += 1;
-                    removed.bytes += value.len() as u64;
-                };
                 for removal in &change.remove {
-                    match removal {
-                        Removal::Range(range) => batches
-                            .retain_in(range.clone(), |_, value| {
-                                count(value);
-                                false
-                            })
-                            .map_err(storage)?,
-                        Removal::Keys(keys) => {
-                            for key in keys {
-                                if let Some(value) = batches.remove(key).map_err(storage)? {
-                                    count(value.value());
-                                }
-                            }
+                    // Key by key: redb's `retain_in` copies a leaf (and its path to the root) for
+                    // every entry it removes and frees the copies only at commit, so removing a
+                    // settle's 20,000 batches at once grew the file by hundreds of MB; `remove`
+                    // edits the pages this transaction already copied in place.
+                    let in_range;
+                    let keys = match removal {
+                        Removal::Range(range) => {
+                            in_range = batches
+                                .range(range.clone())
+                                .map_err(storage)?
+                                .map(|entry| entry.map(|(key, _)| key.value()))
+                                .collect::<Result<Vec<u64>, _>>()
+                                .map_err(storage)?;
+                            &in_range
+                        }
+                        Removal::Keys(keys) => keys,
+                    };
+                    for key in keys {
+                        if let Some(value) = batches.remove(key).map_err(storage)? {
+                            removed.batches += 1;
+                            removed.bytes += value.value().len() as u64;
                         }
                     }
                 }
@@ -1061,6 +1065,49 @@ mod tests {
         assert_eq!((before, after), (before, file()));
         assert!(after < 4 << 20, "{after}");
         assert_eq!(spool.compact_if_loose().unwrap(), None, "once is enough");
+    }
+
+    /// The bound README states for the spool file: four times what it holds (compressed), the row
+    /// copies counted twice (a settle rewrites them), plus the 4 MB of a new file.
+    fn file_bound(batches: u64, row_copies: u64) -> u64 {
+        4 * (batches + 2 * row_copies) + (4 << 20)
+    }
+
+    #[test]
+    fn settling_thousands_of_batches_at_once_keeps_the_file_within_its_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let spool = Spool::open(dir.path()).unwrap();
+        // Random bytes, as long as a batch of 5 actions and a row of 10 are once packed.
+        let value = |len: usize| -> Vec<u8> { (0..len).map(|_| fastrand::u8(..)).collect() };
+        for group in 0..4u64 {
+            let inserts = (group * 1_000..(group + 1) * 1_000)
+                .map(|seq| (seq, value(450)))
+                .collect();
+            spool
+                .commit(&Change {
+                    inserts,
+                    ..Change::default()
+                })
+                .unwrap();
+        }
+        let rows = (0..2_000)
+            .map(|s| (format!("session-{s}"), value(600)))
+            .collect();
+        let removed = spool
+            .commit(&Change {
+                remove: vec![Removal::Range(0..4_000)],
+                rows,
+                written_ms: 1,
+                ..Change::default()
+            })
+            .unwrap();
+        assert_eq!(removed.batches, 4_000);
+        let (batches, row_copies) = (4_000 * 450, 2_000 * 600);
+        let file = std::fs::metadata(spool.path()).unwrap().len();
+        assert!(
+            file <= file_bound(batches, row_copies),
+            "{file} bytes for {batches} of batches and {row_copies} of row copies"
+        );
     }
 
     #[test]

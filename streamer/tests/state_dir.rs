@@ -1,7 +1,8 @@
 //! What the state directory keeps, through the real binary: a session's row copy goes once
 //! retention may have deleted its row, so the deleted actions never come back; a session without
-//! a copy continues its row from Botpress (one find per flush, not one per session); and batches
-//! the webhook accepted leave the spool.
+//! a copy continues its row from Botpress (one find per flush, not one per session); batches
+//! the webhook accepted leave the spool; and the spool file stays within a few times what it
+//! holds while thousands of batches settle at once.
 
 mod common;
 
@@ -111,6 +112,50 @@ async fn a_session_without_a_copy_continues_its_row_from_botpress_with_one_find_
     for session in &sessions {
         assert_eq!(r.indices[session], (0..5).collect(), "{session}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_spool_file_stays_within_a_few_times_what_it_was_sent_while_a_backlog_settles() {
+    let fakes = fakes(Mode::Sessions).await;
+    // As fast as the connector sends: one settle removes thousands of batches and writes
+    // thousands of row copies in one transaction.
+    let sessions = session_names("b", 2_000);
+    let mut script = interleaved(&sessions, 2, 5);
+    let sent: u64 = script
+        .iter()
+        .map(|step| match step {
+            Step::Frame(_, data) => data.len() as u64,
+            _ => 0,
+        })
+        .sum();
+    script.push(Step::Hold);
+    fakes.with(|s| s.connections.push_back(Connection::Script(script)));
+    let dir = tempfile::tempdir().unwrap();
+    let peak = PeakSize::sample(dir.path());
+    let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &[]);
+    streamer
+        .wait_for("every action in Botpress", LIMIT, || {
+            all_held(&fakes, Mode::Sessions, &sessions, 10)
+        })
+        .await;
+    // The settle that removes the last batches (every 10 s) is where the file peaked.
+    let settling = std::time::Instant::now();
+    while streamer.metric("spool_depth").await > 0 {
+        assert!(
+            settling.elapsed() < LIMIT,
+            "timed out waiting for the settle"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    streamer.terminate().await;
+    let (file, _) = peak.stop();
+    // A few times what was sent, whatever redb's pages and doubling add (removing the settled
+    // batches with redb's `retain_in` took this file to 51 MB).
+    let bound = 4 * sent + (4 << 20);
+    assert!(
+        file <= bound,
+        "spool file peaked at {file} bytes for {sent} bytes of JSON sent (bound {bound})"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

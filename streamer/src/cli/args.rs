@@ -219,11 +219,21 @@ pub struct RetryArgs {
     #[command(flatten)]
     pub botpress: BotpressArgs,
 
-    /// Botpress webhook for dead-lettered bodies.
+    #[command(flatten)]
+    pub webhook: WebhookArgs,
+}
+
+/// The Botpress webhook, for `stream` and `dead-letters retry`.
+#[derive(Debug, Args)]
+pub struct WebhookArgs {
+    /// Botpress webhook: receives every batch with `stream --deliver webhook`, proactive
+    /// triggers, and the bodies `dead-letters retry` sends again.
     #[arg(long, env = "BOTPRESS_WEBHOOK_URL", hide_env_values = true)]
     pub webhook_url: Option<Secret>,
 
-    /// Secret that signs every body (as `stream --webhook-secret`).
+    /// Shared secret that signs every webhook body (header X-Connector-Signature:
+    /// t=<unix>,v1=<HMAC>), as the autoplay-botpress integration verifies. Never sent itself
+    /// unless --webhook-secret-header.
     #[arg(long, env = "BOTPRESS_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<Secret>,
 
@@ -254,25 +264,8 @@ pub struct StreamArgs {
     #[arg(long, value_enum, default_value_t = Deliver::Tables, env = "AUTOPLAY_BOTPRESS_DELIVER")]
     pub deliver: Deliver,
 
-    /// Botpress webhook: receives every batch with --deliver webhook, and proactive triggers.
-    #[arg(long, env = "BOTPRESS_WEBHOOK_URL", hide_env_values = true)]
-    pub webhook_url: Option<Secret>,
-
-    /// Shared secret that signs every webhook body (header X-Connector-Signature:
-    /// t=<unix>,v1=<HMAC>), as the autoplay-botpress integration verifies. Never sent itself
-    /// unless --webhook-secret-header.
-    #[arg(long, env = "BOTPRESS_WEBHOOK_SECRET", hide_env_values = true)]
-    pub webhook_secret: Option<Secret>,
-
-    /// Send the secret itself in the `x-bp-secret` header, instead of signing bodies: for the
-    /// generic Botpress Webhook integration, which checks that header. The autoplay integration
-    /// verifies signatures and needs no such header.
-    #[arg(
-        long,
-        env = "BOTPRESS_WEBHOOK_SECRET_HEADER",
-        requires = "webhook_secret"
-    )]
-    pub webhook_secret_header: bool,
+    #[command(flatten)]
+    pub webhook: WebhookArgs,
 
     #[command(flatten)]
     pub botpress: BotpressArgs,
@@ -313,10 +306,12 @@ pub struct StreamArgs {
     #[arg(long, default_value_t = 1_024, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub max_queued: u32,
 
-    /// Most undelivered batches kept, in MB; when full, reading the stream pauses until delivery
-    /// catches up. Copies of the rows of sessions quiet for 30 minutes (less with --retention)
-    /// are forgotten, and the file is compacted once it is more than twice what it holds plus
-    /// 16 MB.
+    /// Most undelivered batches kept, in MB as stored (compressed); when full, reading the stream
+    /// pauses until delivery catches up. The spool file grows to at most about 4 × (this +
+    /// twice the row copies + the dead letters) + 4 MB. Copies of the rows of sessions quiet for 30 minutes
+    /// (less with --retention) are forgotten, and the file is compacted once it is more than
+    /// twice what it holds plus 16 MB and, since the last compaction, has grown by a quarter or
+    /// what it holds has halved.
     #[arg(long, default_value_t = 1_024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_spool_mb: u64,
 

@@ -8,6 +8,7 @@ use reqwest::Url;
 
 use super::args::{
     BotpressArgs, IdentityTokenArgs, LlmArgs, NudgeArgs, RetryArgs, StreamArgs, TableArgs,
+    WebhookArgs,
 };
 use crate::botpress::BotpressConfig;
 use crate::deadletter::command::Destinations;
@@ -167,33 +168,28 @@ pub fn state_dir(given: Option<PathBuf>) -> Result<PathBuf, ConfigError> {
 }
 
 /// The webhook settings: `None` without a URL.
-fn webhook(
-    url: Option<Secret>,
-    secret: Option<Secret>,
-    secret_header: bool,
-) -> Result<Option<WebhookConfig>, ConfigError> {
-    let Some(url) = url else {
-        return Ok(None);
-    };
-    let url = http_url("--webhook-url (BOTPRESS_WEBHOOK_URL)", url.expose())
-        .map(SecretUrl)
-        .map_err(|e| bad(e.setting, "must be an http:// or https:// URL with a host"))?;
-    Ok(Some(WebhookConfig {
-        url,
-        secret,
-        secret_header,
-    }))
+impl WebhookArgs {
+    /// The webhook, if `--webhook-url` is set.
+    pub fn resolve(self) -> Result<Option<WebhookConfig>, ConfigError> {
+        let Some(url) = self.webhook_url else {
+            return Ok(None);
+        };
+        let url = http_url("--webhook-url (BOTPRESS_WEBHOOK_URL)", url.expose())
+            .map(SecretUrl)
+            .map_err(|e| bad(e.setting, "must be an http:// or https:// URL with a host"))?;
+        Ok(Some(WebhookConfig {
+            url,
+            secret: self.webhook_secret,
+            secret_header: self.webhook_secret_header,
+        }))
+    }
 }
 
 impl RetryArgs {
     /// Where the dead letters go again: the Tables API and the webhook, each if set.
     pub fn resolve(self) -> Result<Destinations, ConfigError> {
         let botpress = self.botpress.resolve()?;
-        let webhook = webhook(
-            self.webhook_url,
-            self.webhook_secret,
-            self.webhook_secret_header,
-        )?;
+        let webhook = self.webhook.resolve()?;
         Ok(Destinations { botpress, webhook })
     }
 }
@@ -217,11 +213,7 @@ impl StreamArgs {
     /// Checks every setting; the error names the first bad one.
     pub fn resolve(self) -> Result<StreamConfig, ConfigError> {
         let (stream_url, token) = stream_source(&self.stream_url, self.token)?;
-        let webhook = webhook(
-            self.webhook_url,
-            self.webhook_secret,
-            self.webhook_secret_header,
-        )?;
+        let webhook = self.webhook.resolve()?;
         let botpress = self.botpress.resolve()?;
         let triggers = self.triggers_config.map(triggers_file).transpose()?;
         let nudges = self.nudges.resolve()?;

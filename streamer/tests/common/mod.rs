@@ -325,6 +325,51 @@ pub fn free_addr() -> std::net::SocketAddr {
         .unwrap()
 }
 
+/// (file length, disk use) of a directory's files, in bytes.
+pub fn dir_size(dir: &Path) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .filter(|m| m.is_file())
+        .fold((0, 0), |(len, used), m| {
+            (len + m.len(), used + m.blocks() * 512)
+        })
+}
+
+/// The largest size a directory reaches, sampled every 5 ms on a thread of its own, so that a
+/// spike between two polls of a test still shows.
+pub struct PeakSize {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<(u64, u64)>,
+}
+
+impl PeakSize {
+    /// Starts sampling `dir`.
+    pub fn sample(dir: &Path) -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = stop.clone();
+        let dir = dir.to_owned();
+        let thread = std::thread::spawn(move || {
+            let mut peak = (0, 0);
+            while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+                let now = dir_size(&dir);
+                peak = (peak.0.max(now.0), peak.1.max(now.1));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            peak
+        });
+        Self { stop, thread }
+    }
+
+    /// Stops sampling: the largest (file length, disk use) seen, in bytes.
+    pub fn stop(self) -> (u64, u64) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().expect("the sampling thread ends")
+    }
+}
+
 /// The streamer as a child process. Its stderr is drained into `logs` as it runs, so a chatty
 /// run never blocks on a full pipe.
 pub struct Streamer {

@@ -9,44 +9,44 @@ export type Output = {
     userId: string | null;
     /** The session it is limited to, if any */
     sessionId: string | null;
-    /** The user's latest session summary, or null */
+    /** Full text of the scope's most recent summary, or `null` */
     summary: string | null;
-    /** The user's actions inside the window, oldest first */
+    /** The scope's events inside the window, oldest first, newest last */
     recentEvents: Array<{
-      /** Botpress's row id, on rows read back from the table */
-      id?: number | string;
-      /** When Botpress stored the row (ISO 8601), on rows read back from the table */
-      createdAt?: string;
       /** What kind of action, e.g. "Click element" */
       title: string;
-      /** What the user did, in words (personal data redacted) */
+      /** What the user did, in words */
       description: string;
-      /** The page, with ids and query strings normalised */
+      /** The page, with dynamic path segments collapsed to `:id` */
       canonical_url: string;
+      /** 0-based position of the action in its session */
+      action_index: number;
+      /** Lower-case kind: `pageview`, `click`, `submit`, … */
+      action_type: string;
+      /** Botpress's row id, on rows read back from the table */
+      id?: number | string | null;
+      /** When Botpress stored the row (ISO-8601), on rows read back from the table */
+      createdAt?: string | null;
       /** Autoplay's user id */
       user_id: string | null;
       /** Autoplay's product id */
       product_id: string;
       /** Autoplay's session id */
       session_id: string | null;
-      /** click, pageview, submit, … */
-      action_type: string;
-      /** The action's position in its session */
-      action_index: number;
-      /** When the user acted (ISO 8601), if known */
+      /** When the user performed the action (ISO-8601), if the connector said */
       occurred_at: string | null;
       /** The delivery it came in */
       batch_id: string | null;
-      /** <batch id>:<position> (<session id>:<index> for the sessions layout): the key rows are upserted on */
+      /** The key rows are upserted on: `<batch_id>:<position>` (`<session_id>:<index>` for the sessions layout), so a re-delivered action updates its row instead of adding one */
       event_key: string;
     }>;
-    /** Older actions in the window left out to stay within the caps */
+    /** Events inside the window left out by the `maxEvents` or `maxBytes` cap (the oldest ones) */
     omittedEvents: number;
-    /** How far back "recent" went */
+    /** How far back "recent" went, in milliseconds */
     windowMs: number;
-    /** When the context was built (ISO 8601) */
+    /** When the context was built (ISO-8601) */
     generatedAt: string;
-    /** Signs the user is stuck, found in those actions */
+    /** Friction signals found in the scope's events inside the window */
     signals: Array<{
       /** Which friction pattern */
       kind:
@@ -56,33 +56,33 @@ export type Output = {
         | "rage_clicks"
         | "repeated_submits"
         | "flow_abandoned";
-      /** What the user did, e.g. went back and forth between two pages 3 times in 40 s */
+      /** What the user did, e.g. "went back and forth between /pricing and /checkout 3 times in 40 s" */
       description: string;
       /** What the signal is based on */
       evidence: {
-        /** The pages involved, in the order they matter */
+        /** Pages involved, in the order they matter */
         pages: string[];
-        /** The elements clicked or submitted, if any */
+        /** Elements involved (clicked or submitted), if any */
         elements?: string[];
-        /** How many times it happened */
+        /** How many times the pattern happened (returns, clicks, submits, …) */
         count: number;
-        /** When it started (ISO 8601) */
+        /** When it started (ISO-8601) */
         from: string;
-        /** When it ended (ISO 8601) */
+        /** When it ended (ISO-8601) */
         to: string;
       };
     }>;
     /** Nudges the user was already sent inside the window, oldest first, and what came of them */
     nudges: Array<{
-      /** The trigger id it was sent under */
+      /** The id of the trigger it was sent for (`triggerId`) */
       id: string;
-      /** The friction it was about, e.g. rage_clicks */
+      /** The friction it was about: a signal kind, e.g. `rage_clicks` */
       kind: string;
       /** What the user was shown */
       message: string;
-      /** When it was sent (ISO 8601) */
+      /** When it was sent (ISO-8601) */
       sent_at: string;
-      /** What came of it so far: delivered or pending, replied / no_reply / reply_unknown, friction_stopped / friction_continued */
+      /** What came of it so far, in the order known: `delivered` or `pending`, then `replied`, `no_reply` or `reply_unknown`, and `friction_stopped` or `friction_continued` */
       outcomes: string[];
     }>;
   };

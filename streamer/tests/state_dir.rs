@@ -120,7 +120,7 @@ async fn the_spool_file_stays_within_a_few_times_what_it_was_sent_while_a_backlo
     // As fast as the connector sends: one settle removes thousands of batches and writes
     // thousands of row copies in one transaction.
     let sessions = session_names("b", 2_000);
-    let mut script = interleaved(&sessions, 2, 5);
+    let script = interleaved(&sessions, 2, 5);
     let sent: u64 = script
         .iter()
         .map(|step| match step {
@@ -128,15 +128,12 @@ async fn the_spool_file_stays_within_a_few_times_what_it_was_sent_while_a_backlo
             _ => 0,
         })
         .sum();
-    script.push(Step::Hold);
-    fakes.with(|s| s.connections.push_back(Connection::Script(script)));
+    serve(&fakes, script);
     let dir = tempfile::tempdir().unwrap();
     let peak = PeakSize::sample(dir.path());
     let mut streamer = Streamer::without_llm(&fakes, dir.path(), Mode::Sessions, &[]);
     streamer
-        .wait_for("every action in Botpress", LIMIT, || {
-            all_held(&fakes, Mode::Sessions, &sessions, 10)
-        })
+        .wait_held("every action in Botpress", LIMIT, &sessions, 10)
         .await;
     // The settle that removes the last batches (every 10 s) is where the file peaked.
     let settling = std::time::Instant::now();

@@ -34,11 +34,12 @@ install_tools() {
     echo "installing wasm-bindgen-cli $bindgen_version"
     # Not --locked: this machine's registry mirror lacks some versions pinned in its lock file.
     # One target directory for both tools: the dependencies they share are built once.
-    cargo install wasm-bindgen-cli --version "$bindgen_version" --force --target-dir target/tools
+    cargo install wasm-bindgen-cli --version "$bindgen_version" --force --target-dir target/tools ||
+      return 1
   fi
   if ! command -v wasm-pack >/dev/null 2>&1; then
     echo "installing wasm-pack"
-    cargo install wasm-pack --target-dir target/tools
+    cargo install wasm-pack --target-dir target/tools || return 1
   fi
 }
 

@@ -432,9 +432,11 @@ pub struct AgentContext {
     pub generated_at: String,
     /// Friction signals found in the scope's events inside the window.
     pub signals: Vec<Signal>,
-    /// Nudges the user was already sent inside the window, oldest first, and what came of them.
+    /// Nudges the user was already sent, oldest first, and what came of them.
     ///
-    /// From session rows only; at most [`MAX_NUDGES`].
+    /// From session rows only: the newest [`MAX_NUDGES`] sent within the sessions' look-back
+    /// (a day, or the window if longer), whatever the window, so an answer minutes later still
+    /// knows what was said.
     pub nudges: Vec<NudgeNote>,
 }
 
@@ -468,11 +470,16 @@ pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentCo
             signals.push(stored.clone());
         }
     }
+    let nudged_since = now.saturating_sub(input.window_ms.max(SESSION_LOOKBACK_MS) as i64);
     let mut nudges: Vec<(i64, NudgeNote)> = sessions
         .iter()
         .flat_map(|r| &r.nudges)
         .filter_map(|n| Some((ms_from_iso(&n.sent_at)?, n.clone())))
-        .filter(|(at, _)| *at >= since)
+        .filter(|(at, _)| *at >= nudged_since)
+        .map(|(at, mut n)| {
+            n.cap();
+            (at, n)
+        })
         .collect();
     sort_by_key(&mut nudges, |(at, _)| *at);
     let nudges = nudges.split_off(nudges.len().saturating_sub(MAX_NUDGES));
@@ -526,7 +533,8 @@ pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentCo
 impl AgentContext {
     /// Keeps the context's JSON within about `max_bytes` (a few bytes of `omittedEvents` digits
     /// aside): a summary longer than half the budget is cut to it, then the oldest events go,
-    /// counted in `omitted_events`, then the summary is cut further. Cuts are marked visibly.
+    /// counted in `omitted_events`, then the oldest nudges, then the summary is cut further.
+    /// Cuts are marked visibly.
     pub fn fit(&mut self, max_bytes: usize) {
         let mut size = json_len(self);
         if size <= max_bytes {
@@ -545,6 +553,9 @@ impl AgentContext {
         }
         self.recent_events.drain(..dropped);
         self.omitted_events += dropped;
+        while size > max_bytes && !self.nudges.is_empty() {
+            size -= json_len(&self.nudges.remove(0)) + 1;
+        }
         if let Some(summary) = self.summary.as_mut().filter(|_| size > max_bytes) {
             let keep = summary.len().saturating_sub(size - max_bytes);
             truncate_in_place(summary, keep);
@@ -748,6 +759,8 @@ mod tests {
                    "nudges": [
                        {"id": format!("{user}-old"), "kind": "dwell", "message": "Still there?",
                         "sent_at": iso_from_ms(NOW - 2 * 86_400_000), "outcomes": ["delivered"]},
+                       {"id": format!("{user}-0"), "kind": "dwell", "message": "m".repeat(5_000),
+                        "sent_at": iso_from_ms(NOW - 3_600_000), "outcomes": ["delivered"]},
                        {"id": format!("{user}-1"), "kind": "rage_clicks", "message": format!("{user}: trouble paying?"),
                         "sent_at": iso_from_ms(NOW - 21_000), "outcomes": ["delivered", "replied"]}]})
         };
@@ -770,10 +783,23 @@ mod tests {
         let nudged: Vec<_> = ctx.nudges.iter().map(|n| n.id.as_str()).collect();
         assert_eq!(
             nudged,
-            ["A-1"],
-            "A's nudge inside the window only, never B's"
+            ["A-0", "A-1"],
+            "A's nudges of the last day, also those before the window, never B's"
         );
-        assert_eq!(ctx.nudges[0].outcomes, ["delivered", "replied"]);
+        assert!(
+            ctx.nudges[0].message.len() <= crate::session_row::MAX_NUDGE_MESSAGE_BYTES,
+            "capped as a row"
+        );
+        assert_eq!(ctx.nudges[1].outcomes, ["delivered", "replied"]);
+        // A budget too small for the events lets the oldest nudge go after them.
+        let events: usize = ctx.recent_events.iter().map(|e| json_len(e) + 1).sum();
+        let budget = json_len(&ctx) - events - 10;
+        let mut tight = ctx.clone();
+        tight.fit(budget);
+        assert!(json_len(&tight) <= budget + 8, "{}", json_len(&tight));
+        assert!(tight.recent_events.is_empty());
+        let kept: Vec<_> = tight.nudges.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(kept, ["A-1"]);
     }
 
     #[test]

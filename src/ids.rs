@@ -52,13 +52,22 @@ fn shorten(id: &str) -> String {
     while !id.is_char_boundary(end) {
         end -= 1;
     }
-    let digest = Sha256::digest(id.as_bytes());
-    let hex: String = digest
+    format!(
+        "{}{SHORTENED_MARK}{}",
+        &id[..end],
+        digest_hex(id, DIGEST_HEX)
+    )
+}
+
+/// The first `hex_len` hex digits (at most 64) of `text`'s SHA-256: a short name that tells
+/// texts apart.
+pub fn digest_hex(text: &str, hex_len: usize) -> String {
+    let mut hex: String = Sha256::digest(text.as_bytes())
         .iter()
-        .take(DIGEST_HEX / 2)
         .map(|b| format!("{b:02x}"))
         .collect();
-    format!("{}{SHORTENED_MARK}{hex}", &id[..end])
+    hex.truncate(hex_len);
+    hex
 }
 
 /// Whether `id` is what [`normalize`] makes of an over-long id (for counting them).

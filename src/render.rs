@@ -46,8 +46,9 @@ impl Default for RenderOptions {
     }
 }
 
-/// Renders the context: the summary, then the recent actions one per line (as many of the
-/// newest as fit), never longer than `max_chars` characters.
+/// Renders the context: the summary, the signs of friction, the nudges already sent, then the
+/// recent actions one per line (as many of the newest as fit), never longer than `max_chars`
+/// characters.
 pub fn render_agent_context(
     context: &AgentContext,
     options: &RenderOptions,

@@ -32,7 +32,7 @@ const SIGNAL_WINDOW: usize = 48;
 /// Nudges a row remembers, the newest: enough for the agent to know what it already said.
 pub const MAX_NUDGES: usize = 3;
 /// Longest nudge message a row keeps, in bytes (a judged message is at most 150 characters).
-const MAX_NUDGE_MESSAGE_BYTES: usize = 400;
+pub const MAX_NUDGE_MESSAGE_BYTES: usize = 400;
 /// Outcomes one nudge can have: its delivery, its reply and its friction.
 const MAX_NUDGE_OUTCOMES: usize = 3;
 
@@ -62,9 +62,10 @@ action_shape! {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct NudgeNote {
-    /// The id of the trigger it was sent for (`triggerId`).
+    /// A short name of the trigger it was sent for ([`NudgeNote::id_for`]).
     ///
-    /// Outcomes known later find their nudge by it.
+    /// Outcomes known later find their nudge by it. Not the trigger id itself: that holds the
+    /// row key, and three of them would take kilobytes of a row when ids are long.
     pub id: String,
     /// The friction it was about: a signal kind, e.g. `rage_clicks`.
     ///
@@ -78,6 +79,20 @@ pub struct NudgeNote {
     /// What came of it so far, in the order known: `delivered` or `pending`, then `replied`,
     /// `no_reply` or `reply_unknown`, and `friction_stopped` or `friction_continued`.
     pub outcomes: Vec<String>,
+}
+
+impl NudgeNote {
+    /// The [`NudgeNote::id`] of the trigger `trigger_id`: 16 hex digits of its digest.
+    pub fn id_for(trigger_id: &str) -> String {
+        crate::ids::digest_hex(trigger_id, 16)
+    }
+
+    /// Cuts the message to [`MAX_NUDGE_MESSAGE_BYTES`] (visibly) and the outcomes to the three a
+    /// nudge can have: a note read from a table is bounded like one this crate wrote.
+    pub fn cap(&mut self) {
+        truncate_in_place(&mut self.message, MAX_NUDGE_MESSAGE_BYTES);
+        self.outcomes.truncate(MAX_NUDGE_OUTCOMES);
+    }
 }
 
 /// A row of `AutoPlaySessionsTable`: one (user, session) pair's, key column `row_key`.
@@ -166,12 +181,19 @@ impl SessionRow {
         self.actions.drain(..excess);
     }
 
-    /// Records a nudge sent (a re-delivery of the same id replaces it); the newest
-    /// [`MAX_NUDGES`] are kept.
+    /// Records a nudge sent (a re-delivery of the same id replaces it, keeping the outcomes
+    /// already known); the newest [`MAX_NUDGES`] are kept.
     pub fn note_nudge(&mut self, mut note: NudgeNote) {
-        truncate_in_place(&mut note.message, MAX_NUDGE_MESSAGE_BYTES);
-        note.outcomes.truncate(MAX_NUDGE_OUTCOMES);
-        self.nudges.retain(|n| n.id != note.id);
+        note.cap();
+        if let Some(old) = self.nudges.iter().position(|n| n.id == note.id) {
+            let known = self.nudges.remove(old).outcomes;
+            for outcome in known.into_iter().rev() {
+                if !note.outcomes.contains(&outcome) {
+                    note.outcomes.insert(0, outcome);
+                }
+            }
+            note.outcomes.truncate(MAX_NUDGE_OUTCOMES);
+        }
         self.nudges.push(note);
         let excess = self.nudges.len().saturating_sub(MAX_NUDGES);
         self.nudges.drain(..excess);
@@ -228,9 +250,9 @@ impl SessionRow {
         self.signals = found;
     }
 
-    /// The row to write: fixed fields and the nudges (a few hundred bytes at most), then the
-    /// summary (at most a third of the budget), the signals (at most a fifth), and as many of the
-    /// newest actions as fit `max_bytes` of JSON.
+    /// The row to write: fixed fields, the newest nudges that fit a fifth of the budget, then
+    /// the summary (at most a third of the budget), the signals (at most a fifth), and as many of
+    /// the newest actions as fit `max_bytes` of JSON.
     /// Nothing is dropped silently: a cut summary or signal ends in the truncation marker, and
     /// `action_count` says how many actions the session had beyond those shown.
     pub fn fitted(&self, max_bytes: usize) -> SessionRow {
@@ -245,11 +267,24 @@ impl SessionRow {
             action_count: self.action_count,
             actions: Vec::new(),
             signals: Vec::new(),
-            nudges: self.nudges.clone(),
+            nudges: Vec::new(),
             first_action_at: self.first_action_at.clone(),
             last_action_at: self.last_action_at.clone(),
         };
         truncate_in_place(&mut row.product_id, 200);
+        let mut nudge_room = max_bytes / 5;
+        let fit = self
+            .nudges
+            .iter()
+            .rev()
+            .take_while(|nudge| {
+                let cost = json_len(nudge) + 1;
+                let fits = cost <= nudge_room;
+                nudge_room = nudge_room.saturating_sub(cost);
+                fits
+            })
+            .count();
+        row.nudges = self.nudges[self.nudges.len() - fit..].to_vec();
         if let Some(summary) = &mut row.summary {
             let mut cap = max_bytes / 3;
             while json_len(summary) > max_bytes / 3 && cap > 0 {
@@ -411,10 +446,11 @@ mod tests {
         for id in ["n1", "n2", "n3", "n4"] {
             row.note_nudge(note(id));
         }
-        row.note_nudge(note("n4")); // a re-delivery
         let ids: Vec<_> = row.nudges.iter().map(|n| n.id.as_str()).collect();
         assert_eq!(ids, ["n2", "n3", "n4"]);
         assert!(row.note_outcome("n4", "delivered"));
+        row.note_nudge(note("n4")); // a re-delivery keeps what was known
+        assert_eq!(row.nudges[2].outcomes, ["delivered"]);
         assert!(
             row.note_outcome("n4", "delivered"),
             "known twice, noted once"
@@ -429,6 +465,22 @@ mod tests {
         assert_eq!(written.nudges.len(), MAX_NUDGES, "written with the row");
         assert!(written.nudges[2].message.ends_with(MARKER));
         assert!(json_len(&written) <= row_budget(1));
+        // Nudges with the longest messages (and ids) take at most a fifth of the row, newest kept.
+        let mut crowded = SessionRow::new(&s1());
+        crowded.summary = Some("s".repeat(10_000));
+        for i in 0..3 {
+            let mut big = note(&NudgeNote::id_for(&"i".repeat(400 + i)));
+            big.message = "m".repeat(10_000);
+            crowded.note_nudge(big);
+        }
+        let written = crowded.fitted(row_budget(1));
+        assert!(
+            json_len(&written) <= row_budget(1),
+            "{}",
+            json_len(&written)
+        );
+        assert!(json_len(&written.nudges) <= row_budget(1) / 5);
+        assert_eq!(written.nudges.last(), crowded.nudges.last());
         let back: SessionRow =
             serde_json::from_str(&serde_json::to_string(&written).unwrap()).unwrap();
         assert_eq!(back.nudges, written.nudges);

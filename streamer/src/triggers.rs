@@ -130,7 +130,7 @@ pub async fn run(
                 outcome = known.outcome.label(), "nudge outcome");
             if let (Some(records), true) = (&records, known.outcome != Outcome::Failed) {
                 let update = NudgeUpdate::Outcome {
-                    id: known.nudge_id,
+                    id: NudgeNote::id_for(&known.nudge_id),
                     outcome: known.outcome.label(),
                 };
                 record(records, known.owner, update, nudges.metrics());
@@ -224,7 +224,7 @@ impl Report {
 /// What the session row records of a nudge sent.
 fn note_of(trigger: &TriggerEvent) -> NudgeNote {
     NudgeNote {
-        id: trigger.trigger_id.clone(),
+        id: NudgeNote::id_for(&trigger.trigger_id),
         kind: trigger.trigger.map(kind_name).unwrap_or_default(),
         message: trigger.message.clone(),
         sent_at: iso_from_ms(now_ms()),

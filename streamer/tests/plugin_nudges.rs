@@ -5,6 +5,7 @@ mod common;
 
 use std::time::Duration;
 
+use autoplay_botpress::session_row::NudgeNote;
 use autoplay_botpress_cli::fakes::ChatLine;
 use autoplay_botpress_cli::messages::PENDING_NUDGES_TABLE;
 use common::*;
@@ -100,7 +101,7 @@ async fn a_trigger_becomes_one_bot_message_or_a_pending_row_and_no_billed_event(
         ] {
             let nudges = nudges_of(s, session).unwrap();
             assert_eq!(nudges.len(), 1, "{nudges:#?}");
-            assert_eq!(nudges[0]["id"], id);
+            assert_eq!(nudges[0]["id"], NudgeNote::id_for(id));
             assert_eq!(nudges[0]["kind"], "ping_pong");
             assert!(nudges[0]["message"]
                 .as_str()

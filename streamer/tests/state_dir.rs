@@ -149,6 +149,7 @@ async fn the_spool_file_stays_within_a_few_times_what_it_was_sent_while_a_backlo
     // A few times what was sent, whatever redb's pages and doubling add (removing the settled
     // batches with redb's `retain_in` took this file to 51 MB).
     let bound = 4 * sent + (4 << 20);
+    assert!(file > 0, "no spool file was seen in the state directory");
     assert!(
         file <= bound,
         "spool file peaked at {file} bytes for {sent} bytes of JSON sent (bound {bound})"

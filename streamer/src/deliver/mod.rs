@@ -107,14 +107,16 @@ impl NudgeInbox {
         self.lock().drain(..).collect()
     }
 
-    /// Puts back updates a failed read took, before those queued since.
-    pub fn restore(&self, updates: Vec<(Owner, NudgeUpdate)>) {
+    /// Puts back updates a failed read took, before those queued since; returns how many old
+    /// ones were shed to stay within the bound.
+    pub fn restore(&self, updates: Vec<(Owner, NudgeUpdate)>) -> usize {
         let mut waiting = self.lock();
         for update in updates.into_iter().rev() {
             waiting.push_front(update);
         }
         let excess = waiting.len().saturating_sub(MAX_NUDGE_UPDATES);
         waiting.drain(..excess);
+        excess
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<(Owner, NudgeUpdate)>> {
@@ -345,7 +347,7 @@ mod tests {
         assert_eq!(taken[0], outcome(5));
         let (owner, update) = outcome(99_999);
         inbox.put(owner, update);
-        inbox.restore(taken[..2].to_vec());
+        assert_eq!(inbox.restore(taken[..2].to_vec()), 0);
         let again = inbox.take();
         assert_eq!(again, [outcome(5), outcome(6), outcome(99_999)]);
     }

@@ -455,9 +455,12 @@ impl TablesDelivery {
             }
             return;
         }
+        // Rows whose copy could not be read: their later updates wait too, in order.
+        let mut unreadable = HashSet::new();
         for ready in summaries {
             let owner = ready.owner.clone();
-            if let Err(RowChange::Summary(ready)) = self.change(p, owner, RowChange::Summary(ready))
+            if let Err(RowChange::Summary(ready)) =
+                self.change(p, owner, RowChange::Summary(ready), &mut unreadable)
             {
                 self.summaries.restore(vec![ready]);
             }
@@ -465,18 +468,29 @@ impl TablesDelivery {
         let mut unplaced = Vec::new();
         for (owner, update) in self.nudges.take() {
             if let Err(RowChange::Nudge(update)) =
-                self.change(p, owner.clone(), RowChange::Nudge(update))
+                self.change(p, owner.clone(), RowChange::Nudge(update), &mut unreadable)
             {
                 unplaced.push((owner, update));
             }
         }
-        self.nudges.restore(unplaced);
+        let shed = self.nudges.restore(unplaced);
+        add(&self.metrics.nudge_records_shed_total, shed as u64);
     }
 
     /// Applies `change` to `owner`'s row now, or once it is read back from Botpress; hands it
-    /// back when the spool's copy could not be read.
-    fn change(&self, p: &mut Pending, owner: Owner, change: RowChange) -> Result<(), RowChange> {
+    /// back when the spool's copy could not be read (now, or for an earlier change of the same
+    /// row: `unreadable`), so the row's changes keep their order.
+    fn change(
+        &self,
+        p: &mut Pending,
+        owner: Owner,
+        change: RowChange,
+        unreadable: &mut HashSet<String>,
+    ) -> Result<(), RowChange> {
         let key = owner.row_key();
+        if unreadable.contains(&key) {
+            return Err(change);
+        }
         match self.tracked(p, &key) {
             Ok(Some(tracked)) => {
                 if change.apply(&mut tracked.row) {
@@ -485,10 +499,18 @@ impl TablesDelivery {
                 Ok(())
             }
             Ok(None) => {
-                unresolved(p, key, owner).changes.push(change);
+                let waiting = &mut unresolved(p, key, owner).changes;
+                if let RowChange::Summary(_) = change {
+                    // Only the newest summary matters.
+                    waiting.retain(|c| !matches!(c, RowChange::Summary(_)));
+                }
+                waiting.push(change);
                 Ok(())
             }
-            Err(_) => Err(change),
+            Err(_) => {
+                unreadable.insert(key);
+                Err(change)
+            }
         }
     }
 

@@ -72,9 +72,9 @@ export type Output = {
         to: string;
       };
     }>;
-    /** Nudges the user was already sent inside the window, oldest first, and what came of them */
+    /** Nudges the user was already sent, oldest first, and what came of them */
     nudges: Array<{
-      /** The id of the trigger it was sent for (`triggerId`) */
+      /** A short name of the trigger it was sent for (`NudgeNote::id_for`) */
       id: string;
       /** The friction it was about: a signal kind, e.g. `rage_clicks` */
       kind: string;

@@ -225,6 +225,12 @@ impl Default for ContextInput {
 }
 
 impl ContextInput {
+    /// How far back session rows (and the nudges they hold) are read, from `now_ms`: a day, or
+    /// the window if longer.
+    fn sessions_since(&self, now_ms: i64) -> i64 {
+        now_ms.saturating_sub(self.window_ms.max(SESSION_LOOKBACK_MS) as i64)
+    }
+
     /// The user/session this input is about, under the [`ids`] rules: a blank id is no id (so
     /// `userId: ""` scopes nothing and reads nothing), a long one is shortened as the rows' are.
     pub fn scope(&self) -> Scope {
@@ -288,11 +294,8 @@ pub fn summary_filter(scope: &Scope) -> Filter {
 /// if longer).
 pub fn session_rows_filter(input: &ContextInput, clock_ms: i64) -> Result<Filter, InputError> {
     let (_, now) = input.bounds(clock_ms)?;
-    let lookback = input.window_ms.max(SESSION_LOOKBACK_MS) as i64;
     Ok(Filter {
-        updated_at: Some(Condition::AtLeast(iso_from_ms(
-            now.saturating_sub(lookback),
-        ))),
+        updated_at: Some(Condition::AtLeast(iso_from_ms(input.sessions_since(now)))),
         ..input.scope().filter()
     })
 }
@@ -447,6 +450,7 @@ pub struct AgentContext {
 pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentContext, InputError> {
     let (since, now) = input.bounds(clock_ms)?;
     let scope = input.scope();
+    let nudged_since = input.sessions_since(now);
 
     let sessions: Vec<SessionRow> = input
         .session_rows
@@ -470,7 +474,6 @@ pub fn build_agent_context(input: ContextInput, clock_ms: i64) -> Result<AgentCo
             signals.push(stored.clone());
         }
     }
-    let nudged_since = now.saturating_sub(input.window_ms.max(SESSION_LOOKBACK_MS) as i64);
     let mut nudges: Vec<(i64, NudgeNote)> = sessions
         .iter()
         .flat_map(|r| &r.nudges)

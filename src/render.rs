@@ -101,16 +101,14 @@ pub fn render_agent_context(
         let time = clock(ms_from_iso(&nudge.sent_at));
         let message = quoted_within(&clean(&nudge.message), 200);
         // Kinds and outcomes are the streamer's words; anything else in a row is not shown.
-        let word =
-            |s: &&String| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
-        let kind = Some(&nudge.kind)
-            .filter(word)
-            .map_or("friction", |k| k.as_str());
+        let kind = Some(nudge.kind.as_str())
+            .filter(|k| plain_word(k))
+            .unwrap_or("friction");
         let outcomes: Vec<&str> = nudge
             .outcomes
             .iter()
-            .filter(word)
             .map(String::as_str)
+            .filter(|o| plain_word(o))
             .collect();
         let outcomes = match outcomes.as_slice() {
             [] => String::new(),
@@ -152,6 +150,11 @@ pub fn render_agent_context(
     }
     out.push_str(CLOSE);
     Ok(out)
+}
+
+/// Whether `text` is a word of the streamer's (`rage_clicks`, `no_reply`): lower-case and `_`.
+fn plain_word(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
 }
 
 /// `header` and as many of `lines` as fit `budget` characters with it; empty when none does.

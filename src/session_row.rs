@@ -272,19 +272,7 @@ impl SessionRow {
             last_action_at: self.last_action_at.clone(),
         };
         truncate_in_place(&mut row.product_id, 200);
-        let mut nudge_room = max_bytes / 5;
-        let fit = self
-            .nudges
-            .iter()
-            .rev()
-            .take_while(|nudge| {
-                let cost = json_len(nudge) + 1;
-                let fits = cost <= nudge_room;
-                nudge_room = nudge_room.saturating_sub(cost);
-                fits
-            })
-            .count();
-        row.nudges = self.nudges[self.nudges.len() - fit..].to_vec();
+        row.nudges = newest_within(&self.nudges, max_bytes / 5).to_vec();
         if let Some(summary) = &mut row.summary {
             let mut cap = max_bytes / 3;
             while json_len(summary) > max_bytes / 3 && cap > 0 {
@@ -304,17 +292,7 @@ impl SessionRow {
             used += cost;
             row.signals.push(signal);
         }
-        let fit = self
-            .actions
-            .iter()
-            .rev()
-            .take_while(|action| {
-                let cost = json_len(action) + 1;
-                used += cost;
-                used <= max_bytes
-            })
-            .count();
-        row.actions = self.actions[self.actions.len() - fit..].to_vec();
+        row.actions = newest_within(&self.actions, max_bytes.saturating_sub(used)).to_vec();
         row
     }
 
@@ -334,6 +312,20 @@ impl SessionRow {
             row
         })
     }
+}
+
+/// The newest of `items` (a suffix) whose JSON, a separator each, fits `room` bytes.
+fn newest_within<T: Serialize>(items: &[T], room: usize) -> &[T] {
+    let mut used = 0;
+    let fit = items
+        .iter()
+        .rev()
+        .take_while(|item| {
+            used += json_len(item) + 1;
+            used <= room
+        })
+        .count();
+    &items[items.len() - fit..]
 }
 
 #[cfg(test)]

@@ -385,6 +385,11 @@ impl TriggerEvent {
         ids::normalize_in_place(&mut self.user_id);
         self
     }
+
+    /// Whose trigger it is: the (user, session) pair it fired for.
+    pub fn owner(&self) -> Owner {
+        Owner::new(self.user_id.as_deref(), Some(&self.session_id))
+    }
 }
 
 /// What a POSTed webhook body is; as JSON, `{ "kind": "actions", "batch": … }` and so on.

@@ -143,7 +143,7 @@ pub async fn run(
                 waiting.queue(trigger, nudges.metrics());
                 continue;
             };
-            let owner = Owner::new(trigger.user_id.as_deref(), Some(&trigger.session_id));
+            let owner = trigger.owner();
             let recent = watcher.recent(&owner, MAX_ACTIONS);
             let (waiting, metrics) = (waiting.clone(), nudges.metrics().clone());
             reviews.spawn(async move {
@@ -191,7 +191,7 @@ impl Report {
                 trigger,
                 sent: Some(Sent::Plugin(Delivered::Quiet(last))),
             } => {
-                let owner = Owner::new(trigger.user_id.as_deref(), Some(&trigger.session_id));
+                let owner = trigger.owner();
                 let fired_ms = ms_from_iso(&trigger.fired_at).unwrap_or_default();
                 watcher.held_by_chat(&owner, &trigger.trigger_id, fired_ms, last);
             }
@@ -200,17 +200,10 @@ impl Report {
                     Some(sent) => sent.delivery(),
                     None => Some(Delivery::Failed),
                 };
-                if let (Some(records), Some(d)) = (records, &delivery) {
-                    if *d != Delivery::Failed {
-                        let owner =
-                            Owner::new(trigger.user_id.as_deref(), Some(&trigger.session_id));
-                        record(
-                            records,
-                            owner,
-                            NudgeUpdate::Sent(note_of(&trigger)),
-                            metrics,
-                        );
-                    }
+                let sent = !matches!(delivery, None | Some(Delivery::Failed));
+                if let (Some(records), true) = (records, sent) {
+                    let update = NudgeUpdate::Sent(note_of(&trigger));
+                    record(records, trigger.owner(), update, metrics);
                 }
                 if let Some(delivery) = delivery {
                     watcher.delivered(&trigger.trigger_id, delivery);

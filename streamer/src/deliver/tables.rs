@@ -457,14 +457,16 @@ impl TablesDelivery {
         }
         // Rows whose copy could not be read: their later updates wait too, in order.
         let mut unreadable = HashSet::new();
+        let mut unplaced_summaries = Vec::new();
         for ready in summaries {
             let owner = ready.owner.clone();
             if let Err(RowChange::Summary(ready)) =
                 self.change(p, owner, RowChange::Summary(ready), &mut unreadable)
             {
-                self.summaries.restore(vec![ready]);
+                unplaced_summaries.push(ready);
             }
         }
+        self.summaries.restore(unplaced_summaries);
         let mut unplaced = Vec::new();
         for (owner, update) in self.nudges.take() {
             if let Err(RowChange::Nudge(update)) =
